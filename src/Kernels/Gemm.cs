@@ -2,7 +2,30 @@ using System.Numerics;
 
 namespace Backprop.Kernels;
 
-/// <summary>General matrix multiply: <c>C = α · op(A) · op(B) + β · C</c>.</summary>
+/// <summary>
+/// General matrix multiply, <c>C = α · op(A) · op(B) + β · C</c>, for row-major views of float or
+/// double, with op ∈ {none, transpose} chosen independently for A and B (backpropagation needs
+/// A·B, Aᵀ·B and A·Bᵀ).
+/// </summary>
+/// <remarks>
+/// <para>
+/// Large products go through a Goto/BLIS-style blocked path: loops over NC columns, KC depth and MC
+/// rows, B packed into KC × NR slivers and A into MR × KC slivers, and a register-blocked
+/// micro-kernel of MR = 8 rows × NR = 2 · <see cref="Vector{T}.Count"/> columns that keeps its 16
+/// accumulators in registers for the whole KC loop and uses fused multiply-add. Edge tiles go through
+/// a small temporary tile. Small or skinny products, where packing costs more than it saves, take an
+/// unpacked path.
+/// </para>
+/// <para>
+/// Packing buffers live in a per-thread cache (one pinned, 64-byte-aligned array per thread and
+/// element type, a few hundred KiB), allocated on a thread's first packed call and reused after:
+/// a call allocates nothing once its thread has made one. Nothing is shared between threads.
+/// </para>
+/// <para>
+/// Results are deterministic for a given shape, vector width and operand values: the order of
+/// every floating-point operation depends only on those.
+/// </para>
+/// </remarks>
 public static class Gemm
 {
     /// <summary><c>C = A · B</c> (overwrites C).</summary>
@@ -23,40 +46,87 @@ public static class Gemm
     /// <param name="c">C, shape (m, n); must not overlap A or B.</param>
     /// <param name="alpha">α.</param>
     /// <param name="beta">β; 0 overwrites C (whatever it held, NaN included).</param>
+    /// <exception cref="ArgumentException">The shapes do not agree, or C overlaps A or B.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An operation is not a <see cref="MatrixOperation"/> value.</exception>
+    /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not float or double.</exception>
     public static void Multiply<T>(MatrixOperation operationA, ReadOnlyMatrixSpan<T> a, MatrixOperation operationB, ReadOnlyMatrixSpan<T> b, MatrixSpan<T> c, T alpha, T beta)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Multiply(operationA, a, operationB, b, c, alpha, beta, GemmPath.Auto);
+
+    /// <summary>As the public overload, with the path forced (tests and benchmarks cover both paths on every shape).</summary>
+    internal static void Multiply<T>(MatrixOperation operationA, ReadOnlyMatrixSpan<T> a, MatrixOperation operationB, ReadOnlyMatrixSpan<T> b, MatrixSpan<T> c, T alpha, T beta, GemmPath path)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Check.ElementType<T>();
-        bool ta = operationA == MatrixOperation.Transpose;
-        bool tb = operationB == MatrixOperation.Transpose;
+        bool ta = IsTransposed(operationA, nameof(operationA));
+        bool tb = IsTransposed(operationB, nameof(operationB));
         int m = ta ? a.Columns : a.Rows;
         int k = ta ? a.Rows : a.Columns;
         int kb = tb ? b.Columns : b.Rows;
         int n = tb ? b.Rows : b.Columns;
         if (kb != k)
         {
-            throw new ArgumentException($"op(A) is {m}×{k} but op(B) is {kb}×{n}: inner dimensions differ.", nameof(b));
+            throw new ArgumentException($"op(A) is {m}×{k} but op(B) is {kb}×{n}: the inner dimensions differ.", nameof(b));
         }
 
         if (c.Rows != m || c.Columns != n)
         {
-            throw new ArgumentException($"Expected C to be {m}×{n}, got {c.Rows}×{c.Columns}.", nameof(c));
+            throw new ArgumentException($"Expected C to be {m}×{n} (rows of op(A) × columns of op(B)), got {c.Rows}×{c.Columns}.", nameof(c));
         }
 
         Check.NoOverlap(a.Span, c.Span, nameof(c));
         Check.NoOverlap(b.Span, c.Span, nameof(c));
-        for (int i = 0; i < m; i++)
+        if (m == 0 || n == 0)
         {
-            for (int j = 0; j < n; j++)
-            {
-                T sum = T.Zero;
-                for (int p = 0; p < k; p++)
-                {
-                    sum += (ta ? a[p, i] : a[i, p]) * (tb ? b[j, p] : b[p, j]);
-                }
+            return;
+        }
 
-                c[i, j] = beta == T.Zero ? alpha * sum : (alpha * sum) + (beta * c[i, j]);
-            }
+        if (k == 0 || alpha == T.Zero)
+        {
+            GemmSmall.ScaleC(c, beta);
+            return;
+        }
+
+        var operands = new GemmOperands<T>(a, ta, b, tb, m, n, k);
+        if (path == GemmPath.Packed || (path == GemmPath.Auto && GemmPacked.Pays<T>(m, n, k)))
+        {
+            GemmPacked.Run(operands, c, alpha, beta);
+        }
+        else
+        {
+            GemmSmall.Run(operands, c, alpha, beta);
         }
     }
+
+    private static bool IsTransposed(MatrixOperation operation, string name) => operation switch
+    {
+        MatrixOperation.None => false,
+        MatrixOperation.Transpose => true,
+        _ => throw new ArgumentOutOfRangeException(name, operation, "Expected MatrixOperation.None or MatrixOperation.Transpose."),
+    };
+}
+
+/// <summary>Which GEMM implementation runs.</summary>
+internal enum GemmPath
+{
+    /// <summary>Chosen by shape (<see cref="GemmPacked.Pays{T}(int, int, int)"/>).</summary>
+    Auto,
+
+    /// <summary>The blocked, packed path.</summary>
+    Packed,
+
+    /// <summary>The unpacked path.</summary>
+    Small,
+}
+
+/// <summary>Validated operands of one product: the views, whether each is transposed, and m, n, k of op(A)·op(B).</summary>
+internal readonly ref struct GemmOperands<T>(ReadOnlyMatrixSpan<T> a, bool transposeA, ReadOnlyMatrixSpan<T> b, bool transposeB, int m, int n, int k)
+{
+    public readonly ReadOnlyMatrixSpan<T> A = a;
+    public readonly ReadOnlyMatrixSpan<T> B = b;
+    public readonly bool TransposeA = transposeA;
+    public readonly bool TransposeB = transposeB;
+    public readonly int M = m;
+    public readonly int N = n;
+    public readonly int K = k;
 }

@@ -1,0 +1,304 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Backprop.Kernels;
+
+/// <summary>
+/// The blocked, packed GEMM path (Goto/BLIS): loops over NC columns of C, KC of depth and MC rows,
+/// B packed once per (NC, KC) block into KC × NR slivers, A packed per (MC, KC) block into MR × KC
+/// slivers, and an MR × NR micro-kernel over them. Transposes are absorbed by the packing, so the
+/// micro-kernel is the same for all four operations.
+/// </summary>
+internal static class GemmPacked
+{
+    /// <summary>Rows of the micro-tile.</summary>
+    public const int MR = 8;
+
+    /// <summary>Columns of the micro-tile: two vectors.</summary>
+    public static int NR<T>() => 2 * Vector<T>.Count;
+
+    /// <summary>Depth of a block: an MR × KC sliver of A stays in L1 (16 KiB float, 16 KiB double).</summary>
+    public static int KC<T>() => typeof(T) == typeof(float) ? 512 : 256;
+
+    /// <summary>Columns of a block: the KC × NC panel of B stays in L2 (512 KiB).</summary>
+    public static int NC<T>() => 256;
+
+    /// <summary>Rows of a packed A block.</summary>
+    public const int MC = 128;
+
+    /// <summary>
+    /// Whether packing pays for a product of this shape; below this the unpacked path is faster
+    /// (see the GEMM small-shape benchmarks). Without SIMD the packed micro-kernel would run on a
+    /// software-emulated vector, so the plain path is taken.
+    /// </summary>
+    public static bool Pays<T>(int m, int n, int k) =>
+        Vector.IsHardwareAccelerated && m >= MR && n >= Vector<T>.Count && k >= 8 && (long)m * n * k >= 32 * 32 * 32;
+
+    /// <summary>Elements of the per-thread workspace: a B panel, an A block and one edge tile.</summary>
+    public static int WorkspaceLength<T>() => (KC<T>() * NC<T>()) + (MC * KC<T>()) + (MR * NR<T>());
+
+    public static void Run<T>(in GemmOperands<T> o, MatrixSpan<T> c, T alpha, T beta)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int nr = NR<T>(), kcMax = KC<T>(), ncMax = NC<T>();
+        Span<T> workspace = GemmWorkspace<T>.ForCurrentThread(WorkspaceLength<T>());
+        Span<T> bPack = workspace[..(kcMax * ncMax)];
+        Span<T> aPack = workspace.Slice(kcMax * ncMax, MC * kcMax);
+        Span<T> tile = workspace.Slice((kcMax * ncMax) + (MC * kcMax), MR * nr);
+        ref T c0 = ref MemoryMarshal.GetReference(c.Span);
+        nint ldc = c.Stride;
+
+        for (int jc = 0; jc < o.N; jc += ncMax)
+        {
+            int nc = Math.Min(ncMax, o.N - jc);
+            for (int pc = 0; pc < o.K; pc += kcMax)
+            {
+                int kc = Math.Min(kcMax, o.K - pc);
+                T blockBeta = pc == 0 ? beta : T.One;
+                PackB(o, pc, kc, jc, nc, bPack);
+                for (int ic = 0; ic < o.M; ic += MC)
+                {
+                    int mc = Math.Min(MC, o.M - ic);
+                    PackA(o, ic, mc, pc, kc, aPack);
+                    for (int ir = 0; ir < mc; ir += MR)
+                    {
+                        int mr = Math.Min(MR, mc - ir);
+                        ref T aSliver = ref MemoryMarshal.GetReference(aPack.Slice(ir * kc, MR * kc));
+                        for (int jr = 0; jr < nc; jr += nr)
+                        {
+                            int nrEdge = Math.Min(nr, nc - jr);
+                            ref T bSliver = ref MemoryMarshal.GetReference(bPack.Slice(jr * kc, nr * kc));
+                            ref T cTile = ref Unsafe.Add(ref c0, ((ic + ir) * ldc) + jc + jr);
+                            if (mr == MR && nrEdge == nr)
+                            {
+                                MicroKernel(kc, ref aSliver, ref bSliver, ref cTile, ldc, alpha, blockBeta);
+                            }
+                            else
+                            {
+                                MicroKernel(kc, ref aSliver, ref bSliver, ref MemoryMarshal.GetReference(tile), nr, alpha, T.Zero);
+                                MergeEdge(tile, nr, ref cTile, ldc, mr, nrEdge, blockBeta);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// C[0..MR, 0..NR) = α · Σₚ a[p·MR + r] · b[p·NR + j] + β · C, with the 16 accumulators held in
+    /// registers for the whole depth loop. β = 0 overwrites C.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void MicroKernel<T>(int kc, ref T a, ref T b, ref T c, nint ldc, T alpha, T beta)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Vector<T> c00 = Vector<T>.Zero, c01 = Vector<T>.Zero;
+        Vector<T> c10 = Vector<T>.Zero, c11 = Vector<T>.Zero;
+        Vector<T> c20 = Vector<T>.Zero, c21 = Vector<T>.Zero;
+        Vector<T> c30 = Vector<T>.Zero, c31 = Vector<T>.Zero;
+        Vector<T> c40 = Vector<T>.Zero, c41 = Vector<T>.Zero;
+        Vector<T> c50 = Vector<T>.Zero, c51 = Vector<T>.Zero;
+        Vector<T> c60 = Vector<T>.Zero, c61 = Vector<T>.Zero;
+        Vector<T> c70 = Vector<T>.Zero, c71 = Vector<T>.Zero;
+        Vector<T> av;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector<T> b0 = Vector.LoadUnsafe(ref b);
+            Vector<T> b1 = Vector.LoadUnsafe(ref b, (nuint)Vector<T>.Count);
+            av = new Vector<T>(Unsafe.Add(ref a, 0));
+            c00 = SimdMath.FusedMultiplyAdd(av, b0, c00);
+            c01 = SimdMath.FusedMultiplyAdd(av, b1, c01);
+            av = new Vector<T>(Unsafe.Add(ref a, 1));
+            c10 = SimdMath.FusedMultiplyAdd(av, b0, c10);
+            c11 = SimdMath.FusedMultiplyAdd(av, b1, c11);
+            av = new Vector<T>(Unsafe.Add(ref a, 2));
+            c20 = SimdMath.FusedMultiplyAdd(av, b0, c20);
+            c21 = SimdMath.FusedMultiplyAdd(av, b1, c21);
+            av = new Vector<T>(Unsafe.Add(ref a, 3));
+            c30 = SimdMath.FusedMultiplyAdd(av, b0, c30);
+            c31 = SimdMath.FusedMultiplyAdd(av, b1, c31);
+            av = new Vector<T>(Unsafe.Add(ref a, 4));
+            c40 = SimdMath.FusedMultiplyAdd(av, b0, c40);
+            c41 = SimdMath.FusedMultiplyAdd(av, b1, c41);
+            av = new Vector<T>(Unsafe.Add(ref a, 5));
+            c50 = SimdMath.FusedMultiplyAdd(av, b0, c50);
+            c51 = SimdMath.FusedMultiplyAdd(av, b1, c51);
+            av = new Vector<T>(Unsafe.Add(ref a, 6));
+            c60 = SimdMath.FusedMultiplyAdd(av, b0, c60);
+            c61 = SimdMath.FusedMultiplyAdd(av, b1, c61);
+            av = new Vector<T>(Unsafe.Add(ref a, 7));
+            c70 = SimdMath.FusedMultiplyAdd(av, b0, c70);
+            c71 = SimdMath.FusedMultiplyAdd(av, b1, c71);
+            a = ref Unsafe.Add(ref a, MR);
+            b = ref Unsafe.Add(ref b, 2 * Vector<T>.Count);
+        }
+
+        StoreRow(ref Unsafe.Add(ref c, 0 * ldc), c00, c01, alpha, beta);
+        StoreRow(ref Unsafe.Add(ref c, 1 * ldc), c10, c11, alpha, beta);
+        StoreRow(ref Unsafe.Add(ref c, 2 * ldc), c20, c21, alpha, beta);
+        StoreRow(ref Unsafe.Add(ref c, 3 * ldc), c30, c31, alpha, beta);
+        StoreRow(ref Unsafe.Add(ref c, 4 * ldc), c40, c41, alpha, beta);
+        StoreRow(ref Unsafe.Add(ref c, 5 * ldc), c50, c51, alpha, beta);
+        StoreRow(ref Unsafe.Add(ref c, 6 * ldc), c60, c61, alpha, beta);
+        StoreRow(ref Unsafe.Add(ref c, 7 * ldc), c70, c71, alpha, beta);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRow<T>(ref T c, Vector<T> v0, Vector<T> v1, T alpha, T beta)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var va = new Vector<T>(alpha);
+        if (beta == T.Zero)
+        {
+            (va * v0).StoreUnsafe(ref c);
+            (va * v1).StoreUnsafe(ref c, (nuint)Vector<T>.Count);
+        }
+        else
+        {
+            var vb = new Vector<T>(beta);
+            SimdMath.FusedMultiplyAdd(va, v0, vb * Vector.LoadUnsafe(ref c)).StoreUnsafe(ref c);
+            SimdMath.FusedMultiplyAdd(va, v1, vb * Vector.LoadUnsafe(ref c, (nuint)Vector<T>.Count)).StoreUnsafe(ref c, (nuint)Vector<T>.Count);
+        }
+    }
+
+    /// <summary>Adds the valid mr × nr corner of an edge tile (already scaled by α) into C with β.</summary>
+    private static void MergeEdge<T>(Span<T> tile, int tileStride, ref T c, nint ldc, int mr, int nr, T beta)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int r = 0; r < mr; r++)
+        {
+            ref T cRow = ref Unsafe.Add(ref c, r * ldc);
+            Span<T> tRow = tile.Slice(r * tileStride, nr);
+            for (int j = 0; j < nr; j++)
+            {
+                Unsafe.Add(ref cRow, j) = beta == T.Zero ? tRow[j] : tRow[j] + (beta * Unsafe.Add(ref cRow, j));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Packs op(A)[ic..ic+mc, pc..pc+kc) into MR-row slivers, each laid out depth-major
+    /// (<c>dst[p·MR + r]</c>); rows past the edge are zero so the micro-kernel needs no edge case.
+    /// </summary>
+    private static void PackA<T>(in GemmOperands<T> o, int ic, int mc, int pc, int kc, Span<T> destination)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref T a = ref MemoryMarshal.GetReference(o.A.Span);
+        nint lda = o.A.Stride;
+        for (int ir = 0; ir < mc; ir += MR)
+        {
+            int mr = Math.Min(MR, mc - ir);
+            ref T dst = ref MemoryMarshal.GetReference(destination.Slice(ir * kc, MR * kc));
+            if (mr < MR)
+            {
+                destination.Slice(ir * kc, MR * kc).Clear();
+            }
+
+            if (o.TransposeA)
+            {
+                // op(A)[i, p] = A[p, i]: for each depth, mr contiguous elements of one row of A.
+                for (int p = 0; p < kc; p++)
+                {
+                    ref T src = ref Unsafe.Add(ref a, ((pc + p) * lda) + ic + ir);
+                    ref T d = ref Unsafe.Add(ref dst, p * MR);
+                    if (mr == MR)
+                    {
+                        Copy8(ref src, ref d);
+                    }
+                    else
+                    {
+                        for (int r = 0; r < mr; r++)
+                        {
+                            Unsafe.Add(ref d, r) = Unsafe.Add(ref src, r);
+                        }
+                    }
+                }
+            }
+            else
+            {
+                // op(A)[i, p] = A[i, p]: each of the mr rows is contiguous in depth; scatter it with stride MR.
+                for (int r = 0; r < mr; r++)
+                {
+                    ref T src = ref Unsafe.Add(ref a, ((ic + ir + r) * lda) + pc);
+                    ref T d = ref Unsafe.Add(ref dst, r);
+                    for (int p = 0; p < kc; p++)
+                    {
+                        Unsafe.Add(ref d, p * MR) = Unsafe.Add(ref src, p);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Packs op(B)[pc..pc+kc, jc..jc+nc) into NR-column slivers, each laid out depth-major
+    /// (<c>dst[p·NR + j]</c>); columns past the edge are zero.
+    /// </summary>
+    private static void PackB<T>(in GemmOperands<T> o, int pc, int kc, int jc, int nc, Span<T> destination)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int nrMax = NR<T>();
+        ref T b = ref MemoryMarshal.GetReference(o.B.Span);
+        nint ldb = o.B.Stride;
+        for (int jr = 0; jr < nc; jr += nrMax)
+        {
+            int nr = Math.Min(nrMax, nc - jr);
+            Span<T> sliver = destination.Slice(jr * kc, nrMax * kc);
+            ref T dst = ref MemoryMarshal.GetReference(sliver);
+            if (nr < nrMax)
+            {
+                sliver.Clear();
+            }
+
+            if (!o.TransposeB)
+            {
+                // op(B)[p, j] = B[p, j]: each depth row of the sliver is nr contiguous elements.
+                for (int p = 0; p < kc; p++)
+                {
+                    ref T src = ref Unsafe.Add(ref b, ((pc + p) * ldb) + jc + jr);
+                    ref T d = ref Unsafe.Add(ref dst, p * nrMax);
+                    if (nr == nrMax)
+                    {
+                        Vector.LoadUnsafe(ref src).StoreUnsafe(ref d);
+                        Vector.LoadUnsafe(ref src, (nuint)Vector<T>.Count).StoreUnsafe(ref d, (nuint)Vector<T>.Count);
+                    }
+                    else
+                    {
+                        for (int j = 0; j < nr; j++)
+                        {
+                            Unsafe.Add(ref d, j) = Unsafe.Add(ref src, j);
+                        }
+                    }
+                }
+            }
+            else
+            {
+                // op(B)[p, j] = B[j, p]: each of the nr rows of B is contiguous in depth; scatter it with stride NR.
+                for (int j = 0; j < nr; j++)
+                {
+                    ref T src = ref Unsafe.Add(ref b, ((jc + jr + j) * ldb) + pc);
+                    ref T d = ref Unsafe.Add(ref dst, j);
+                    for (int p = 0; p < kc; p++)
+                    {
+                        Unsafe.Add(ref d, p * nrMax) = Unsafe.Add(ref src, p);
+                    }
+                }
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Copy8<T>(ref T src, ref T dst)
+    {
+        Unsafe.Add(ref dst, 0) = Unsafe.Add(ref src, 0);
+        Unsafe.Add(ref dst, 1) = Unsafe.Add(ref src, 1);
+        Unsafe.Add(ref dst, 2) = Unsafe.Add(ref src, 2);
+        Unsafe.Add(ref dst, 3) = Unsafe.Add(ref src, 3);
+        Unsafe.Add(ref dst, 4) = Unsafe.Add(ref src, 4);
+        Unsafe.Add(ref dst, 5) = Unsafe.Add(ref src, 5);
+        Unsafe.Add(ref dst, 6) = Unsafe.Add(ref src, 6);
+        Unsafe.Add(ref dst, 7) = Unsafe.Add(ref src, 7);
+    }
+}

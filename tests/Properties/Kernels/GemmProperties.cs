@@ -1,0 +1,188 @@
+using System.Numerics;
+using Backprop.Kernels;
+using Backprop.Properties.Support;
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
+
+namespace Backprop.Properties.Kernels;
+
+public class GemmProperties
+{
+    /// <summary>One random product: shapes up to about three micro-tiles in each dimension.</summary>
+    internal sealed record Case(int M, int N, int K, bool TransposeA, bool TransposeB, int PadA, int PadB, int PadC, double Alpha, double Beta, int Seed, GemmPath Path)
+    {
+        public override string ToString() =>
+            $"{M}×{N}×{K} op(A)={(TransposeA ? "T" : "N")} op(B)={(TransposeB ? "T" : "N")} pads=({PadA},{PadB},{PadC}) α={Alpha} β={Beta} seed={Seed} path={Path}";
+    }
+
+    private static Gen<double> Scalar =>
+        Gen.Frequency((3, Gen.Constant(1.0)), (1, Gen.Constant(0.0)), (1, Gen.Constant(-1.0)), (3, Gens.FiniteDouble(2.5)));
+
+    internal static Gen<Case> Cases<T>() =>
+        from m in Gen.Choose(0, (3 * GemmPacked.MR) + 3)
+        from n in Gen.Choose(0, (3 * GemmPacked.NR<T>()) + 3)
+        from k in Gen.Choose(0, 70)
+        from ta in Gen.Elements(false, true)
+        from tb in Gen.Elements(false, true)
+        from pads in Gen.Choose(0, 3).Three()
+        from alpha in Scalar
+        from beta in Scalar
+        from seed in Gens.Seed
+        from path in Gen.Elements(GemmPath.Auto, GemmPath.Packed, GemmPath.Small)
+        select new Case(m, n, k, ta, tb, pads.Item1, pads.Item2, pads.Item3, alpha, beta, seed, path);
+
+    [Property(MaxTest = 300)]
+    public Property FloatEqualsReference() => Prop.ForAll(Cases<float>().ToArbitrary(), c => Run<float>(c, nanInC: false));
+
+    [Property(MaxTest = 300)]
+    public Property DoubleEqualsReference() => Prop.ForAll(Cases<double>().ToArbitrary(), c => Run<double>(c, nanInC: false));
+
+    [Property(MaxTest = 100)]
+    public Property BetaZeroOverwritesNaN() =>
+        Prop.ForAll(Cases<float>().Select(c => c with { Beta = 0 }).ToArbitrary(), c => Run<float>(c, nanInC: true));
+
+    /// <summary>Shapes that cross the KC, NC and MC block edges, where a fresh β and new packing start.</summary>
+    [Theory]
+    [InlineData(9, 17, 513, false, false)]
+    [InlineData(9, 17, 1025, true, false)]
+    [InlineData(130, 33, 257, false, true)]
+    [InlineData(17, 257, 40, true, true)]
+    [InlineData(129, 300, 520, false, false)]
+    [InlineData(64, 520, 300, false, true)]
+    public void BlockEdgesEqualReference(int m, int n, int k, bool ta, bool tb)
+    {
+        foreach (GemmPath path in new[] { GemmPath.Packed, GemmPath.Small })
+        {
+            Assert.True(Run<float>(new Case(m, n, k, ta, tb, 1, 2, 3, 1.5, 0.5, 42, path), nanInC: false), $"float {path}");
+            Assert.True(Run<double>(new Case(m, n, k, ta, tb, 1, 0, 2, -0.75, 1, 43, path), nanInC: false), $"double {path}");
+        }
+    }
+
+    [Fact]
+    public void SameInputsGiveIdenticalBits()
+    {
+        float[] a = Gens.Random<float>(70 * 90, 1, 1), b = Gens.Random<float>(90 * 110, 2, 1);
+        float[] c1 = new float[70 * 110], c2 = new float[70 * 110];
+        Gemm.Multiply(new ReadOnlyMatrixSpan<float>(a, 70, 90), new ReadOnlyMatrixSpan<float>(b, 90, 110), new MatrixSpan<float>(c1, 70, 110));
+        Gemm.Multiply(new ReadOnlyMatrixSpan<float>(a, 70, 90), new ReadOnlyMatrixSpan<float>(b, 90, 110), new MatrixSpan<float>(c2, 70, 110));
+        Assert.Equal(c1, c2);
+    }
+
+    [Fact]
+    public void InnerDimensionMismatchNamesB()
+    {
+        var e = Assert.Throws<ArgumentException>(() =>
+            Gemm.Multiply(new ReadOnlyMatrixSpan<float>(new float[6], 2, 3), new ReadOnlyMatrixSpan<float>(new float[8], 4, 2), new MatrixSpan<float>(new float[4], 2, 2)));
+        Assert.Equal("b", e.ParamName);
+    }
+
+    [Fact]
+    public void WrongResultShapeNamesC()
+    {
+        var e = Assert.Throws<ArgumentException>(() =>
+            Gemm.Multiply(MatrixOperation.Transpose, new ReadOnlyMatrixSpan<double>(new double[6], 3, 2), MatrixOperation.None, new ReadOnlyMatrixSpan<double>(new double[6], 3, 2), new MatrixSpan<double>(new double[6], 3, 2), 1, 0));
+        Assert.Equal("c", e.ParamName);
+    }
+
+    [Fact]
+    public void OverlappingResultNamesC()
+    {
+        float[] buffer = new float[16];
+        var e = Assert.Throws<ArgumentException>(() =>
+            Gemm.Multiply(new ReadOnlyMatrixSpan<float>(buffer, 2, 2), new ReadOnlyMatrixSpan<float>(buffer.AsSpan(8), 2, 2), new MatrixSpan<float>(buffer.AsSpan(2), 2, 2)));
+        Assert.Equal("c", e.ParamName);
+    }
+
+    [Fact]
+    public void UndefinedOperationNamesIt()
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            Gemm.Multiply((MatrixOperation)7, new ReadOnlyMatrixSpan<float>(new float[4], 2, 2), MatrixOperation.None, new ReadOnlyMatrixSpan<float>(new float[4], 2, 2), new MatrixSpan<float>(new float[4], 2, 2), 1f, 0f));
+        Assert.Equal("operationA", e.ParamName);
+    }
+
+    [Fact]
+    public void UnsupportedElementTypeThrows() =>
+        Assert.Throws<NotSupportedException>(() =>
+            Gemm.Multiply(new ReadOnlyMatrixSpan<Half>(new Half[1], 1, 1), new ReadOnlyMatrixSpan<Half>(new Half[1], 1, 1), new MatrixSpan<Half>(new Half[1], 1, 1)));
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void CallsAllocateNothingAfterWarmUp(bool packed)
+    {
+        GemmPath path = packed ? GemmPath.Packed : GemmPath.Small;
+        float[] a = Gens.Random<float>(100 * 300, 1, 1), b = Gens.Random<float>(300 * 70, 2, 1), c = new float[100 * 70];
+        double[] ad = Gens.Random<double>(100 * 300, 1, 1), bd = Gens.Random<double>(300 * 70, 2, 1), cd = new double[100 * 70];
+        long bytes = Allocations.Measure(() =>
+        {
+            for (MatrixOperation op = MatrixOperation.None; op <= MatrixOperation.Transpose; op++)
+            {
+                var aView = op == MatrixOperation.None ? new ReadOnlyMatrixSpan<float>(a, 100, 300) : new ReadOnlyMatrixSpan<float>(a, 300, 100);
+                Gemm.Multiply(op, aView, MatrixOperation.None, new ReadOnlyMatrixSpan<float>(b, 300, 70), new MatrixSpan<float>(c, 100, 70), 1f, 0.5f, path);
+                Gemm.Multiply(MatrixOperation.None, new ReadOnlyMatrixSpan<double>(ad, 100, 300), op, op == MatrixOperation.None ? new ReadOnlyMatrixSpan<double>(bd, 300, 70) : new ReadOnlyMatrixSpan<double>(bd, 70, 300), new MatrixSpan<double>(cd, 100, 70), 1, 0, path);
+            }
+        }, repetitions: 20);
+        Assert.Equal(0, bytes);
+    }
+
+    private static bool Run<T>(Case c, bool nanInC)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        (int aRows, int aCols) = c.TransposeA ? (c.K, c.M) : (c.M, c.K);
+        (int bRows, int bCols) = c.TransposeB ? (c.N, c.K) : (c.K, c.N);
+        int lda = aCols + c.PadA, ldb = bCols + c.PadB, ldc = c.N + c.PadC;
+        T[] a = Gens.Random<T>(Math.Max(1, aRows * lda), c.Seed, 1);
+        T[] b = Gens.Random<T>(Math.Max(1, bRows * ldb), c.Seed + 1, 1);
+        T[] cm = Gens.Random<T>(Math.Max(1, c.M * ldc), c.Seed + 2, 1);
+        if (nanInC)
+        {
+            Array.Fill(cm, T.NaN);
+        }
+
+        T[] before = (T[])cm.Clone();
+        T alpha = T.CreateTruncating(c.Alpha), beta = T.CreateTruncating(c.Beta);
+        (double[] expected, double[] scale) = GemmReference.Multiply(c.TransposeA, a, lda, c.TransposeB, b, ldb, cm, ldc, c.M, c.N, c.K, alpha, beta);
+
+        Gemm.Multiply(
+            c.TransposeA ? MatrixOperation.Transpose : MatrixOperation.None,
+            new ReadOnlyMatrixSpan<T>(a, aRows, aCols, lda),
+            c.TransposeB ? MatrixOperation.Transpose : MatrixOperation.None,
+            new ReadOnlyMatrixSpan<T>(b, bRows, bCols, ldb),
+            new MatrixSpan<T>(cm, c.M, c.N, ldc),
+            alpha,
+            beta,
+            c.Path);
+
+        double eps = typeof(T) == typeof(float) ? 1.1920929e-7 : 2.220446049250313e-16;
+        double tolerance = 4 * (c.K + 2) * eps;
+        for (int i = 0; i < c.M; i++)
+        {
+            for (int j = 0; j < ldc; j++)
+            {
+                int index = (i * ldc) + j;
+                if (j >= c.N)
+                {
+                    // Padding between rows is never written.
+                    if (!cm[index].Equals(before[index]))
+                    {
+                        throw new InvalidOperationException($"{c}: padding at ({i}, {j}) was written.");
+                    }
+
+                    continue;
+                }
+
+                double actual = double.CreateTruncating(cm[index]);
+                double want = expected[(i * c.N) + j];
+                double bound = (tolerance * scale[(i * c.N) + j]) + double.Epsilon;
+                if (!(Math.Abs(actual - want) <= bound))
+                {
+                    throw new InvalidOperationException($"{c}: C[{i}, {j}] = {actual}, reference {want}, allowed error {bound}.");
+                }
+            }
+        }
+
+        return true;
+    }
+}
