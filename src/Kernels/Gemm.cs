@@ -18,7 +18,7 @@ namespace Backprop.Kernels;
 /// </para>
 /// <para>
 /// Packing buffers live in a per-thread cache (one pinned, 64-byte-aligned array per thread and
-/// element type, a few hundred KiB), allocated on a thread's first packed call and reused after:
+/// element type, about 1.2 MiB), allocated on a thread's first packed call and reused after:
 /// a call allocates nothing once its thread has made one. Nothing is shared between threads.
 /// </para>
 /// <para>
@@ -88,7 +88,7 @@ public static class Gemm
         }
 
         var operands = new GemmOperands<T>(a, ta, b, tb, m, n, k);
-        if (path == GemmPath.Packed || (path == GemmPath.Auto && GemmPacked.Pays<T>(m, n, k)))
+        if (path == GemmPath.Packed || (path == GemmPath.Auto && GemmPacked.Pays<T>(m, n, k, ta, tb)))
         {
             GemmPacked.Run(operands, c, alpha, beta);
         }
@@ -109,7 +109,7 @@ public static class Gemm
 /// <summary>Which GEMM implementation runs.</summary>
 internal enum GemmPath
 {
-    /// <summary>Chosen by shape (<see cref="GemmPacked.Pays{T}(int, int, int)"/>).</summary>
+    /// <summary>Chosen by shape (<see cref="GemmPacked.Pays{T}(int, int, int, bool, bool)"/>).</summary>
     Auto,
 
     /// <summary>The blocked, packed path.</summary>

@@ -12,6 +12,7 @@ namespace Backprop.Kernels;
 /// </summary>
 internal static class GemmSmall
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run<T>(in GemmOperands<T> o, MatrixSpan<T> c, T alpha, T beta)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -38,6 +39,7 @@ internal static class GemmSmall
     }
 
     /// <summary>C = β·C, with β = 0 overwriting (NaN in C does not survive).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ScaleC<T>(MatrixSpan<T> c, T beta)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -55,6 +57,7 @@ internal static class GemmSmall
     }
 
     // C[i, :] += α·A[i, p]·B[p, :]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PlainTimesPlain<T>(in GemmOperands<T> o, MatrixSpan<T> c, T alpha)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -72,6 +75,7 @@ internal static class GemmSmall
     }
 
     // A is stored k×m: for each depth p, row p of A and row p of B make a rank-1 update of C.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TransposedTimesPlain<T>(in GemmOperands<T> o, MatrixSpan<T> c, T alpha)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -90,6 +94,7 @@ internal static class GemmSmall
     }
 
     // C[i, j] = α·dot(A[i, :], B[j, :]) + β·C[i, j]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PlainTimesTransposed<T>(in GemmOperands<T> o, MatrixSpan<T> c, T alpha, T beta)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -108,6 +113,7 @@ internal static class GemmSmall
     }
 
     // Rare in backpropagation; plain loops.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TransposedTimesTransposed<T>(in GemmOperands<T> o, MatrixSpan<T> c, T alpha, T beta)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

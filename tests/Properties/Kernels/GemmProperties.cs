@@ -50,6 +50,8 @@ public class GemmProperties
     [InlineData(17, 257, 40, true, true)]
     [InlineData(129, 300, 520, false, false)]
     [InlineData(64, 520, 300, false, true)]
+    [InlineData(9, 1100, 33, false, true)]
+    [InlineData(17, 2060, 20, true, false)]
     public void BlockEdgesEqualReference(int m, int n, int k, bool ta, bool tb)
     {
         foreach (GemmPath path in new[] { GemmPath.Packed, GemmPath.Small })
