@@ -246,16 +246,8 @@ internal static class GemmPacked
             }
             else
             {
-                // op(A)[i, p] = A[i, p]: each of the mr rows is contiguous in depth; scatter it with stride MR.
-                for (int r = 0; r < mr; r++)
-                {
-                    ref T src = ref Unsafe.Add(ref a, ((ic + ir + r) * lda) + pc);
-                    ref T d = ref Unsafe.Add(ref dst, r);
-                    for (int p = 0; p < kc; p++)
-                    {
-                        Unsafe.Add(ref d, p * MR) = Unsafe.Add(ref src, p);
-                    }
-                }
+                // op(A)[i, p] = A[i, p]: each of the mr rows is contiguous in depth; transpose it into the sliver.
+                Transpose.Block(ref Unsafe.Add(ref a, ((ic + ir) * lda) + pc), lda, mr, kc, ref dst, MR);
             }
         }
     }
@@ -304,16 +296,8 @@ internal static class GemmPacked
             }
             else
             {
-                // op(B)[p, j] = B[j, p]: each of the nr rows of B is contiguous in depth; scatter it with stride NR.
-                for (int j = 0; j < nr; j++)
-                {
-                    ref T src = ref Unsafe.Add(ref b, ((jc + jr + j) * ldb) + pc);
-                    ref T d = ref Unsafe.Add(ref dst, j);
-                    for (int p = 0; p < kc; p++)
-                    {
-                        Unsafe.Add(ref d, p * nrMax) = Unsafe.Add(ref src, p);
-                    }
-                }
+                // op(B)[p, j] = B[j, p]: each of the nr rows of B is contiguous in depth; transpose it into the sliver.
+                Transpose.Block(ref Unsafe.Add(ref b, ((jc + jr) * ldb) + pc), ldb, nr, kc, ref dst, nrMax);
             }
         }
     }
