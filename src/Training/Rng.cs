@@ -25,6 +25,12 @@ internal struct Rng
         _s3 = SplitMix64(ref x);
     }
 
+    /// <summary>Sets the state words directly (for checking against the reference implementation's test vectors).</summary>
+    internal Rng(ulong s0, ulong s1, ulong s2, ulong s3)
+    {
+        (_s0, _s1, _s2, _s3) = (s0, s1, s2, s3);
+    }
+
     /// <summary>One SplitMix64 step: advances <paramref name="state"/> and returns the mixed output.</summary>
     /// <param name="state">The generator state.</param>
     /// <returns>The next output.</returns>
