@@ -200,7 +200,7 @@ public class BackpropagationProperties
                     for (int j = 0; j < columns; j++)
                     {
                         double actual = exported[(i * stride) + j];
-                        if (Math.Abs(actual - expected[i, j]) > 1e-13 * Math.Max(1, Math.Abs(expected[i, j])))
+                        if (!(Math.Abs(actual - expected[i, j]) <= 1e-13 * Math.Max(1, Math.Abs(expected[i, j]))))
                         {
                             throw new InvalidOperationException($"{c}: dW{l + 1}[{i},{j}] (row 0 = bias) is {actual:R}, the formula gives {expected[i, j]:R}.");
                         }
