@@ -1,0 +1,46 @@
+using System.Globalization;
+using BenchmarkDotNet.Columns;
+using BenchmarkDotNet.Reports;
+using BenchmarkDotNet.Running;
+
+namespace Backprop.Benchmarks.Training;
+
+/// <summary>Training rows per second: the batch rows of the <c>Case</c> parameter divided by the mean step time.</summary>
+public sealed class RowsPerSecondColumn : IColumn
+{
+    public string Id => nameof(RowsPerSecondColumn);
+
+    public string ColumnName => "Rows/s";
+
+    public bool AlwaysShow => true;
+
+    public ColumnCategory Category => ColumnCategory.Custom;
+
+    public int PriorityInCategory => 0;
+
+    public bool IsNumeric => true;
+
+    public UnitType UnitType => UnitType.Dimensionless;
+
+    public string Legend => "Training rows per second (batch rows / mean time per step)";
+
+    public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
+
+    public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
+    {
+        ArgumentNullException.ThrowIfNull(summary);
+        ArgumentNullException.ThrowIfNull(benchmarkCase);
+        double? meanNs = summary[benchmarkCase]?.ResultStatistics?.Mean;
+        if (meanNs is not double ns || benchmarkCase.Parameters["Case"] is not string text)
+        {
+            return "NA";
+        }
+
+        int rows = int.Parse(text[(text.LastIndexOf('x') + 1)..], CultureInfo.InvariantCulture);
+        return (rows / (ns * 1e-9)).ToString("N0", CultureInfo.InvariantCulture);
+    }
+
+    public bool IsAvailable(Summary summary) => true;
+
+    public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
+}

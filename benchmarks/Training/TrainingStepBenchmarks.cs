@@ -1,0 +1,69 @@
+using System.Globalization;
+using System.Numerics;
+using Backprop.Kernels;
+using Backprop.Training;
+using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Reports;
+using Perfolizer.Horology;
+
+namespace Backprop.Benchmarks.Training;
+
+/// <summary>
+/// One training step (forward, mean cross-entropy, backward, SGD update) through the public
+/// <see cref="Trainer{T}.Step"/>, input checks included, for the network sizes. Sigmoid
+/// hidden layers as in the derivation; random inputs in ±1 and random labels.
+/// <c>dotnet run -c Release --project benchmarks -- --filter '*TrainingStep*' --job short</c>.
+/// </summary>
+/// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+[MemoryDiagnoser]
+[Config(typeof(TrainingStepConfig))]
+[GenericTypeArguments(typeof(float))]
+[GenericTypeArguments(typeof(double))]
+public class TrainingStepBenchmarks<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private Trainer<T> _trainer = null!;
+    private T[] _inputs = [];
+    private int[] _labels = [];
+    private int _rows;
+    private int _features;
+
+    /// <summary>Layer sizes and batch rows, e.g. <c>784-256-10x128</c>.</summary>
+    [Params("2-3-2x500", "4-2-2x500", "64-128-10x64", "784-256-10x128", "784-1024-1024-10x256")]
+    public string Case { get; set; } = "2-3-2x500";
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        (int[] sizes, int rows) = Parse(Case);
+        var shape = new NetworkShape(sizes, HiddenActivation.Sigmoid);
+        var network = new Network<T>(shape, 1);
+        _trainer = new Trainer<T>(network, new SgdOptimizer<T>(shape.ParameterCount), new TrainerOptions { BatchSize = rows, LearningRate = LearningRateSchedule.Constant(1e-3) });
+        var random = new Random(2);
+        _rows = rows;
+        _features = sizes[0];
+        _inputs = [.. Enumerable.Range(0, rows * sizes[0]).Select(_ => T.CreateTruncating((random.NextDouble() * 2) - 1))];
+        _labels = [.. Enumerable.Range(0, rows).Select(_ => random.Next(sizes[^1]))];
+        _trainer.Step(new ReadOnlyMatrixSpan<T>(_inputs, _rows, _features), _labels);
+    }
+
+    [Benchmark]
+    public T Step() => _trainer.Step(new ReadOnlyMatrixSpan<T>(_inputs, _rows, _features), _labels);
+
+    internal static (int[] Sizes, int Rows) Parse(string text)
+    {
+        string[] parts = text.Split('x');
+        return ([.. parts[0].Split('-').Select(s => int.Parse(s, CultureInfo.InvariantCulture))], int.Parse(parts[1], CultureInfo.InvariantCulture));
+    }
+}
+
+/// <summary>Times in µs and a rows-per-second column.</summary>
+public class TrainingStepConfig : ManualConfig
+{
+    public TrainingStepConfig()
+    {
+        AddColumn(new RowsPerSecondColumn());
+        SummaryStyle = SummaryStyle.Default.WithTimeUnit(TimeUnit.Microsecond);
+    }
+}

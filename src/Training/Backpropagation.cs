@@ -1,0 +1,152 @@
+using System.Numerics;
+using Backprop.Kernels;
+
+namespace Backprop.Training;
+
+/// <summary>
+/// The passes of the matrix-form derivation, generalised to any depth. Each layer kind has its
+/// forward and backward side by side; <see cref="Forward"/> and <see cref="Backward"/> chain them.
+/// Everything runs on the kernels, in buffers of a <see cref="Workspace{T}"/>, with no allocation.
+/// </summary>
+/// <remarks>
+/// Textbook ↔ code: <c>X1 = [1, X]</c>, <c>Z1 = X1·W1</c> is <c>Z = X·W + b</c> with <c>[b; W]</c>
+/// the augmented W1; <c>A1 = σ(Z1)</c> is written over Z; the last layer keeps the logits Z2;
+/// <c>Ŷ = softmax(Z2)</c> and the mean cross-entropy come from the fused kernel, which also writes
+/// <c>dZ2 = (Ŷ − Y)/N</c>. Then per layer, top-down: <c>dW = Aᵀ_prev·dZ</c>, <c>db = Σ_rows dZ</c>,
+/// <c>dA_prev = dZ·Wᵀ</c> and <c>dZ_prev = dA_prev ⊙ f′(A_prev)</c> (for sigmoid <c>A ⊙ (1 − A)</c>),
+/// which is exactly <c>dW1 = X1ᵀ[((Ŷ − Y)·W2[1:]ᵀ) ⊙ A1 ⊙ (1 − A1)]/N</c> for one hidden layer.
+/// </remarks>
+internal static class Backpropagation
+{
+    // ---- Dense layer ------------------------------------------------------------------------
+
+    /// <summary><c>Z = X·W + b</c>.</summary>
+    public static void DenseForward<T>(ReadOnlyMatrixSpan<T> x, LayerView<T> layer, MatrixSpan<T> z)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Gemm.Multiply(MatrixOperation.None, x, MatrixOperation.None, layer.Weights, z, T.One, T.Zero);
+        RowOps.AddRowVector(z, layer.Bias);
+    }
+
+    /// <summary><c>dW = Xᵀ·dZ</c>, <c>db = Σ_rows dZ</c> (both overwrite), and <c>dX = dZ·Wᵀ</c> unless <paramref name="dx"/> is empty.</summary>
+    public static void DenseBackward<T>(ReadOnlyMatrixSpan<T> x, LayerView<T> layer, ReadOnlyMatrixSpan<T> dz, LayerView<T> gradient, MatrixSpan<T> dx)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Gemm.Multiply(MatrixOperation.Transpose, x, MatrixOperation.None, dz, gradient.Weights, T.One, T.Zero);
+        RowOps.SumColumns(dz, gradient.Bias, T.One, T.Zero);
+        if (!dx.IsEmpty)
+        {
+            Gemm.Multiply(MatrixOperation.None, dz, MatrixOperation.Transpose, layer.Weights, dx, T.One, T.Zero);
+        }
+    }
+
+    // ---- Hidden activation (in place) ---------------------------------------------------------
+
+    /// <summary><c>A = f(Z)</c>, written over Z.</summary>
+    public static void ActivationForward<T>(HiddenActivation activation, Span<T> z)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        switch (activation)
+        {
+            case HiddenActivation.Sigmoid:
+                Activations.Sigmoid<T>(z, z);
+                break;
+            case HiddenActivation.Tanh:
+                Activations.Tanh<T>(z, z);
+                break;
+            default:
+                Activations.Relu<T>(z, z);
+                break;
+        }
+    }
+
+    /// <summary><c>dZ = dA ⊙ f′</c> with f′ written in terms of the output A (fused kernel), over dA.</summary>
+    public static void ActivationBackward<T>(HiddenActivation activation, ReadOnlySpan<T> a, Span<T> da)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        switch (activation)
+        {
+            case HiddenActivation.Sigmoid:
+                Activations.SigmoidBackward<T>(da, a, da);
+                break;
+            case HiddenActivation.Tanh:
+                Activations.TanhBackward<T>(da, a, da);
+                break;
+            default:
+                Activations.ReluBackward<T>(da, a, da);
+                break;
+        }
+    }
+
+    // ---- Output: softmax + mean cross-entropy -------------------------------------------------
+
+    /// <summary>Probabilities <c>Ŷ = softmax(Z)</c> row by row (prediction).</summary>
+    public static void OutputForward<T>(ReadOnlyMatrixSpan<T> logits, MatrixSpan<T> probabilities)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Softmax.Forward(logits, probabilities);
+
+    /// <summary>Mean cross-entropy, and <c>dZ = (Ŷ − Y)/N</c> in the same fused pass.</summary>
+    public static T OutputBackward<T>(ReadOnlyMatrixSpan<T> logits, ReadOnlySpan<int> labels, MatrixSpan<T> dz)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        CrossEntropy.SoftmaxCrossEntropy(logits, labels, dz);
+
+    // ---- Whole network ------------------------------------------------------------------------
+
+    /// <summary>Runs every layer forward on <paramref name="inputs"/>; returns the logits (a view into the workspace).</summary>
+    /// <remarks>Reads the network's parameters only, so concurrent calls with distinct workspaces are safe.</remarks>
+    public static MatrixSpan<T> Forward<T>(Network<T> network, Workspace<T> workspace, ReadOnlyMatrixSpan<T> inputs)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        NetworkShape shape = network.Shape;
+        int rows = inputs.Rows;
+        ReadOnlyMatrixSpan<T> x = inputs;
+        MatrixSpan<T> z = default;
+        for (int l = 0; l < shape.LayerCount; l++)
+        {
+            z = workspace.Activations(l, rows);
+            DenseForward(x, network.Layer(l), z);
+            if (l < shape.LayerCount - 1)
+            {
+                ActivationForward(shape.HiddenActivation, z.Span);
+            }
+
+            x = z;
+        }
+
+        return z;
+    }
+
+    /// <summary>
+    /// After <see cref="Forward"/> on the same <paramref name="inputs"/>: the mean loss, and the
+    /// gradient of every parameter written (overwritten, never accumulated) into the network's
+    /// gradient buffer.
+    /// </summary>
+    public static T Backward<T>(Network<T> network, Workspace<T> workspace, ReadOnlyMatrixSpan<T> inputs, ReadOnlySpan<int> labels)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        NetworkShape shape = network.Shape;
+        int rows = inputs.Rows;
+        int top = shape.LayerCount - 1;
+        int which = 0;
+        MatrixSpan<T> dz = workspace.Delta(which, rows, shape.Outputs);
+        T loss = OutputBackward(workspace.Activations(top, rows), labels, dz);
+        for (int l = top; l >= 0; l--)
+        {
+            if (l == 0)
+            {
+                // dX of the inputs is never needed.
+                DenseBackward(inputs, network.Layer(0), dz, network.GradientLayer(0), default);
+                break;
+            }
+
+            MatrixSpan<T> a = workspace.Activations(l - 1, rows);
+            MatrixSpan<T> da = workspace.Delta(1 - which, rows, a.Columns);
+            DenseBackward(a, network.Layer(l), dz, network.GradientLayer(l), da);
+            ActivationBackward(shape.HiddenActivation, a.Span, da.Span);
+            dz = da;
+            which = 1 - which;
+        }
+
+        return loss;
+    }
+}

@@ -1,0 +1,291 @@
+using System.Globalization;
+using System.Numerics;
+using Backprop.Kernels;
+
+namespace Backprop.Training;
+
+/// <summary>
+/// Trains a <see cref="Network{T}"/>: forward pass, mean cross-entropy, backward pass into the
+/// network's gradient buffer, and an optimiser step, over minibatches and epochs. Every buffer
+/// (workspace for <see cref="TrainerOptions.BatchSize"/> rows, divergence snapshot) is allocated in
+/// the constructor; after one warm-up step, steps, epochs (shuffle, steps, evaluation) and
+/// evaluations allocate nothing. Deterministic: the same seeds give bit-identical parameters.
+/// </summary>
+/// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+/// <remarks>Not thread-safe; a trainer and its network are used by one thread at a time.</remarks>
+public sealed class Trainer<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly Workspace<T> _workspace;
+    private readonly T[] _snapshot;
+    private readonly LearningRateSchedule _schedule;
+    private Rng _shuffler;
+
+    /// <summary>Creates a trainer and allocates everything training will use.</summary>
+    /// <param name="network">The network to train (its parameters are updated in place).</param>
+    /// <param name="optimizer">The update rule, sized for the network's parameter count.</param>
+    /// <param name="options">Batch size, epochs, stopping, shuffling and learning rate.</param>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="ArgumentException">The optimiser is sized for another parameter count.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    public Trainer(Network<T> network, Optimizer<T> optimizer, TrainerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(optimizer);
+        ArgumentNullException.ThrowIfNull(options);
+        if (optimizer.ParameterCount != network.Shape.ParameterCount)
+        {
+            throw new ArgumentException($"The optimiser is sized for {optimizer.ParameterCount} parameters; the network has {network.Shape.ParameterCount}.", nameof(optimizer));
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.BatchSize, 1, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.Epochs, 1, nameof(options));
+        ArgumentNullException.ThrowIfNull(options.LearningRate, nameof(options));
+        if (options.TargetLoss is double target && !double.IsFinite(target))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), target, "TargetLoss must be finite.");
+        }
+
+        Network = network;
+        Optimizer = optimizer;
+        Options = options;
+        _schedule = options.LearningRate;
+        _workspace = new Workspace<T>(network.Shape, options.BatchSize, forTraining: true);
+        _snapshot = new T[network.Shape.ParameterCount];
+        _shuffler = new Rng(options.Seed);
+    }
+
+    /// <summary>The network being trained.</summary>
+    public Network<T> Network { get; }
+
+    /// <summary>The update rule.</summary>
+    public Optimizer<T> Optimizer { get; }
+
+    /// <summary>The options the trainer was created with.</summary>
+    public TrainerOptions Options { get; }
+
+    /// <summary>The largest batch <see cref="Step"/> accepts (<see cref="TrainerOptions.BatchSize"/>).</summary>
+    public int MaxBatchSize => _workspace.MaxBatchSize;
+
+    /// <summary>Epochs completed by <see cref="RunEpoch"/> (or <see cref="Fit"/>) so far.</summary>
+    public int CompletedEpochs { get; private set; }
+
+    /// <summary>Optimiser steps taken by this trainer so far.</summary>
+    public long StepCount { get; private set; }
+
+    /// <summary>Mean cross-entropy of the network on one batch (forward pass only; gradients untouched).</summary>
+    /// <param name="inputs">1 to <see cref="MaxBatchSize"/> rows of finite features, any stride.</param>
+    /// <param name="labels">The class of each row.</param>
+    /// <returns>The mean loss.</returns>
+    /// <exception cref="ArgumentException">Wrong feature count, NaN/∞ input, too many rows, or labels of the wrong length.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A label is out of range.</exception>
+    public T ComputeLoss(ReadOnlyMatrixSpan<T> inputs, ReadOnlySpan<int> labels)
+    {
+        CheckBatch(inputs, labels);
+        MatrixSpan<T> logits = Backpropagation.Forward(Network, _workspace, inputs);
+        return CrossEntropy.SoftmaxCrossEntropyLoss<T>(logits, labels);
+    }
+
+    /// <summary>Forward and backward pass on one batch: writes the gradient of the mean loss for every parameter into <see cref="Network{T}.Gradients"/> (overwriting it).</summary>
+    /// <param name="inputs">1 to <see cref="MaxBatchSize"/> rows of finite features, any stride.</param>
+    /// <param name="labels">The class of each row.</param>
+    /// <returns>The mean loss before any update.</returns>
+    /// <exception cref="ArgumentException">Wrong feature count, NaN/∞ input, too many rows, or labels of the wrong length.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A label is out of range.</exception>
+    public T ComputeGradients(ReadOnlyMatrixSpan<T> inputs, ReadOnlySpan<int> labels)
+    {
+        CheckBatch(inputs, labels);
+        Backpropagation.Forward(Network, _workspace, inputs);
+        return Backpropagation.Backward(Network, _workspace, inputs, labels);
+    }
+
+    /// <summary>One training step on one batch: forward, loss, backward, and an optimiser step with the scheduled learning rate.</summary>
+    /// <param name="inputs">1 to <see cref="MaxBatchSize"/> rows of finite features, any stride.</param>
+    /// <param name="labels">The class of each row.</param>
+    /// <returns>The batch's mean loss before the update (check it for NaN yourself; <see cref="RunEpoch"/> does).</returns>
+    /// <exception cref="ArgumentException">Wrong feature count, NaN/∞ input, too many rows, or labels of the wrong length.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A label is out of range.</exception>
+    public T Step(ReadOnlyMatrixSpan<T> inputs, ReadOnlySpan<int> labels)
+    {
+        T loss = ComputeGradients(inputs, labels);
+        Update();
+        return loss;
+    }
+
+    /// <summary>
+    /// One epoch over <paramref name="training"/>: a fresh seeded shuffle (when enabled), a step per
+    /// minibatch, then the validation set's loss and accuracy. Allocates nothing.
+    /// </summary>
+    /// <param name="training">The training set (its shuffle buffer is used).</param>
+    /// <param name="validation">An optional validation set.</param>
+    /// <returns>The epoch's metrics.</returns>
+    /// <exception cref="ArgumentException">A data set's features or classes do not match the network.</exception>
+    /// <exception cref="TrainingDivergedException">The loss or the parameters became NaN or infinite; the parameters from the end of the previous epoch are restored first.</exception>
+    public EpochMetrics RunEpoch(Dataset<T> training, Dataset<T>? validation = null)
+    {
+        CheckDataset(training, nameof(training));
+        if (validation is not null)
+        {
+            CheckDataset(validation, nameof(validation));
+        }
+
+        Span<T> parameters = Network.Parameters;
+        parameters.CopyTo(_snapshot);
+        int epoch = CompletedEpochs;
+        int n = training.Count;
+        int batch = MaxBatchSize;
+        int steps = ((n - 1) / batch) + 1;
+        double firstRate = _schedule.Rate(epoch, StepCount);
+        ReadOnlyMatrixSpan<T> features = training.Features;
+        ReadOnlySpan<int> labels = training.Labels;
+        bool shuffle = Options.Shuffle;
+        if (shuffle)
+        {
+            _shuffler.ShuffleIdentity(training.Order);
+        }
+
+        double lossSum = 0;
+        int correct = 0;
+        for (int s = 0; s < steps; s++)
+        {
+            int start = s * batch;
+            int rows = Math.Min(batch, n - start);
+            ReadOnlyMatrixSpan<T> x;
+            ReadOnlySpan<int> y;
+            if (shuffle)
+            {
+                x = Gather(features, labels, training.Order.Slice(start, rows));
+                y = _workspace.Labels(rows);
+            }
+            else
+            {
+                x = features.SliceRows(start, rows);
+                y = labels.Slice(start, rows);
+            }
+
+            MatrixSpan<T> logits = Backpropagation.Forward(Network, _workspace, x);
+            correct += Network<T>.CountCorrect(logits, y, _workspace.Classes(rows));
+            T loss = Backpropagation.Backward(Network, _workspace, x, y);
+            if (!T.IsFinite(loss))
+            {
+                double value = double.CreateTruncating(loss);
+                throw Diverged(epoch, s, steps, value, string.Create(CultureInfo.InvariantCulture, $"the loss became {value}"));
+            }
+
+            lossSum += double.CreateTruncating(loss) * rows;
+            Update();
+        }
+
+        if (InputChecks.FirstNonFinite<T>(parameters) >= 0)
+        {
+            throw Diverged(epoch, steps - 1, steps, double.NaN, "a parameter became NaN or infinite");
+        }
+
+        double validationLoss = double.NaN;
+        double validationAccuracy = double.NaN;
+        if (validation is not null)
+        {
+            Evaluation result = Network.EvaluateTrusted(validation.Features, validation.Labels, _workspace);
+            if (!double.IsFinite(result.Loss))
+            {
+                throw Diverged(epoch, steps - 1, steps, double.NaN, "the validation loss became NaN or infinite");
+            }
+
+            validationLoss = result.Loss;
+            validationAccuracy = result.Accuracy;
+        }
+
+        CompletedEpochs++;
+        return new EpochMetrics(CompletedEpochs, steps, firstRate, lossSum / n, (double)correct / n, validationLoss, validationAccuracy);
+    }
+
+    /// <summary>
+    /// Runs epochs until <see cref="TrainerOptions.Epochs"/> have run or an epoch's training loss
+    /// reaches <see cref="TrainerOptions.TargetLoss"/>, calling <paramref name="progress"/> after each.
+    /// </summary>
+    /// <param name="training">The training set.</param>
+    /// <param name="validation">An optional validation set, evaluated after every epoch.</param>
+    /// <param name="progress">Called after every epoch with its metrics (create the delegate once; invoking it allocates nothing).</param>
+    /// <param name="cancellationToken">Checked before every epoch.</param>
+    /// <returns>How many epochs ran, why training stopped, and the last epoch's metrics.</returns>
+    /// <exception cref="ArgumentException">A data set's features or classes do not match the network.</exception>
+    /// <exception cref="TrainingDivergedException">The loss or the parameters became NaN or infinite; the parameters from the end of the last finite epoch are restored first.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled (the completed epochs stay applied).</exception>
+    public TrainingResult Fit(Dataset<T> training, Dataset<T>? validation = null, Action<EpochMetrics>? progress = null, CancellationToken cancellationToken = default)
+    {
+        EpochMetrics last = default;
+        for (int e = 0; e < Options.Epochs; e++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            last = RunEpoch(training, validation);
+            progress?.Invoke(last);
+            if (Options.TargetLoss is double target && last.TrainingLoss <= target)
+            {
+                return new TrainingResult(e + 1, StopReason.TargetLossReached, last);
+            }
+        }
+
+        return new TrainingResult(Options.Epochs, StopReason.EpochLimit, last);
+    }
+
+    /// <summary>Mean cross-entropy and accuracy of the network on a data set, in batches of <see cref="MaxBatchSize"/>.</summary>
+    /// <param name="data">The data set.</param>
+    /// <returns>Loss, accuracy and row count.</returns>
+    /// <exception cref="ArgumentException">The data set's features or classes do not match the network.</exception>
+    public Evaluation Evaluate(Dataset<T> data)
+    {
+        CheckDataset(data, nameof(data));
+        return Network.EvaluateTrusted(data.Features, data.Labels, _workspace);
+    }
+
+    private void Update()
+    {
+        double rate = _schedule.Rate(CompletedEpochs, StepCount);
+        Optimizer.Step(Network.Parameters, Network.Gradients, rate);
+        StepCount++;
+    }
+
+    private MatrixSpan<T> Gather(ReadOnlyMatrixSpan<T> features, ReadOnlySpan<int> labels, ReadOnlySpan<int> rows)
+    {
+        MatrixSpan<T> x = _workspace.Inputs(rows.Length);
+        Span<int> y = _workspace.Labels(rows.Length);
+        for (int i = 0; i < rows.Length; i++)
+        {
+            int r = rows[i];
+            features.Row(r).CopyTo(x.Row(i));
+            y[i] = labels[r];
+        }
+
+        return x;
+    }
+
+    private TrainingDivergedException Diverged(int epoch, int step, int steps, double loss, string what)
+    {
+        _snapshot.CopyTo(Network.Parameters);
+        string message = string.Create(
+            CultureInfo.InvariantCulture,
+            $"Training diverged: {what} at epoch {epoch + 1}, step {step + 1} of {steps} (global step {StepCount + 1}). The network keeps the parameters from the end of epoch {CompletedEpochs}{(CompletedEpochs == 0 ? " (the initial parameters)" : string.Empty)}; lower the learning rate or scale the inputs, and reset the optimiser before training on.");
+        return new TrainingDivergedException(message, epoch + 1, step + 1, loss, CompletedEpochs);
+    }
+
+    private void CheckBatch(ReadOnlyMatrixSpan<T> inputs, ReadOnlySpan<int> labels)
+    {
+        InputChecks.Rows(inputs.Rows, MaxBatchSize, nameof(inputs));
+        InputChecks.Features(inputs, Network.Shape.Inputs, nameof(inputs));
+        InputChecks.Labels(labels, inputs.Rows, Network.Shape.Outputs, nameof(labels));
+    }
+
+    private void CheckDataset(Dataset<T> data, string name)
+    {
+        ArgumentNullException.ThrowIfNull(data, name);
+        if (data.FeatureCount != Network.Shape.Inputs)
+        {
+            throw new ArgumentException($"The data set has {data.FeatureCount} features per row; the network takes {Network.Shape.Inputs}.", name);
+        }
+
+        if (data.ClassCount != Network.Shape.Outputs)
+        {
+            throw new ArgumentException($"The data set has {data.ClassCount} classes; the network has {Network.Shape.Outputs} outputs.", name);
+        }
+    }
+}

@@ -1,0 +1,23 @@
+namespace Backprop.Training;
+
+/// <summary>How a <see cref="Trainer{T}"/> runs: batch size, epochs, stopping, shuffling and step size. Immutable; derive variants with <c>with</c>.</summary>
+public sealed record TrainerOptions
+{
+    /// <summary>Rows per minibatch, ≥ 1; also the size of the workspace allocated by the trainer. The last batch of an epoch may be smaller. Use the data set's row count for full-batch gradient descent.</summary>
+    public int BatchSize { get; init; } = 32;
+
+    /// <summary>The most epochs <see cref="Trainer{T}.Fit"/> runs, ≥ 1.</summary>
+    public int Epochs { get; init; } = 10;
+
+    /// <summary>When set, <see cref="Trainer{T}.Fit"/> stops after the first epoch whose training loss is at or below it.</summary>
+    public double? TargetLoss { get; init; }
+
+    /// <summary>Whether each epoch visits the rows in a fresh random order (seeded by <see cref="Seed"/>); otherwise in data-set order.</summary>
+    public bool Shuffle { get; init; } = true;
+
+    /// <summary>Seed of the shuffling generator: equal seeds (and equal initial parameters) give bit-identical training.</summary>
+    public ulong Seed { get; init; }
+
+    /// <summary>The step size η per step; <see cref="LearningRateSchedule.Constant"/> 0.01 unless set.</summary>
+    public LearningRateSchedule LearningRate { get; init; } = LearningRateSchedule.Constant(0.01);
+}
