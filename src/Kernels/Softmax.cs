@@ -43,7 +43,7 @@ public static class Softmax
         }
     }
 
-    /// <summary>The largest element of a non-empty row (NaN if the row holds one), like folding <c>T.Max</c>.</summary>
+    /// <summary>The largest element of a non-empty row (NaN or not when the row holds a NaN; then the row's results are NaN anyway).</summary>
     internal static T Max<T>(ReadOnlySpan<T> row)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -61,22 +61,28 @@ public static class Softmax
             return max;
         }
 
-        // Max is idempotent, so the final vector may simply overlap the previous one.
+        // Max is idempotent, so the final vector may simply overlap the previous one. MaxNative is
+        // one instruction (Max's NaN/−0 handling takes three, on a dependency chain); a NaN it may
+        // skip still turns the row's exponential sum, and so every result, into NaN.
         Vector<T> acc0 = Vector.LoadUnsafe(ref r);
         Vector<T> acc1 = Vector.LoadUnsafe(ref r, n - width);
+        Vector<T> acc2 = acc0;
+        Vector<T> acc3 = acc1;
         nuint i = width;
-        for (; i + (2 * width) <= n; i += 2 * width)
+        for (; i + (4 * width) <= n; i += 4 * width)
         {
-            acc0 = Vector.Max(acc0, Vector.LoadUnsafe(ref r, i));
-            acc1 = Vector.Max(acc1, Vector.LoadUnsafe(ref r, i + width));
+            acc0 = Vector.MaxNative(acc0, Vector.LoadUnsafe(ref r, i));
+            acc1 = Vector.MaxNative(acc1, Vector.LoadUnsafe(ref r, i + width));
+            acc2 = Vector.MaxNative(acc2, Vector.LoadUnsafe(ref r, i + (2 * width)));
+            acc3 = Vector.MaxNative(acc3, Vector.LoadUnsafe(ref r, i + (3 * width)));
         }
 
-        if (i + width <= n)
+        for (; i + width <= n; i += width)
         {
-            acc0 = Vector.Max(acc0, Vector.LoadUnsafe(ref r, i));
+            acc0 = Vector.MaxNative(acc0, Vector.LoadUnsafe(ref r, i));
         }
 
-        return VectorMath.HorizontalMax(Vector.Max(acc0, acc1));
+        return VectorMath.HorizontalMax(Vector.Max(Vector.Max(acc0, acc1), Vector.Max(acc2, acc3)));
     }
 
     /// <summary><c>Σⱼ e^(row[j] − max)</c>.</summary>
