@@ -85,6 +85,7 @@ internal static class VectorMath
     /// Thresholds and degrees: 0.25 and x¹¹ (float, truncation ≈ 2·10⁻¹⁰ relative), 0.125 and x¹⁵ (double, ≈ 2·10⁻¹⁸). Just above
     /// the threshold the quotient loses about 3 ulp (float) / 5 ulp (double) to the subtraction.
     /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector<T> Tanh<T>(Vector<T> x)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
