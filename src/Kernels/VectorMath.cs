@@ -68,8 +68,9 @@ internal static class VectorMath
     /// exponential lies in [0, 1], so the result saturates to exactly ±1 and is never NaN.
     /// </summary>
     /// <remarks>
-    /// Thresholds and degrees: 0.25 and x¹¹ (float, truncation ≈ 2·10⁻¹⁰ relative), 0.125 and x¹⁵ (double, ≈ 2·10⁻¹⁸). Just above
-    /// the threshold the quotient loses about 3 ulp (float) / 5 ulp (double) to the subtraction.
+    /// Thresholds and degrees: 0.25 and x¹¹ (float, truncation ≈ 2·10⁻¹⁰ relative), 0.125 and x¹⁵
+    /// (double, ≈ 2·10⁻¹⁸). Just above the threshold 1 − e cancels a little; measured worst error
+    /// 4 ulp (float) and 7 ulp (double), see VectorMathProperties.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector<T> Tanh<T>(Vector<T> x)
