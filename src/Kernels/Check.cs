@@ -64,6 +64,39 @@ internal static class Check
         }
     }
 
+    /// <summary>
+    /// Throws unless <paramref name="output"/> is either exactly <paramref name="input"/> (same first
+    /// element and stride: in-place use) or shares no memory with it. Views of equal shape.
+    /// </summary>
+    public static void SameOrDisjoint<T>(ReadOnlyMatrixSpan<T> input, ReadOnlyMatrixSpan<T> output, string name)
+    {
+        if (input.Stride != output.Stride)
+        {
+            NoOverlap(Elements(input), Elements(output), name);
+        }
+        else
+        {
+            NoPartialOverlap(Elements(input), Elements(output), name);
+        }
+    }
+
+    /// <summary>Throws when the elements of two matrix views (padding after the last row excluded) share memory.</summary>
+    public static void NoOverlap<T>(ReadOnlyMatrixSpan<T> input, ReadOnlyMatrixSpan<T> output, string name) =>
+        NoOverlap(Elements(input), Elements(output), name);
+
+    /// <summary>Throws when a matrix has no rows or no columns.</summary>
+    public static void NotEmpty<T>(ReadOnlyMatrixSpan<T> matrix, string what, string name)
+    {
+        if (matrix.Rows == 0 || matrix.Columns == 0)
+        {
+            throw new ArgumentException($"{what} needs at least one row and one column; got {matrix.Rows}×{matrix.Columns}.", name);
+        }
+    }
+
+    // The part of a view's span its elements occupy (a view may sit on a longer span).
+    private static ReadOnlySpan<T> Elements<T>(ReadOnlyMatrixSpan<T> m) =>
+        m.Span[..(int)MatrixShape.RequiredLength(m.Rows, m.Columns, m.Stride)];
+
     [DoesNotReturn]
     private static void ThrowElementType(Type type) =>
         throw new NotSupportedException($"Element type {type.Name} is not supported; use float or double.");

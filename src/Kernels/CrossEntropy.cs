@@ -20,28 +20,21 @@ public static class CrossEntropy
     {
         ValidateTargets(logits, targets);
         ValidateGradient(logits, gradient);
-        T n = T.CreateTruncating(logits.Rows);
-        T invN = T.One / n;
+        T invN = T.One / T.CreateTruncating(logits.Rows);
         T total = T.Zero;
         for (int i = 0; i < logits.Rows; i++)
         {
             ReadOnlySpan<T> z = logits.Row(i);
             Span<T> g = gradient.Row(i);
-            T max = Softmax.Max(z);
-            T sum = T.Zero;
-            for (int j = 0; j < z.Length; j++)
-            {
-                sum += T.Exp(z[j] - max);
-            }
-
-            T logSum = T.Log(sum);
-            total += logSum - (z[targets[i]] - max);
-            T scale = invN / sum;
             int target = targets[i];
-            for (int j = 0; j < z.Length; j++)
-            {
-                g[j] = (T.Exp(z[j] - max) * scale) - (j == target ? invN : T.Zero);
-            }
+            T max = Softmax.Max(z);
+            T shiftedTarget = z[target] - max; // read before g, which may be z, is written
+
+            // One exponential per element: e^(z − max) goes into g, and is then scaled in place.
+            T sum = ElementwiseDriver.MapSum(z, g, new Softmax.ExpShiftedOperator<T>(max));
+            total += T.Log(sum) - shiftedTarget;
+            ElementwiseDriver.Map(g, g, new Softmax.ScaleOperator<T>(invN / sum));
+            g[target] -= invN;
         }
 
         return total * invN;
@@ -57,9 +50,10 @@ public static class CrossEntropy
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Check.ElementType<T>();
+        Check.NotEmpty(logits, "Cross-entropy", nameof(logits));
         Check.SameShape(logits.Rows, logits.Columns, targets.Rows, targets.Columns, nameof(targets));
         ValidateGradient(logits, gradient);
-        Check.NoOverlap(targets.Span, gradient.Span, nameof(gradient));
+        Check.NoOverlap(targets, gradient, nameof(gradient));
         T invN = T.One / T.CreateTruncating(logits.Rows);
         T total = T.Zero;
         for (int i = 0; i < logits.Rows; i++)
@@ -68,24 +62,14 @@ public static class CrossEntropy
             ReadOnlySpan<T> y = targets.Row(i);
             Span<T> g = gradient.Row(i);
             T max = Softmax.Max(z);
-            T sum = T.Zero;
-            for (int j = 0; j < z.Length; j++)
-            {
-                sum += T.Exp(z[j] - max);
-            }
 
-            T logSum = T.Log(sum);
-            T scale = invN / sum;
-            for (int j = 0; j < z.Length; j++)
-            {
-                T shifted = z[j] - max;
-                if (y[j] != T.Zero)
-                {
-                    total += y[j] * (logSum - shifted);
-                }
-
-                g[j] = (T.Exp(shifted) * scale) - (y[j] * invN);
-            }
+            // Σⱼ yⱼ (logsumexp − zⱼ) = log(sum) · Σⱼ yⱼ − Σⱼ yⱼ (zⱼ − max); both parts ≥ 0 for
+            // probability rows, so nothing cancels. Read z before g, which may be z, is written.
+            T weighted = ElementwiseDriver.Sum(z, y, new WeightedShiftOperator<T>(max));
+            T mass = ElementwiseDriver.Sum(y, default(IdentityOperator<T>));
+            T sum = ElementwiseDriver.MapSum(z, g, new Softmax.ExpShiftedOperator<T>(max));
+            total += (T.Log(sum) * mass) - weighted;
+            ElementwiseDriver.Map(g, y, g, new GradientOperator<T>(invN / sum, invN));
         }
 
         return total * invN;
@@ -105,13 +89,32 @@ public static class CrossEntropy
         {
             ReadOnlySpan<T> z = logits.Row(i);
             T max = Softmax.Max(z);
-            T sum = T.Zero;
-            for (int j = 0; j < z.Length; j++)
-            {
-                sum += T.Exp(z[j] - max);
-            }
+            total += T.Log(Softmax.SumExpShifted(z, max)) - (z[targets[i]] - max);
+        }
 
-            total += T.Log(sum) - (z[targets[i]] - max);
+        return total / T.CreateTruncating(logits.Rows);
+    }
+
+    /// <summary>Mean loss only (evaluation), for target probability rows; writes nothing.</summary>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="logits">Z. Shape (N, classes), N ≥ 1.</param>
+    /// <param name="targets">Y, same shape as Z.</param>
+    /// <returns>The mean cross-entropy <c>(1/N) Σᵢ Σⱼ Y[i, j] · (logsumexp(zᵢ) − Z[i, j])</c>.</returns>
+    public static T SoftmaxCrossEntropyLoss<T>(ReadOnlyMatrixSpan<T> logits, ReadOnlyMatrixSpan<T> targets)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Check.ElementType<T>();
+        Check.NotEmpty(logits, "Cross-entropy", nameof(logits));
+        Check.SameShape(logits.Rows, logits.Columns, targets.Rows, targets.Columns, nameof(targets));
+        T total = T.Zero;
+        for (int i = 0; i < logits.Rows; i++)
+        {
+            ReadOnlySpan<T> z = logits.Row(i);
+            ReadOnlySpan<T> y = targets.Row(i);
+            T max = Softmax.Max(z);
+            T weighted = ElementwiseDriver.Sum(z, y, new WeightedShiftOperator<T>(max));
+            T mass = ElementwiseDriver.Sum(y, default(IdentityOperator<T>));
+            total += (T.Log(Softmax.SumExpShifted(z, max)) * mass) - weighted;
         }
 
         return total / T.CreateTruncating(logits.Rows);
@@ -120,10 +123,7 @@ public static class CrossEntropy
     private static void ValidateTargets<T>(ReadOnlyMatrixSpan<T> logits, ReadOnlySpan<int> targets)
     {
         Check.ElementType<T>();
-        if (logits.Rows == 0 || logits.Columns == 0)
-        {
-            throw new ArgumentException($"Cross-entropy needs at least one row and one column; got {logits.Rows}×{logits.Columns}.", nameof(logits));
-        }
+        Check.NotEmpty(logits, "Cross-entropy", nameof(logits));
 
         Check.Length(targets.Length, logits.Rows, nameof(targets));
         for (int i = 0; i < targets.Length; i++)
@@ -138,13 +138,38 @@ public static class CrossEntropy
     private static void ValidateGradient<T>(ReadOnlyMatrixSpan<T> logits, MatrixSpan<T> gradient)
     {
         Check.SameShape(logits.Rows, logits.Columns, gradient.Rows, gradient.Columns, nameof(gradient));
-        if (logits.Stride != gradient.Stride)
-        {
-            Check.NoOverlap(logits.Span, gradient.Span, nameof(gradient));
-        }
-        else
-        {
-            Check.NoPartialOverlap(logits.Span, gradient.Span, nameof(gradient));
-        }
+        Check.SameOrDisjoint(logits, gradient, nameof(gradient));
+    }
+
+    /// <summary><c>y · (z − max)</c>, and 0 where y = 0 (even if z − max overflowed to −∞).</summary>
+    private readonly struct WeightedShiftOperator<T>(T max) : IBinaryOperator<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        private readonly T _max = max;
+
+        public T Invoke(T z, T y) => y != T.Zero ? y * (z - _max) : T.Zero;
+
+        public Vector<T> Invoke(Vector<T> z, Vector<T> y) =>
+            Vector.ConditionalSelect(Vector.Equals(y, Vector<T>.Zero), Vector<T>.Zero, y * (z - new Vector<T>(_max)));
+    }
+
+    private readonly struct IdentityOperator<T> : IUnaryOperator<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public T Invoke(T x) => x;
+
+        public Vector<T> Invoke(Vector<T> x) => x;
+    }
+
+    /// <summary><c>e · (1 / (N · sum)) − y / N</c>: the softmax-CE gradient from the stored exponential e.</summary>
+    private readonly struct GradientOperator<T>(T scale, T invN) : IBinaryOperator<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        private readonly T _scale = scale;
+        private readonly T _invN = invN;
+
+        public T Invoke(T e, T y) => (e * _scale) - (y * _invN);
+
+        public Vector<T> Invoke(Vector<T> e, Vector<T> y) => (e * _scale) - (y * _invN);
     }
 }

@@ -1,4 +1,6 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Backprop.Kernels;
 
@@ -8,19 +10,16 @@ public static class RowOps
     /// <summary>Adds <paramref name="row"/> to every row of <paramref name="matrix"/> (bias add): <c>M[i, j] += row[j]</c>.</summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
     /// <param name="matrix">The matrix, updated in place. Shape (rows, n).</param>
-    /// <param name="row">The row vector. Length n.</param>
+    /// <param name="row">The row vector. Length n; must not overlap the matrix.</param>
     public static void AddRowVector<T>(MatrixSpan<T> matrix, ReadOnlySpan<T> row)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Check.ElementType<T>();
         Check.Length(row.Length, matrix.Columns, nameof(row));
+        Check.NoOverlap(new ReadOnlyMatrixSpan<T>(row, 1, row.Length), matrix, nameof(row));
         for (int i = 0; i < matrix.Rows; i++)
         {
-            Span<T> r = matrix.Row(i);
-            for (int j = 0; j < r.Length; j++)
-            {
-                r[j] += row[j];
-            }
+            ElementwiseDriver.Update(matrix.Row(i), row, default(AddOperator<T>));
         }
     }
 
@@ -30,21 +29,71 @@ public static class RowOps
     /// <param name="destination">The column sums. Length n.</param>
     /// <param name="alpha">Scale of the sums.</param>
     /// <param name="beta">Scale of the previous contents; 0 overwrites (NaN in the destination does not survive).</param>
+    /// <remarks>Each column is summed from the first row to the last, as a plain loop would.</remarks>
     public static void SumColumns<T>(ReadOnlyMatrixSpan<T> matrix, Span<T> destination, T alpha, T beta)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Check.ElementType<T>();
         Check.Length(destination.Length, matrix.Columns, nameof(destination));
-        Check.NoOverlap(matrix.Span, destination, nameof(destination));
-        for (int j = 0; j < destination.Length; j++)
+        Check.NoOverlap(matrix, new ReadOnlyMatrixSpan<T>(destination, 1, destination.Length), nameof(destination));
+        int rows = matrix.Rows;
+        nuint n = (nuint)matrix.Columns;
+        nuint width = (nuint)Vector<T>.Count;
+        if (!Vector.IsHardwareAccelerated || n < width)
         {
-            T sum = T.Zero;
-            for (int i = 0; i < matrix.Rows; i++)
+            for (int j = 0; j < destination.Length; j++)
             {
-                sum += matrix[i, j];
+                T sum = T.Zero;
+                for (int i = 0; i < rows; i++)
+                {
+                    sum += matrix[i, j];
+                }
+
+                destination[j] = beta == T.Zero ? alpha * sum : (alpha * sum) + (beta * destination[j]);
             }
 
-            destination[j] = beta == T.Zero ? alpha * sum : (alpha * sum) + (beta * destination[j]);
+            return;
+        }
+
+        ref T m = ref MemoryMarshal.GetReference(matrix.Span);
+        ref T d = ref MemoryMarshal.GetReference(destination);
+        nuint stride = (nuint)matrix.Stride;
+        var scale = new SumScale<T>(alpha, beta);
+
+        // The final vector overlaps the previous one; its old destination values are read before
+        // anything is written, and it is stored last, so overlapping columns get identical values.
+        nuint last = n - width;
+        Vector<T> oldTail = Vector.LoadUnsafe(ref d, last);
+
+        // Blocks of four vectors of columns, accumulated in registers down all the rows.
+        nuint j0 = 0;
+        for (; j0 + (4 * width) <= n; j0 += 4 * width)
+        {
+            Vector<T> s0 = Vector<T>.Zero, s1 = Vector<T>.Zero, s2 = Vector<T>.Zero, s3 = Vector<T>.Zero;
+            ref T column = ref Unsafe.Add(ref m, j0);
+            for (int i = 0; i < rows; i++)
+            {
+                ref T r = ref Unsafe.Add(ref column, (nuint)i * stride);
+                s0 += Vector.LoadUnsafe(ref r);
+                s1 += Vector.LoadUnsafe(ref r, width);
+                s2 += Vector.LoadUnsafe(ref r, 2 * width);
+                s3 += Vector.LoadUnsafe(ref r, 3 * width);
+            }
+
+            scale.Apply(s0, Vector.LoadUnsafe(ref d, j0)).StoreUnsafe(ref d, j0);
+            scale.Apply(s1, Vector.LoadUnsafe(ref d, j0 + width)).StoreUnsafe(ref d, j0 + width);
+            scale.Apply(s2, Vector.LoadUnsafe(ref d, j0 + (2 * width))).StoreUnsafe(ref d, j0 + (2 * width));
+            scale.Apply(s3, Vector.LoadUnsafe(ref d, j0 + (3 * width))).StoreUnsafe(ref d, j0 + (3 * width));
+        }
+
+        for (; j0 + width <= n; j0 += width)
+        {
+            scale.Apply(SumColumnVector(ref Unsafe.Add(ref m, j0), rows, stride), Vector.LoadUnsafe(ref d, j0)).StoreUnsafe(ref d, j0);
+        }
+
+        if (j0 < n)
+        {
+            scale.Apply(SumColumnVector(ref Unsafe.Add(ref m, last), rows, stride), oldTail).StoreUnsafe(ref d, last);
         }
     }
 
@@ -64,17 +113,100 @@ public static class RowOps
 
         for (int i = 0; i < matrix.Rows; i++)
         {
-            ReadOnlySpan<T> r = matrix.Row(i);
-            int best = 0;
-            for (int j = 1; j < r.Length; j++)
+            destination[i] = ArgMax(matrix.Row(i));
+        }
+    }
+
+    private static int ArgMax<T>(ReadOnlySpan<T> row)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref T r = ref MemoryMarshal.GetReference(row);
+        nuint n = (nuint)row.Length;
+        nuint width = (nuint)Vector<T>.Count;
+        if (!Vector.IsHardwareAccelerated || n < width)
+        {
+            nuint best = 0;
+            for (nuint j = 1; j < n; j++)
             {
-                if (r[j] > r[best] || (T.IsNaN(r[best]) && !T.IsNaN(r[j])))
+                T v = Unsafe.Add(ref r, j);
+                T b = Unsafe.Add(ref r, best);
+                if (v > b || (T.IsNaN(b) && !T.IsNaN(v)))
                 {
                     best = j;
                 }
             }
 
-            destination[i] = best;
+            return (int)best;
         }
+
+        // The largest number (MaxNumber ignores NaN; the overlapping last vector is harmless) ...
+        Vector<T> acc = Vector.LoadUnsafe(ref r, n - width);
+        for (nuint j = 0; j < n - width; j += width)
+        {
+            acc = Vector.MaxNumber(acc, Vector.LoadUnsafe(ref r, j));
+        }
+
+        T max = acc[0];
+        for (int k = 1; k < Vector<T>.Count; k++)
+        {
+            max = T.MaxNumber(max, acc[k]);
+        }
+
+        if (T.IsNaN(max))
+        {
+            return 0; // every element is NaN
+        }
+
+        // ... then the first position holding it (−0 and +0 compare equal, as in the scalar form).
+        var target = new Vector<T>(max);
+        nuint start = 0;
+        for (; start + width <= n; start += width)
+        {
+            if (Vector.EqualsAny(Vector.LoadUnsafe(ref r, start), target))
+            {
+                break;
+            }
+        }
+
+        for (nuint j = start; j < n; j++)
+        {
+            if (Unsafe.Add(ref r, j) == max)
+            {
+                return (int)j;
+            }
+        }
+
+        return 0; // unreachable: max is an element of the row
+    }
+
+    private static Vector<T> SumColumnVector<T>(ref T column, int rows, nuint stride)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Vector<T> s = Vector<T>.Zero;
+        for (int i = 0; i < rows; i++)
+        {
+            s += Vector.LoadUnsafe(ref column, (nuint)i * stride);
+        }
+
+        return s;
+    }
+
+    /// <summary><c>α · sum</c>, or <c>α · sum + β · old</c> when β ≠ 0 (so NaN in old does not survive β = 0).</summary>
+    private readonly struct SumScale<T>(T alpha, T beta)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        private readonly T _alpha = alpha;
+        private readonly T _beta = beta;
+
+        public Vector<T> Apply(Vector<T> sum, Vector<T> old) =>
+            _beta == T.Zero ? sum * _alpha : (sum * _alpha) + (old * _beta);
+    }
+
+    private readonly struct AddOperator<T> : IUpdateOperator<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public T Invoke(T p, T g) => p + g;
+
+        public Vector<T> Invoke(Vector<T> p, Vector<T> g) => p + g;
     }
 }

@@ -19,10 +19,7 @@ public static class Updates
         Check.ElementType<T>();
         Check.Length(y.Length, x.Length, nameof(y));
         Check.NoPartialOverlap(x, y, nameof(y));
-        for (int i = 0; i < x.Length; i++)
-        {
-            y[i] += alpha * x[i];
-        }
+        ElementwiseDriver.Update(y, x, new AxpyOperator<T>(alpha));
     }
 
     /// <summary>Plain gradient descent: <c>θ −= η · (g + λ·θ)</c>.</summary>
@@ -37,10 +34,7 @@ public static class Updates
         Check.ElementType<T>();
         Check.Length(gradients.Length, parameters.Length, nameof(gradients));
         Check.NoOverlap(gradients, parameters, nameof(parameters));
-        for (int i = 0; i < parameters.Length; i++)
-        {
-            parameters[i] -= learningRate * (gradients[i] + (weightDecay * parameters[i]));
-        }
+        ElementwiseDriver.Update(parameters, gradients, new SgdOperator<T>(learningRate, weightDecay));
     }
 
     /// <summary>
@@ -63,12 +57,13 @@ public static class Updates
         Check.NoOverlap(gradients, parameters, nameof(parameters));
         Check.NoOverlap(gradients, velocity, nameof(velocity));
         Check.NoOverlap((ReadOnlySpan<T>)velocity, parameters, nameof(parameters));
-        for (int i = 0; i < parameters.Length; i++)
+        if (nesterov)
         {
-            T g = gradients[i] + (weightDecay * parameters[i]);
-            T v = (momentum * velocity[i]) + g;
-            velocity[i] = v;
-            parameters[i] -= learningRate * (nesterov ? g + (momentum * v) : v);
+            ElementwiseDriver.Update(parameters, gradients, velocity, new NesterovOperator<T>(learningRate, momentum, weightDecay));
+        }
+        else
+        {
+            ElementwiseDriver.Update(parameters, gradients, velocity, new MomentumOperator<T>(learningRate, momentum, weightDecay));
         }
     }
 
@@ -95,17 +90,117 @@ public static class Updates
         Check.Length(gradients.Length, parameters.Length, nameof(gradients));
         Check.Length(firstMoment.Length, parameters.Length, nameof(firstMoment));
         Check.Length(secondMoment.Length, parameters.Length, nameof(secondMoment));
+        Check.NoOverlap(gradients, parameters, nameof(parameters));
+        Check.NoOverlap(gradients, firstMoment, nameof(firstMoment));
+        Check.NoOverlap(gradients, secondMoment, nameof(secondMoment));
+        Check.NoOverlap((ReadOnlySpan<T>)firstMoment, parameters, nameof(parameters));
+        Check.NoOverlap((ReadOnlySpan<T>)secondMoment, parameters, nameof(parameters));
+        Check.NoOverlap((ReadOnlySpan<T>)firstMoment, secondMoment, nameof(secondMoment));
         ArgumentOutOfRangeException.ThrowIfLessThan(step, 1);
         T c1 = T.One / (T.One - T.Pow(beta1, T.CreateTruncating(step)));
         T c2 = T.One / (T.One - T.Pow(beta2, T.CreateTruncating(step)));
-        for (int i = 0; i < parameters.Length; i++)
+        ElementwiseDriver.Update(parameters, gradients, firstMoment, secondMoment, new AdamOperator<T>(learningRate, beta1, beta2, epsilon, weightDecay, c1, c2));
+    }
+
+    // Each operator evaluates exactly the documented formula in the same order in scalar and vector
+    // form (no fused multiply-add), so every path agrees with a plain loop bit for bit.
+    private readonly struct AxpyOperator<T>(T alpha) : IUpdateOperator<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        private readonly T _alpha = alpha;
+
+        public T Invoke(T y, T x) => y + (_alpha * x);
+
+        public Vector<T> Invoke(Vector<T> y, Vector<T> x) => y + (x * _alpha);
+    }
+
+    private readonly struct SgdOperator<T>(T learningRate, T weightDecay) : IUpdateOperator<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        private readonly T _learningRate = learningRate;
+        private readonly T _weightDecay = weightDecay;
+
+        public T Invoke(T p, T g) => p - (_learningRate * (g + (_weightDecay * p)));
+
+        public Vector<T> Invoke(Vector<T> p, Vector<T> g) => p - ((g + (p * _weightDecay)) * _learningRate);
+    }
+
+    private readonly struct MomentumOperator<T>(T learningRate, T momentum, T weightDecay) : IUpdateOperator1<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        private readonly T _learningRate = learningRate;
+        private readonly T _momentum = momentum;
+        private readonly T _weightDecay = weightDecay;
+
+        public T Invoke(T p, T g, ref T velocity)
         {
-            T g = gradients[i];
-            T m = (beta1 * firstMoment[i]) + ((T.One - beta1) * g);
-            T v = (beta2 * secondMoment[i]) + ((T.One - beta2) * g * g);
-            firstMoment[i] = m;
-            secondMoment[i] = v;
-            parameters[i] -= learningRate * (((m * c1) / (T.Sqrt(v * c2) + epsilon)) + (weightDecay * parameters[i]));
+            T v = (_momentum * velocity) + (g + (_weightDecay * p));
+            velocity = v;
+            return p - (_learningRate * v);
+        }
+
+        public Vector<T> Invoke(Vector<T> p, Vector<T> g, ref Vector<T> velocity)
+        {
+            Vector<T> v = (velocity * _momentum) + (g + (p * _weightDecay));
+            velocity = v;
+            return p - (v * _learningRate);
+        }
+    }
+
+    private readonly struct NesterovOperator<T>(T learningRate, T momentum, T weightDecay) : IUpdateOperator1<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        private readonly T _learningRate = learningRate;
+        private readonly T _momentum = momentum;
+        private readonly T _weightDecay = weightDecay;
+
+        public T Invoke(T p, T g, ref T velocity)
+        {
+            T decayed = g + (_weightDecay * p);
+            T v = (_momentum * velocity) + decayed;
+            velocity = v;
+            return p - (_learningRate * (decayed + (_momentum * v)));
+        }
+
+        public Vector<T> Invoke(Vector<T> p, Vector<T> g, ref Vector<T> velocity)
+        {
+            Vector<T> decayed = g + (p * _weightDecay);
+            Vector<T> v = (velocity * _momentum) + decayed;
+            velocity = v;
+            return p - ((decayed + (v * _momentum)) * _learningRate);
+        }
+    }
+
+    private readonly struct AdamOperator<T>(T learningRate, T beta1, T beta2, T epsilon, T weightDecay, T c1, T c2) : IUpdateOperator2<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        private readonly T _learningRate = learningRate;
+        private readonly T _beta1 = beta1;
+        private readonly T _beta2 = beta2;
+        private readonly T _oneMinusBeta1 = T.One - beta1;
+        private readonly T _oneMinusBeta2 = T.One - beta2;
+        private readonly T _epsilon = epsilon;
+        private readonly T _weightDecay = weightDecay;
+        private readonly T _c1 = c1;
+        private readonly T _c2 = c2;
+
+        public T Invoke(T p, T g, ref T firstMoment, ref T secondMoment)
+        {
+            T m = (_beta1 * firstMoment) + (_oneMinusBeta1 * g);
+            T v = (_beta2 * secondMoment) + (_oneMinusBeta2 * g * g);
+            firstMoment = m;
+            secondMoment = v;
+            return p - (_learningRate * (((m * _c1) / (T.Sqrt(v * _c2) + _epsilon)) + (_weightDecay * p)));
+        }
+
+        public Vector<T> Invoke(Vector<T> p, Vector<T> g, ref Vector<T> firstMoment, ref Vector<T> secondMoment)
+        {
+            Vector<T> m = (firstMoment * _beta1) + (g * _oneMinusBeta1);
+            Vector<T> v = (secondMoment * _beta2) + (g * _oneMinusBeta2 * g);
+            firstMoment = m;
+            secondMoment = v;
+            Vector<T> step = ((m * _c1) / (Vector.SquareRoot(v * _c2) + new Vector<T>(_epsilon))) + (p * _weightDecay);
+            return p - (step * _learningRate);
         }
     }
 }

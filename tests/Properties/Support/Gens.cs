@@ -41,4 +41,75 @@ public static class Gens
     public static T[] Random<T>(int length, int seed, double range)
         where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> =>
         Fill(new T[length], seed, range);
+
+    /// <summary>
+    /// Like <see cref="Random{T}"/>, but about one element in eight is an edge value: +0, −0, ±range
+    /// or ±range/1000 (so comparisons with 0 and both signs of zero are exercised).
+    /// </summary>
+    public static T[] RandomWithEdges<T>(int length, int seed, double range)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        T[] buffer = Random<T>(length, seed, range);
+        var random = new Random(~seed);
+        for (int i = 0; i < buffer.Length; i++)
+        {
+            if (random.Next(8) == 0)
+            {
+                buffer[i] = T.CreateTruncating(random.Next(6) switch
+                {
+                    0 => 0.0,
+                    1 => -0.0,
+                    2 => range,
+                    3 => -range,
+                    4 => range / 1000,
+                    _ => -range / 1000,
+                });
+            }
+        }
+
+        return buffer;
+    }
+
+    /// <summary>
+    /// A (rows × columns, stride) buffer of probability rows: non-negative, each row summing to 1
+    /// (up to rounding), some rows one-hot and some entries exactly 0. Padding holds NaN, which no
+    /// kernel may read.
+    /// </summary>
+    public static T[] ProbabilityRows<T>(int rows, int columns, int stride, int seed)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        var random = new Random(seed);
+        T[] buffer = new T[Math.Max(0, ((rows - 1) * stride) + columns)];
+        buffer.AsSpan().Fill(T.NaN);
+        for (int i = 0; i < rows; i++)
+        {
+            Span<T> row = buffer.AsSpan(i * stride, columns);
+            if (random.Next(3) == 0)
+            {
+                row.Clear();
+                row[random.Next(columns)] = T.One;
+                continue;
+            }
+
+            double total = 0;
+            double[] weights = new double[columns];
+            for (int j = 0; j < columns; j++)
+            {
+                weights[j] = random.Next(4) == 0 ? 0 : random.NextDouble();
+                total += weights[j];
+            }
+
+            if (total == 0)
+            {
+                weights[0] = total = 1;
+            }
+
+            for (int j = 0; j < columns; j++)
+            {
+                row[j] = T.CreateTruncating(weights[j] / total);
+            }
+        }
+
+        return buffer;
+    }
 }

@@ -1,0 +1,246 @@
+using System.Numerics;
+using Backprop.Kernels;
+using Backprop.Properties.Support;
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
+using static Backprop.Properties.Kernels.VectorMathReference;
+
+namespace Backprop.Properties.Kernels;
+
+/// <summary>Fused softmax cross-entropy, for class-index and probability-row targets.</summary>
+/// <remarks>
+/// Tolerances for N rows of n classes, as in <see cref="SoftmaxProperties"/>: the row sums Σ e^(z − m)
+/// agree to (n + 4)·ε relative, so log Σ agrees to (n + 4)·ε absolute; the loss is compared to
+/// (n + N + 8)·ε relative to 1 + |loss| + max|z| (the reference forms m + log Σ − z, which rounds at
+/// the scale of |z|). A gradient entry softmax/N − y/N is compared to (n + 8)·ε relative to p/N + y/N,
+/// the size of the two terms that cancel.
+/// </remarks>
+public class CrossEntropyProperties
+{
+    private static Arbitrary<int> Seeds => Gens.Seed.ToArbitrary();
+
+    [Property(MaxTest = 25)]
+    public Property IndexTargetsMatchReference() =>
+        Prop.ForAll(Seeds, seed => Matches<float>(seed, 30, probabilities: false) && Matches<double>(seed, 300, probabilities: false));
+
+    [Property(MaxTest = 25)]
+    public Property ProbabilityTargetsMatchReference() =>
+        Prop.ForAll(Seeds, seed => Matches<float>(seed, 30, probabilities: true) && Matches<double>(seed, 300, probabilities: true));
+
+    /// <summary>For moderate logits the loss is −mean log softmax[target] (softmax from the kernel), and never negative.</summary>
+    [Property(MaxTest = 25)]
+    public Property LossIsMinusLogSoftmaxOfTarget() =>
+        Prop.ForAll(Seeds, seed => MinusLogSoftmax<float>(seed) && MinusLogSoftmax<double>(seed));
+
+    /// <summary>Logits up to ±1e4 (float) and ±1e300 (double): finite loss ≥ 0, gradient entries in [−1/N, 1/N], each gradient row summing to 0.</summary>
+    [Property(MaxTest = 25)]
+    public Property ExtremeLogitsStayFinite() =>
+        Prop.ForAll(Seeds, seed => Finite<float>(seed, 1e4) && Finite<double>(seed, 1e300));
+
+    /// <summary>The fused gradient equals central finite differences of the loss (double), for both target kinds.</summary>
+    /// <remarks>
+    /// With h = 10⁻⁵ and logits in [−3, 3] the central difference is off by about h²·|L'''| ≈ 10⁻¹⁰ plus
+    /// rounding ε·|L|/h ≈ 10⁻¹⁰; 10⁻⁸ absolute leaves room yet catches any wrong term (a missing 1/N or
+    /// a wrong sign is off by more than 10⁻²).
+    /// </remarks>
+    [Property(MaxTest = 25)]
+    public Property GradientEqualsFiniteDifferences() =>
+        Prop.ForAll(Seeds, seed =>
+        {
+            var random = new Random(seed);
+            int rows = random.Next(1, 4);
+            int n = random.Next(1, 8);
+            double[] z = Gens.Random<double>(rows * n, random.Next(), 3);
+            int[] targets = [.. Enumerable.Range(0, rows).Select(_ => random.Next(n))];
+            double[] y = Gens.ProbabilityRows<double>(rows, n, n, random.Next());
+            double[] gIndex = new double[rows * n];
+            double[] gProb = new double[rows * n];
+            CrossEntropy.SoftmaxCrossEntropy(new ReadOnlyMatrixSpan<double>(z, rows, n), targets, new MatrixSpan<double>(gIndex, rows, n));
+            CrossEntropy.SoftmaxCrossEntropy(new ReadOnlyMatrixSpan<double>(z, rows, n), new ReadOnlyMatrixSpan<double>(y, rows, n), new MatrixSpan<double>(gProb, rows, n));
+            const double h = 1e-5;
+            for (int k = 0; k < z.Length; k++)
+            {
+                double original = z[k];
+                z[k] = original + h;
+                double indexUp = CrossEntropy.SoftmaxCrossEntropyLoss(new ReadOnlyMatrixSpan<double>(z, rows, n), targets);
+                double probUp = CrossEntropy.SoftmaxCrossEntropyLoss(new ReadOnlyMatrixSpan<double>(z, rows, n), new ReadOnlyMatrixSpan<double>(y, rows, n));
+                z[k] = original - h;
+                double indexDown = CrossEntropy.SoftmaxCrossEntropyLoss(new ReadOnlyMatrixSpan<double>(z, rows, n), targets);
+                double probDown = CrossEntropy.SoftmaxCrossEntropyLoss(new ReadOnlyMatrixSpan<double>(z, rows, n), new ReadOnlyMatrixSpan<double>(y, rows, n));
+                z[k] = original;
+                double fdIndex = (indexUp - indexDown) / (2 * h);
+                double fdProb = (probUp - probDown) / (2 * h);
+                Require(Math.Abs(gIndex[k] - fdIndex) <= 1e-8, $"index targets {rows}×{n}, element {k}: gradient {gIndex[k]:R}, finite difference {fdIndex:R}");
+                Require(Math.Abs(gProb[k] - fdProb) <= 1e-8, $"probability targets {rows}×{n}, element {k}: gradient {gProb[k]:R}, finite difference {fdProb:R}");
+            }
+
+            return true;
+        });
+
+    [Fact]
+    public void BadArgumentsThrowNamingTheParameter()
+    {
+        float[] z = new float[6];
+        var logits = new ReadOnlyMatrixSpan<float>(z, 2, 3);
+        float[] buffer = new float[20];
+        AssertParam("targets", () => CrossEntropy.SoftmaxCrossEntropy(new ReadOnlyMatrixSpan<float>(z, 2, 3), [0], new MatrixSpan<float>(new float[6], 2, 3)));
+        AssertParam<ArgumentOutOfRangeException>("targets", () => CrossEntropy.SoftmaxCrossEntropy(new ReadOnlyMatrixSpan<float>(z, 2, 3), [0, 3], new MatrixSpan<float>(new float[6], 2, 3)));
+        AssertParam<ArgumentOutOfRangeException>("targets", () => CrossEntropy.SoftmaxCrossEntropy(new ReadOnlyMatrixSpan<float>(z, 2, 3), [-1, 0], new MatrixSpan<float>(new float[6], 2, 3)));
+        AssertParam<ArgumentOutOfRangeException>("targets", () => CrossEntropy.SoftmaxCrossEntropyLoss(new ReadOnlyMatrixSpan<float>(z, 2, 3), [0, 7]));
+        AssertParam("logits", () => CrossEntropy.SoftmaxCrossEntropy(new ReadOnlyMatrixSpan<float>(z, 0, 3), [], new MatrixSpan<float>(new float[6], 0, 3)));
+        AssertParam("logits", () => CrossEntropy.SoftmaxCrossEntropy(new ReadOnlyMatrixSpan<float>(z, 2, 0), new ReadOnlyMatrixSpan<float>(z, 2, 0), new MatrixSpan<float>(new float[6], 2, 0)));
+        AssertParam("logits", () => CrossEntropy.SoftmaxCrossEntropyLoss(new ReadOnlyMatrixSpan<float>(z, 0, 3), new ReadOnlyMatrixSpan<float>(z, 0, 3)));
+        AssertParam("gradient", () => CrossEntropy.SoftmaxCrossEntropy(new ReadOnlyMatrixSpan<float>(z, 2, 3), [0, 1], new MatrixSpan<float>(new float[6], 3, 2)));
+        AssertParam("gradient", () => CrossEntropy.SoftmaxCrossEntropy(new ReadOnlyMatrixSpan<float>(buffer, 2, 3), [0, 1], new MatrixSpan<float>(buffer.AsSpan(2), 2, 3)));
+        AssertParam("targets", () => CrossEntropy.SoftmaxCrossEntropy(new ReadOnlyMatrixSpan<float>(z, 2, 3), new ReadOnlyMatrixSpan<float>(z, 3, 2), new MatrixSpan<float>(new float[6], 2, 3)));
+        AssertParam("targets", () => CrossEntropy.SoftmaxCrossEntropyLoss(new ReadOnlyMatrixSpan<float>(z, 2, 3), new ReadOnlyMatrixSpan<float>(z, 2, 2)));
+        AssertParam("gradient", () => CrossEntropy.SoftmaxCrossEntropy(new ReadOnlyMatrixSpan<float>(z, 2, 3), new ReadOnlyMatrixSpan<float>(buffer, 2, 3), new MatrixSpan<float>(buffer.AsSpan(4), 2, 3)));
+        Assert.Equal(2, logits.Rows);
+    }
+
+    [Fact]
+    public void KernelsDoNotAllocate()
+    {
+        float[] z = Gens.Random<float>(1000, 1, 5);
+        float[] g = new float[1000];
+        double[] zd = Gens.Random<double>(1000, 2, 5);
+        double[] yd = Gens.ProbabilityRows<double>(10, 100, 100, 3);
+        double[] gd = new double[1000];
+        int[] targets = [.. Enumerable.Range(0, 10).Select(i => i * 7)];
+        Assert.Equal(0, Allocations.Measure(() => CrossEntropy.SoftmaxCrossEntropy(new ReadOnlyMatrixSpan<float>(z, 10, 100), targets, new MatrixSpan<float>(g, 10, 100))));
+        Assert.Equal(0, Allocations.Measure(() => CrossEntropy.SoftmaxCrossEntropy(new ReadOnlyMatrixSpan<double>(zd, 10, 90, 100), new ReadOnlyMatrixSpan<double>(yd, 10, 90, 100), new MatrixSpan<double>(gd, 10, 90, 100))));
+        Assert.Equal(0, Allocations.Measure(() => CrossEntropy.SoftmaxCrossEntropyLoss(new ReadOnlyMatrixSpan<float>(z, 10, 100), targets)));
+        Assert.Equal(0, Allocations.Measure(() => CrossEntropy.SoftmaxCrossEntropyLoss(new ReadOnlyMatrixSpan<double>(zd, 10, 100), new ReadOnlyMatrixSpan<double>(yd, 10, 100))));
+    }
+
+    private static bool Matches<T>(int seed, double range, bool probabilities)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var random = new Random(seed);
+        foreach (int n in Lengths<T>(from: 1))
+        {
+            int rows = random.Next(1, 4);
+            int stride = n + random.Next(3);
+            bool inPlace = random.Next(2) == 0;
+            T[] dense = Gens.RandomWithEdges<T>(rows * n, random.Next(), range);
+            T[] z = Strided<T>(dense, rows, n, stride);
+            T[] g = inPlace ? z : Strided<T>(new T[rows * n], rows, n, stride);
+            int[] targets = [.. Enumerable.Range(0, rows).Select(_ => random.Next(n))];
+            T[] y = Gens.ProbabilityRows<T>(rows, n, n, random.Next());
+            int yStride = n + random.Next(2);
+            T[] yStrided = Strided<T>(y, rows, n, yStride);
+            var yView = new ReadOnlyMatrixSpan<T>(yStrided, rows, n, yStride);
+            T[] expectedGradient = new T[rows * n];
+            T expectedLoss;
+            T loss;
+            T lossOnly;
+            if (probabilities)
+            {
+                expectedLoss = CrossEntropyReference.Loss<T>(dense, rows, n, y, expectedGradient);
+                lossOnly = CrossEntropy.SoftmaxCrossEntropyLoss(new ReadOnlyMatrixSpan<T>(z, rows, n, stride), yView);
+                loss = CrossEntropy.SoftmaxCrossEntropy(new ReadOnlyMatrixSpan<T>(z, rows, n, stride), yView, new MatrixSpan<T>(g, rows, n, stride));
+            }
+            else
+            {
+                expectedLoss = CrossEntropyReference.Loss<T>(dense, rows, n, targets, expectedGradient);
+                lossOnly = CrossEntropy.SoftmaxCrossEntropyLoss(new ReadOnlyMatrixSpan<T>(z, rows, n, stride), targets);
+                loss = CrossEntropy.SoftmaxCrossEntropy(new ReadOnlyMatrixSpan<T>(z, rows, n, stride), targets, new MatrixSpan<T>(g, rows, n, stride));
+                y.AsSpan().Clear();
+                for (int i = 0; i < rows; i++)
+                {
+                    y[(i * n) + targets[i]] = T.One;
+                }
+            }
+
+            string where = $"{typeof(T).Name} {rows}×{n} stride {stride}, in place {inPlace}";
+            double maxAbs = dense.Max(v => double.Abs(double.CreateTruncating(v)));
+            double lossScale = 1 + double.Abs(double.CreateTruncating(expectedLoss)) + maxAbs;
+            Close(loss, expectedLoss, n + rows + 8, lossScale, $"{where}: loss");
+            Close(lossOnly, expectedLoss, n + rows + 8, lossScale, $"{where}: loss-only kernel");
+            for (int i = 0; i < rows; i++)
+            {
+                for (int j = 0; j < n; j++)
+                {
+                    T expected = expectedGradient[(i * n) + j];
+                    double yTerm = double.CreateTruncating(y[(i * n) + j]) / rows;
+                    Close(g[(i * stride) + j], expected, n + 8, double.Abs(double.CreateTruncating(expected)) + (2 * yTerm), $"{where}: gradient [{i}, {j}]");
+                }
+            }
+
+            RequirePaddingUntouched(g, rows, n, stride, where);
+        }
+
+        return true;
+    }
+
+    private static bool MinusLogSoftmax<T>(int seed)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var random = new Random(seed);
+        foreach (int n in Lengths<T>(from: 1))
+        {
+            int rows = random.Next(1, 4);
+            T[] z = Gens.RandomWithEdges<T>(rows * n, random.Next(), 10);
+            int[] targets = [.. Enumerable.Range(0, rows).Select(_ => random.Next(n))];
+            T[] p = new T[rows * n];
+            Softmax.Forward(new ReadOnlyMatrixSpan<T>(z, rows, n), new MatrixSpan<T>(p, rows, n));
+            double expected = 0;
+            for (int i = 0; i < rows; i++)
+            {
+                expected -= Math.Log(double.CreateTruncating(p[(i * n) + targets[i]])) / rows;
+            }
+
+            T loss = CrossEntropy.SoftmaxCrossEntropyLoss(new ReadOnlyMatrixSpan<T>(z, rows, n), targets);
+            Require(loss >= T.Zero, $"{typeof(T).Name} {rows}×{n}: loss {loss} < 0");
+            Close(loss, T.CreateTruncating(expected), n + rows + 8, 1 + Math.Abs(expected), $"{typeof(T).Name} {rows}×{n}: loss vs −log softmax");
+        }
+
+        return true;
+    }
+
+    private static bool Finite<T>(int seed, double range)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var random = new Random(seed);
+        foreach (int n in Lengths<T>(from: 1))
+        {
+            const int rows = 2;
+            T[] z = Gens.RandomWithEdges<T>(rows * n, random.Next(), range);
+            int[] targets = [random.Next(n), random.Next(n)];
+            T[] y = Gens.ProbabilityRows<T>(rows, n, n, random.Next());
+            T[] g = new T[rows * n];
+            for (int kind = 0; kind < 2; kind++)
+            {
+                T loss = kind == 0
+                    ? CrossEntropy.SoftmaxCrossEntropy(new ReadOnlyMatrixSpan<T>(z, rows, n), targets, new MatrixSpan<T>(g, rows, n))
+                    : CrossEntropy.SoftmaxCrossEntropy(new ReadOnlyMatrixSpan<T>(z, rows, n), new ReadOnlyMatrixSpan<T>(y, rows, n), new MatrixSpan<T>(g, rows, n));
+                string where = $"{typeof(T).Name} {rows}×{n} {(kind == 0 ? "index" : "probability")} targets";
+                Require(T.IsFinite(loss) && loss >= T.Zero, $"{where}: loss {loss}");
+                for (int i = 0; i < rows; i++)
+                {
+                    double rowSum = 0;
+                    for (int j = 0; j < n; j++)
+                    {
+                        double gj = double.CreateTruncating(g[(i * n) + j]);
+                        Require(double.IsFinite(gj) && Math.Abs(gj) <= (1.0 / rows) + 1e-6, $"{where}: gradient [{i}, {j}] = {gj}");
+                        rowSum += gj;
+                    }
+
+                    Require(Math.Abs(rowSum) <= (n + 8) * Epsilon<T>() * 2 / rows, $"{where}: gradient row {i} sums to {rowSum}");
+                }
+            }
+        }
+
+        return true;
+    }
+
+    private static void AssertParam(string name, Action action) => AssertParam<ArgumentException>(name, action);
+
+    private static void AssertParam<TException>(string name, Action action)
+        where TException : ArgumentException
+    {
+        TException e = Assert.ThrowsAny<TException>(action);
+        Assert.Equal(name, e.ParamName);
+    }
+}

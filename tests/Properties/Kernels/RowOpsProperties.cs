@@ -1,0 +1,157 @@
+using System.Numerics;
+using Backprop.Kernels;
+using Backprop.Properties.Support;
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
+using static Backprop.Properties.Kernels.VectorMathReference;
+
+namespace Backprop.Properties.Kernels;
+
+/// <summary>
+/// Bias add, column sums and row arg-max against <see cref="RowOpsReference"/>, at every column count
+/// up to 4·Vector&lt;T&gt;.Count + 3, with strides. All exact: the kernels add each column's elements in
+/// row order, as the reference does, with the same IEEE operations.
+/// </summary>
+public class RowOpsProperties
+{
+    private static Arbitrary<int> Seeds => Gens.Seed.ToArbitrary();
+
+    [Property(MaxTest = 25)]
+    public Property AddRowVectorMatchesReferenceExactly() =>
+        Prop.ForAll(Seeds, seed => AddRowVectorMatches<float>(seed) && AddRowVectorMatches<double>(seed));
+
+    [Property(MaxTest = 25)]
+    public Property SumColumnsMatchesReferenceExactly() =>
+        Prop.ForAll(Seeds, seed => SumColumnsMatches<float>(seed) && SumColumnsMatches<double>(seed));
+
+    /// <summary>Arg-max with many ties (values from a small set), both zeros, and NaN sprinkled in.</summary>
+    [Property(MaxTest = 25)]
+    public Property ArgMaxRowsMatchesReference() =>
+        Prop.ForAll(Seeds, seed => ArgMaxMatches<float>(seed) && ArgMaxMatches<double>(seed));
+
+    [Fact]
+    public void SumColumnsWithZeroBetaIgnoresNaNInTheDestination()
+    {
+        int n = (2 * Vector<float>.Count) + 3;
+        float[] destination = new float[n];
+        destination.AsSpan().Fill(float.NaN);
+        RowOps.SumColumns(new ReadOnlyMatrixSpan<float>(new float[2 * n], 2, n), destination, 1f, 0f);
+        Assert.All(destination, v => Assert.Equal(0f, v));
+    }
+
+    [Fact]
+    public void BadArgumentsThrowNamingTheParameter()
+    {
+        float[] buffer = new float[20];
+        AssertParam("row", () => RowOps.AddRowVector(new MatrixSpan<float>(new float[6], 2, 3), new float[4]));
+        AssertParam("row", () => RowOps.AddRowVector(new MatrixSpan<float>(buffer, 2, 3), buffer.AsSpan(4, 3)));
+        AssertParam("destination", () => RowOps.SumColumns(new ReadOnlyMatrixSpan<float>(new float[6], 2, 3), new float[2], 1f, 0f));
+        AssertParam("destination", () => RowOps.SumColumns(new ReadOnlyMatrixSpan<float>(buffer, 2, 3), buffer.AsSpan(5, 3), 1f, 0f));
+        AssertParam("destination", () => RowOps.ArgMaxRows(new ReadOnlyMatrixSpan<float>(new float[6], 2, 3), new int[3]));
+        AssertParam("matrix", () => RowOps.ArgMaxRows(new ReadOnlyMatrixSpan<float>(new float[6], 2, 0), new int[2]));
+    }
+
+    [Fact]
+    public void KernelsDoNotAllocate()
+    {
+        float[] m = Gens.Random<float>(1000, 1, 5);
+        float[] bias = Gens.Random<float>(100, 2, 5);
+        double[] md = Gens.Random<double>(1000, 3, 5);
+        double[] sums = new double[90];
+        int[] indices = new int[10];
+        Assert.Equal(0, Allocations.Measure(() => RowOps.AddRowVector(new MatrixSpan<float>(m, 10, 100), bias)));
+        Assert.Equal(0, Allocations.Measure(() => RowOps.SumColumns(new ReadOnlyMatrixSpan<double>(md, 10, 90, 100), sums, 1.0, 0.5)));
+        Assert.Equal(0, Allocations.Measure(() => RowOps.ArgMaxRows(new ReadOnlyMatrixSpan<float>(m, 10, 100), indices)));
+    }
+
+    private static bool AddRowVectorMatches<T>(int seed)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var random = new Random(seed);
+        foreach (int n in Lengths<T>())
+        {
+            int rows = random.Next(4);
+            int stride = n + random.Next(3);
+            T[] dense = Gens.RandomWithEdges<T>(rows * n, random.Next(), 100);
+            T[] row = Gens.RandomWithEdges<T>(n, random.Next(), 100);
+            T[] m = Strided<T>(dense, rows, n, stride);
+            RowOps.AddRowVector(new MatrixSpan<T>(m, rows, n, stride), row);
+            RowOpsReference.AddRowVector<T>(dense, rows, n, row);
+            for (int i = 0; i < rows && n > 0; i++)
+            {
+                Same<T>(m.AsSpan(i * stride, n), dense.AsSpan(i * n, n), $"{typeof(T).Name} {rows}×{n} stride {stride}, row {i}");
+            }
+
+            RequirePaddingUntouched(m, rows, n, stride, $"{typeof(T).Name} {rows}×{n}");
+        }
+
+        return true;
+    }
+
+    private static bool SumColumnsMatches<T>(int seed)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var random = new Random(seed);
+        foreach (int n in Lengths<T>())
+        {
+            int rows = random.Next(5);
+            int stride = n + random.Next(3);
+            T alpha = T.CreateTruncating(random.Next(3) == 0 ? 1.0 : random.NextDouble());
+            T beta = T.CreateTruncating(random.Next(3) switch { 0 => 0.0, 1 => 1.0, _ => random.NextDouble() });
+            T[] dense = Gens.RandomWithEdges<T>(rows * n, random.Next(), 100);
+            T[] before = Gens.Random<T>(n, random.Next(), 10);
+            T[] expected = (T[])before.Clone();
+            RowOpsReference.SumColumns<T>(dense, rows, n, expected, alpha, beta);
+            T[] destination = Embed<T>(before, 1);
+            RowOps.SumColumns(new ReadOnlyMatrixSpan<T>(Strided<T>(dense, rows, n, stride), rows, n, stride), destination.AsSpan(1, n), alpha, beta);
+            Same<T>(destination.AsSpan(1, n), expected, $"{typeof(T).Name} {rows}×{n} stride {stride}, α={alpha}, β={beta}");
+            Require(T.IsNaN(destination[0]) && T.IsNaN(destination[n + 1]), "destination guards were written");
+        }
+
+        return true;
+    }
+
+    private static bool ArgMaxMatches<T>(int seed)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var random = new Random(seed);
+        foreach (int n in Lengths<T>(from: 1))
+        {
+            int rows = random.Next(1, 4);
+            int stride = n + random.Next(3);
+            T[] dense = new T[rows * n];
+            for (int k = 0; k < dense.Length; k++)
+            {
+                dense[k] = random.Next(10) switch
+                {
+                    0 => T.NaN,
+                    1 => T.NegativeZero,
+                    2 => T.Zero,
+                    _ => T.CreateTruncating(random.Next(-3, 4)),
+                };
+            }
+
+            if (random.Next(4) == 0)
+            {
+                dense.AsSpan(0, n).Fill(T.NaN); // a row with no number at all
+            }
+
+            int[] indices = new int[rows];
+            RowOps.ArgMaxRows(new ReadOnlyMatrixSpan<T>(Strided<T>(dense, rows, n, stride), rows, n, stride), indices);
+            for (int i = 0; i < rows; i++)
+            {
+                int expected = RowOpsReference.ArgMax<T>(dense.AsSpan(i * n, n));
+                Require(indices[i] == expected, $"{typeof(T).Name} row [{string.Join(", ", dense.AsSpan(i * n, n).ToArray())}]: got {indices[i]}, expected {expected}");
+            }
+        }
+
+        return true;
+    }
+
+    private static void AssertParam(string name, Action action)
+    {
+        ArgumentException e = Assert.ThrowsAny<ArgumentException>(action);
+        Assert.Equal(name, e.ParamName);
+    }
+}

@@ -1,0 +1,140 @@
+using System.Numerics;
+using Backprop.Kernels;
+using Backprop.Properties.Support;
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
+using static Backprop.Properties.Kernels.VectorMathReference;
+
+namespace Backprop.Properties.Kernels;
+
+/// <summary>Row-wise softmax and log-softmax: reference agreement at every row length, strides, in place, and extreme logits.</summary>
+/// <remarks>
+/// Tolerance for a row of n entries: (n + 8)·ε. Each exponential is within 2 ulp (vector) or 1 ulp
+/// (reference) of e^x; the row sums add n positive terms in different orders, each sum within
+/// (n − 1)·ε/2 relative of the exact one; the division or logarithm adds one rounding. Softmax entries
+/// are compared relative to themselves; log-softmax entries, z − m − log Σ, relative to
+/// 1 + |z| + |m| + |expected|, the magnitude of the terms that are subtracted.
+/// </remarks>
+public class SoftmaxProperties
+{
+    private static Arbitrary<int> Seeds => Gens.Seed.ToArbitrary();
+
+    [Property(MaxTest = 25)]
+    public Property ForwardMatchesReference() =>
+        Prop.ForAll(Seeds, seed => Matches<float>(seed, 30, log: false) && Matches<double>(seed, 300, log: false));
+
+    [Property(MaxTest = 25)]
+    public Property LogForwardMatchesReference() =>
+        Prop.ForAll(Seeds, seed => Matches<float>(seed, 30, log: true) && Matches<double>(seed, 300, log: true));
+
+    /// <summary>Rows sum to 1 with every entry in [0, 1], and log-softmax is finite and ≤ 0, for logits up to ±1e4 (float) and ±1e300 (double).</summary>
+    [Property(MaxTest = 25)]
+    public Property ExtremeLogitsStayFiniteAndNormalised() =>
+        Prop.ForAll(Seeds, seed => Normalised<float>(seed, 1e4) && Normalised<double>(seed, 1e300));
+
+    [Fact]
+    public void BadArgumentsThrowNamingTheParameter()
+    {
+        float[] buffer = new float[20];
+        AssertParam("destination", () => Softmax.Forward(new ReadOnlyMatrixSpan<float>(new float[6], 2, 3), new MatrixSpan<float>(new float[6], 3, 2)));
+        AssertParam("logits", () => Softmax.LogForward(new ReadOnlyMatrixSpan<float>(new float[6], 2, 0), new MatrixSpan<float>(new float[6], 2, 0)));
+        AssertParam("destination", () => Softmax.Forward(new ReadOnlyMatrixSpan<float>(buffer, 2, 3), new MatrixSpan<float>(buffer.AsSpan(1), 2, 3)));
+        AssertParam("destination", () => Softmax.LogForward(new ReadOnlyMatrixSpan<float>(buffer, 2, 3, 4), new MatrixSpan<float>(buffer, 2, 3, 3)));
+    }
+
+    [Fact]
+    public void KernelsDoNotAllocate()
+    {
+        float[] z = Gens.Random<float>(1000, 1, 5);
+        float[] p = new float[1000];
+        double[] zd = Gens.Random<double>(1000, 2, 5);
+        Assert.Equal(0, Allocations.Measure(() => Softmax.Forward(new ReadOnlyMatrixSpan<float>(z, 10, 100), new MatrixSpan<float>(p, 10, 100))));
+        Assert.Equal(0, Allocations.Measure(() => Softmax.LogForward(new ReadOnlyMatrixSpan<double>(zd, 10, 90, 100), new MatrixSpan<double>(zd, 10, 90, 100))));
+    }
+
+    private static bool Matches<T>(int seed, double range, bool log)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var random = new Random(seed);
+        foreach (int n in Lengths<T>(from: 1))
+        {
+            int rows = random.Next(1, 4);
+            int stride = n + random.Next(3);
+            bool inPlace = random.Next(2) == 0;
+            T[] dense = Gens.RandomWithEdges<T>(rows * n, random.Next(), range);
+            T[] z = Strided<T>(dense, rows, n, stride);
+            T[] d = inPlace ? z : Strided<T>(new T[rows * n], rows, n, stride);
+            if (log)
+            {
+                Softmax.LogForward(new ReadOnlyMatrixSpan<T>(z, rows, n, stride), new MatrixSpan<T>(d, rows, n, stride));
+            }
+            else
+            {
+                Softmax.Forward(new ReadOnlyMatrixSpan<T>(z, rows, n, stride), new MatrixSpan<T>(d, rows, n, stride));
+            }
+
+            T[] expected = new T[n];
+            for (int i = 0; i < rows; i++)
+            {
+                ReadOnlySpan<T> zi = dense.AsSpan(i * n, n);
+                double max = double.CreateTruncating(SoftmaxReference.Max(zi));
+                if (log)
+                {
+                    SoftmaxReference.LogForward(zi, expected);
+                }
+                else
+                {
+                    SoftmaxReference.Forward(zi, expected);
+                }
+
+                for (int j = 0; j < n; j++)
+                {
+                    double e = double.Abs(double.CreateTruncating(expected[j]));
+                    double scale = log ? 1 + double.Abs(double.CreateTruncating(zi[j])) + double.Abs(max) + e : e;
+                    Close(d[(i * stride) + j], expected[j], n + 8, scale, $"{typeof(T).Name} {rows}×{n} stride {stride} in place {inPlace}, [{i}, {j}]");
+                }
+            }
+
+            RequirePaddingUntouched(d, rows, n, stride, $"{typeof(T).Name} n={n}");
+        }
+
+        return true;
+    }
+
+    private static bool Normalised<T>(int seed, double range)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var random = new Random(seed);
+        foreach (int n in Lengths<T>(from: 1))
+        {
+            T[] z = Gens.RandomWithEdges<T>(2 * n, random.Next(), range);
+            T[] p = new T[2 * n];
+            T[] l = new T[2 * n];
+            Softmax.Forward(new ReadOnlyMatrixSpan<T>(z, 2, n), new MatrixSpan<T>(p, 2, n));
+            Softmax.LogForward(new ReadOnlyMatrixSpan<T>(z, 2, n), new MatrixSpan<T>(l, 2, n));
+            for (int i = 0; i < 2; i++)
+            {
+                double sum = 0;
+                for (int j = 0; j < n; j++)
+                {
+                    double pj = double.CreateTruncating(p[(i * n) + j]);
+                    double lj = double.CreateTruncating(l[(i * n) + j]);
+                    Require(pj is >= 0 and <= 1, $"{typeof(T).Name} n={n}: p = {pj}");
+                    Require(double.IsFinite(lj) && lj <= 0, $"{typeof(T).Name} n={n}: log p = {lj}");
+                    sum += pj;
+                }
+
+                Close(T.CreateTruncating(sum), T.One, n + 8, 1, $"{typeof(T).Name} n={n}: row sum");
+            }
+        }
+
+        return true;
+    }
+
+    private static void AssertParam(string name, Action action)
+    {
+        ArgumentException e = Assert.ThrowsAny<ArgumentException>(action);
+        Assert.Equal(name, e.ParamName);
+    }
+}
