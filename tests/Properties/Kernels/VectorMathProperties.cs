@@ -5,7 +5,6 @@ using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
 using Xunit.Abstractions;
-using static Backprop.Properties.Kernels.VectorMathReference;
 
 namespace Backprop.Properties.Kernels;
 

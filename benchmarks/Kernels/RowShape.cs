@@ -1,4 +1,4 @@
-namespace Backprop.Benchmarks.RowKernels;
+namespace Backprop.Benchmarks.Kernels;
 
 /// <summary>A rows × columns benchmark shape; its text is what BenchmarkDotNet prints in the Shape column.</summary>
 public sealed record RowShape(int Rows, int Columns)

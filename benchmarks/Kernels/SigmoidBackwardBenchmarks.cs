@@ -3,7 +3,7 @@ using System.Numerics.Tensors;
 using Backprop.Kernels;
 using BenchmarkDotNet.Attributes;
 
-namespace Backprop.Benchmarks.RowKernels;
+namespace Backprop.Benchmarks.Kernels;
 
 /// <summary>
 /// dZ = dA ⊙ A ⊙ (1 − A): the fused kernel against a plain scalar loop and against three composed

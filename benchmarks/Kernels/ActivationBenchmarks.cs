@@ -3,7 +3,7 @@ using System.Numerics.Tensors;
 using Backprop.Kernels;
 using BenchmarkDotNet.Attributes;
 
-namespace Backprop.Benchmarks.RowKernels;
+namespace Backprop.Benchmarks.Kernels;
 
 /// <summary>Sigmoid and tanh forward over a 256×1024 activation: ours against <see cref="TensorPrimitives"/>.</summary>
 [MemoryDiagnoser]

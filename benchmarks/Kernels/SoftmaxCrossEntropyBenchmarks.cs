@@ -3,7 +3,7 @@ using System.Numerics.Tensors;
 using Backprop.Kernels;
 using BenchmarkDotNet.Attributes;
 
-namespace Backprop.Benchmarks.RowKernels;
+namespace Backprop.Benchmarks.Kernels;
 
 /// <summary>
 /// Mean softmax cross-entropy and its gradient (softmax − onehot)/N for class-index targets:
