@@ -4,6 +4,7 @@ using Backprop.Kernels;
 using Backprop.Training;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Reports;
 using Perfolizer.Horology;
 
@@ -58,11 +59,17 @@ public class TrainingStepBenchmarks<T>
     }
 }
 
-/// <summary>Times in µs and a rows-per-second column.</summary>
+/// <summary>
+/// Times in µs and a rows-per-second column; the default 256-bit Vector&lt;T&gt; job is the baseline
+/// and the 512-bit job (DOTNET_MaxVectorTBitWidth=512) is compared against it in the same run.
+/// </summary>
 public class TrainingStepConfig : ManualConfig
 {
     public TrainingStepConfig()
     {
+        Job baseJob = Job.Default.WithWarmupCount(5).WithIterationCount(10);
+        AddJob(baseJob.WithId("V256").AsBaseline());
+        AddJob(baseJob.WithId("V512").WithEnvironmentVariables(new EnvironmentVariable("DOTNET_MaxVectorTBitWidth", "512")));
         AddColumn(new RowsPerSecondColumn());
         SummaryStyle = SummaryStyle.Default.WithTimeUnit(TimeUnit.Microsecond);
     }
