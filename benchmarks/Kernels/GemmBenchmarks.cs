@@ -45,7 +45,7 @@ public sealed class GemmConfig : ManualConfig
 {
     public GemmConfig()
     {
-        Job baseJob = Job.Default.WithWarmupCount(3).WithIterationCount(7);
+        Job baseJob = Job.Default.WithWarmupCount(2).WithIterationCount(5);
         AddJob(baseJob.WithId("V256-OpenBLAS-Haswell").WithEnvironmentVariables(
             new EnvironmentVariable("OPENBLAS_CORETYPE", "Haswell"),
             new EnvironmentVariable("OPENBLAS_NUM_THREADS", "1")));
