@@ -4,6 +4,7 @@ using Backprop.Benchmarks.Reporting;
 using Backprop.Kernels;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Filters;
 using BenchmarkDotNet.Jobs;
 
 namespace Backprop.Benchmarks.Kernels;
@@ -54,6 +55,12 @@ public sealed class GemmConfig : ManualConfig
             new EnvironmentVariable("OPENBLAS_CORETYPE", "SkylakeX"),
             new EnvironmentVariable("OPENBLAS_NUM_THREADS", "1")));
         AddColumn(new GflopsColumn());
+        if (!OpenBlas.IsAvailable)
+        {
+            Console.WriteLine("note: libopenblas.so.0 not found, so the OpenBLAS rows are skipped (apt-get install libopenblas-dev).");
+            AddFilter(new SimpleFilter(b => b.Descriptor.WorkloadMethod.Name != "OpenBlasGemm"));
+        }
+
         SummaryStyle = BenchmarkDotNet.Reports.SummaryStyle.Default.WithRatioStyle(BenchmarkDotNet.Columns.RatioStyle.Trend);
         HideColumns("Error", "StdDev", "RatioSD");
     }
