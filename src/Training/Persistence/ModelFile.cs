@@ -329,10 +329,9 @@ public static class ModelFile
             }
         }
 
-        long expected = (parameters * elementSize) + ChecksumLength;
-        if (reader.Remaining != expected)
+        if (reader.Remaining != parameters * elementSize)
         {
-            throw reader.Fail($"{reader.Remaining - ChecksumLength:N0} bytes of parameters where the layer sizes {string.Join('-', sizes)} need {parameters * elementSize:N0}.");
+            throw reader.Fail($"{reader.Remaining:N0} bytes of parameters where the layer sizes {string.Join('-', sizes)} need {parameters * elementSize:N0}.");
         }
 
         var shape = new NetworkShape(sizes, (HiddenActivation)activation);
