@@ -30,7 +30,9 @@ internal static class CliApp
         if (parsed.Errors.Count > 0 && parsed.Action is not HelpAction)
         {
             string command = parsed.CommandResult.Command == root ? string.Empty : " " + parsed.CommandResult.Command.Name;
-            WriteError(console, $"{parsed.Errors[0].Message} (see 'Backprop.Cli{command} --help')");
+            // "Unrecognized command or argument 'x'" says more than "Required command was not provided".
+            string first = parsed.Errors.Select(e => e.Message).OrderBy(m => m.StartsWith("Unrecognized", StringComparison.Ordinal) ? 0 : 1).First();
+            WriteError(console, $"{Friendly(first)} (see 'Backprop.Cli{command} --help')");
             return ExitCodes.Usage;
         }
 
@@ -73,6 +75,16 @@ internal static class CliApp
         console.Error.Flush();
     }
 
+    /// <summary>The parser's messages name .NET types ("System.Nullable`1[System.Int32]"); say what is expected instead.</summary>
+    internal static string Friendly(string message) =>
+        System.Text.RegularExpressions.Regex.Replace(message, @"as expected type '[^']*'", m => m.Value switch
+        {
+            var v when v.Contains("UInt64", StringComparison.Ordinal) => "as a whole number ≥ 0",
+            var v when v.Contains("Int32", StringComparison.Ordinal) || v.Contains("Int64", StringComparison.Ordinal) => "as a whole number",
+            var v when v.Contains("Double", StringComparison.Ordinal) => "as a number",
+            _ => "as the expected kind of value",
+        });
+
     /// <summary>Parses a list like <c>256,128</c> or <c>4-2-2</c>.</summary>
     internal static int[] ParseSizes(string text, string option)
     {
@@ -81,7 +93,7 @@ internal static class CliApp
             return [];
         }
 
-        string[] parts = text.Split([',', '-', 'x'], StringSplitOptions.TrimEntries);
+        string[] parts = text.Split([',', '-'], StringSplitOptions.TrimEntries);
         int[] sizes = new int[parts.Length];
         for (int i = 0; i < parts.Length; i++)
         {

@@ -53,7 +53,7 @@ internal static class TrainCommand
         var rate = new Option<double?>("--learning-rate", "--lr") { Description = "Step size η (initial value under a schedule).", HelpName = "ETA" };
         var momentum = new Option<double>("--momentum") { Description = "Momentum coefficient for momentum and nesterov.", DefaultValueFactory = _ => 0.9 };
         var decay = new Option<double>("--weight-decay") { Description = "L2 weight decay (decoupled for adam).", DefaultValueFactory = _ => 0 };
-        var schedule = new Option<string?>("--schedule") { Description = "Learning-rate schedule: constant, or cosine (decays to 1% of η over the epochs).", HelpName = "NAME" };
+        var schedule = new Option<string?>("--schedule") { Description = "Learning-rate schedule: constant, or cosine (decays to 1% of η over the epochs; the fashion-mnist default).", HelpName = "NAME" };
         schedule.AcceptOnlyFromAmong(Schedules);
         var batch = new Option<string?>("--batch-size", "-b") { Description = "Rows per minibatch, or 'full' for full-batch gradient descent.", HelpName = "N|full" };
         var epochs = new Option<int?>("--epochs", "-e") { Description = "Epochs to train.", HelpName = "N" };
@@ -99,7 +99,7 @@ internal static class TrainCommand
                 result.GetValue(rate) ?? d.LearningRate,
                 result.GetValue(momentum),
                 result.GetValue(decay),
-                result.GetValue(schedule) ?? "constant",
+                result.GetValue(schedule) ?? d.Schedule,
                 ParseBatch(result.GetValue(batch), d.BatchSize),
                 result.GetValue(epochs) ?? d.Epochs,
                 result.GetValue(seed),
@@ -342,13 +342,13 @@ internal static class TrainCommand
     };
 
     /// <summary>Each data set's defaults: the worked example for stairs, a tuned MLP for Fashion-MNIST, a small MLP for CSV files.</summary>
-    private sealed record Defaults(int[] Hidden, string Activation, string Optimizer, double LearningRate, int? BatchSize, int Epochs, string ElementType, string Scaling)
+    private sealed record Defaults(int[] Hidden, string Activation, string Optimizer, double LearningRate, string Schedule, int? BatchSize, int Epochs, string ElementType, string Scaling)
     {
         public static Defaults For(string data) => data switch
         {
-            DataSources.Stairs => new([2], "sigmoid", "sgd", 0.1, null, 1500, "double", "none"),
-            DataSources.FashionMnistName => new([256], "relu", "adam", 0.001, 128, 15, "float", "standardize"),
-            _ => new([32], "relu", "adam", 0.001, 32, 20, "float", "standardize"),
+            DataSources.Stairs => new([2], "sigmoid", "sgd", 0.1, "constant", null, 1500, "double", "none"),
+            DataSources.FashionMnistName => new([256], "relu", "adam", 0.001, "cosine", 128, 15, "float", "standardize"),
+            _ => new([32], "relu", "adam", 0.001, "constant", 32, 20, "float", "standardize"),
         };
     }
 }

@@ -145,7 +145,7 @@ public static class CsvLoader
 
         if (classLabels.Count < 2)
         {
-            throw new DataFormatException($"every row has the same label ('{classLabels[0]}'); a classifier needs at least two classes.", sourceName, 0, names[labelColumn]);
+            throw new DataFormatException($"every row has the same label ('{classLabels[0]}'); a classifier needs at least two classes.", sourceName, 0, string.Create(CultureInfo.InvariantCulture, $"{labelColumn + 1} ('{names[labelColumn]}')"));
         }
 
         string[] orderedLabels = [.. classLabels];

@@ -246,7 +246,7 @@ internal sealed class CsvRowReader : IDisposable
                 ? Error($"'{shown}' is NaN; the data must be finite numbers.", index)
                 : double.IsInfinity(d)
                     ? Error($"'{shown}' is infinite (or too large for a double); the data must be finite numbers.", index)
-                    : Error($"'{shown}' is out of the range of {typeof(T).Name.ToLowerInvariant()}.", index);
+                    : Error($"'{shown}' is out of the range of {(typeof(T) == typeof(float) ? "float" : "double")}.", index);
         }
 
         return Error($"'{shown}' is not a number.", index);

@@ -113,6 +113,8 @@ public sealed class FeatureScaling
                     }
 
                     double[] squares = new double[n];
+                    bool[] varies = new bool[n];
+                    ReadOnlySpan<T> first = features.Row(0);
                     for (int r = 0; r < features.Rows; r++)
                     {
                         ReadOnlySpan<T> row = features.Row(r);
@@ -120,13 +122,15 @@ public sealed class FeatureScaling
                         {
                             double d = double.CreateTruncating(row[c]) - offsets[c];
                             squares[c] += d * d;
+                            varies[c] |= row[c] != first[c];
                         }
                     }
 
                     for (int c = 0; c < n; c++)
                     {
+                        // A constant column has a standard deviation of rounding noise; dividing by it would blow 0 up to ±1.
                         double std = Math.Sqrt(squares[c] / features.Rows);
-                        scales[c] = std > 0 && double.IsFinite(1 / std) ? 1 / std : 1;
+                        scales[c] = varies[c] && std > 0 && double.IsFinite(1 / std) ? 1 / std : 1;
                     }
 
                     break;
