@@ -122,10 +122,11 @@ internal static class DataSources
         return data;
     }
 
-    /// <summary>Where the worked example's CSV files are: beside the tool (copied at build), or in data/stairs above the current or the tool's directory.</summary>
+    /// <summary>Where the worked example's CSV files are: data/stairs in or above the current directory, else beside the tool (copied there at build).</summary>
     public static string StairsDirectory()
     {
-        foreach (string start in new[] { AppContext.BaseDirectory, Environment.CurrentDirectory })
+        // The repository's copy first (so messages show data/stairs/… when run from a clone), then the one beside the tool.
+        foreach (string start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
         {
             for (DirectoryInfo? dir = new(start); dir is not null; dir = dir.Parent)
             {

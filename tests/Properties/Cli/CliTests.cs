@@ -195,6 +195,14 @@ public sealed class CliTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void AMissingFashionMnistSaysHowToInstallIt()
+    {
+        Result r = Run(null, "train", "--data", "fashion-mnist", "--data-dir", PathOf("nowhere"));
+        AssertUserError(r, ExitCodes.FileProblem, "Fashion-MNIST is not installed");
+        Assert.Contains("sudo apt-get install dataset-fashion-mnist", r.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ModelErrorsAreOneLine()
     {
         AssertUserError(Run(null, "evaluate", PathOf("none.bpm")), ExitCodes.FileProblem, "none.bpm");
