@@ -102,6 +102,7 @@ internal static class GemmSmall
         var vAlpha = new Vector<T>(alpha);
         int total = m * n;
         int wholeRows = total >= width ? ((total - width) / n) + 1 : 0;
+        Span<T> lanes = stackalloc T[Vector<T>.Count];
         for (int i = 0; i < m; i++)
         {
             ref T ai = ref Unsafe.Add(ref a, i * strideA);
@@ -122,10 +123,9 @@ internal static class GemmSmall
             }
             else
             {
-                for (int j = 0; j < n; j++)
-                {
-                    Unsafe.Add(ref c0, (i * n) + j) = acc[j];
-                }
+                // Through memory rather than acc[j], which would keep acc out of a register.
+                acc.CopyTo(lanes);
+                lanes[..n].CopyTo(c.Span[(i * n)..]);
             }
         }
     }
@@ -134,6 +134,7 @@ internal static class GemmSmall
     // whatever follows and are never stored), and four rows of C are accumulated in registers over
     // the whole depth, even and odd p into separate sums to halve the multiply-add latency chain.
     // The order depends only on K; rows of B near the end of its span are loaded from a padded copy.
+    // Register pressure: 8 accumulators + 2 B rows + broadcasts fit the 16 vector registers of AVX2.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TransposedTimesNarrow<T>(in GemmOperands<T> o, MatrixSpan<T> c, T alpha, T beta)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -147,7 +148,16 @@ internal static class GemmSmall
 
         // Rows of B whose whole vector lies inside B's span.
         int direct = bLength >= width ? Math.Min(k, (int)(((long)bLength - width) / strideB) + 1) : 0;
-        Span<T> padded = stackalloc T[Vector<T>.Count];
+
+        // The last rows of B (fewer than a vector's worth), zero-padded, copied before the loops: a
+        // call inside them would keep the accumulators out of registers.
+        Span<T> tail = stackalloc T[Vector<T>.Count * Vector<T>.Count];
+        for (int r = direct; r < k; r++)
+        {
+            o.B.Row(r).CopyTo(tail[((r - direct) * width)..]);
+        }
+
+        ref T bt = ref MemoryMarshal.GetReference(tail);
         for (int i0 = 0; i0 < m; i0 += 4)
         {
             // A block past the last row repeats it; the copies are not stored.
@@ -171,11 +181,11 @@ internal static class GemmSmall
                 t3 = SimdMath.FusedMultiplyAdd(new Vector<T>(Unsafe.Add(ref aq, i3)), bq, t3);
             }
 
-            // The same pairing on, with rows of B that need the padded copy.
+            // The same pairing on, for the rows of B in the padded copy.
             for (; p < k; p++)
             {
                 ref T ap = ref Unsafe.Add(ref a, p * strideA);
-                Vector<T> bp = NarrowRow(o.B, p, direct, padded);
+                Vector<T> bp = p < direct ? Vector.LoadUnsafe(ref Unsafe.Add(ref b, p * strideB)) : Vector.LoadUnsafe(ref bt, (nuint)((p - direct) * width));
                 if ((p & 1) == 0)
                 {
                     s0 = SimdMath.FusedMultiplyAdd(new Vector<T>(Unsafe.Add(ref ap, i0)), bp, s0);
@@ -208,20 +218,6 @@ internal static class GemmSmall
                 StoreNarrowRow(c.Row(i0 + 3), s3 + t3, alpha, beta);
             }
         }
-    }
-
-    /// <summary>Row p of a narrow matrix as a vector: loaded in place when it fits in the span, else from a zero-padded copy.</summary>
-    private static Vector<T> NarrowRow<T>(ReadOnlyMatrixSpan<T> matrix, int p, int direct, Span<T> padded)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        if (p < direct)
-        {
-            return Vector.LoadUnsafe(ref MemoryMarshal.GetReference(matrix.Row(p)));
-        }
-
-        padded.Clear();
-        matrix.Row(p).CopyTo(padded);
-        return new Vector<T>(padded);
     }
 
     /// <summary><c>row[j] = α·sum[j] (+ β·row[j] unless β = 0)</c> for the row's columns.</summary>
