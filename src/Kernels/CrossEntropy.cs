@@ -1,4 +1,6 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Backprop.Kernels;
 
@@ -151,13 +153,8 @@ public static class CrossEntropy
         for (int first = 0; first < logits.Rows; first += rowsPerChunk)
         {
             int count = Math.Min(rowsPerChunk, logits.Rows - first);
-            Softmax.ExpShiftedChunk(logits, first, count, e, shifted, sums);
-
-            // z[t] − max, read before the gradient (which may be the logits) is written.
-            for (int i = 0; i < count; i++)
-            {
-                shifted[i] = logits[first + i, targets[first + i]] - shifted[i];
-            }
+            // shifted[i] = z[t] − max, read before the gradient (which may be the logits) is written.
+            Softmax.ExpShiftedChunk(logits, first, count, e, shifted, sums, targets);
 
             for (int k = 0; k < count; k += width)
             {
@@ -175,17 +172,23 @@ public static class CrossEntropy
                 continue;
             }
 
+            // Targets were checked, and the chunk lies inside the gradient: no bounds checks per row.
+            ref T g = ref MemoryMarshal.GetReference(gradient.Span[(first * gradient.Stride)..]);
+            ref T er = ref MemoryMarshal.GetReference(e);
+            ref T scales = ref MemoryMarshal.GetReference(sums);
+            ref int t = ref MemoryMarshal.GetReference(targets[first..]);
+            nint stride = gradient.Stride;
             for (int i = 0; i < count; i++)
             {
-                Span<T> g = gradient.Row(first + i);
-                ReadOnlySpan<T> ei = e.Slice(i * n, n);
-                T scale = sums[i];
-                for (int j = 0; j < g.Length; j++)
+                ref T gi = ref Unsafe.Add(ref g, i * stride);
+                ref T ei = ref Unsafe.Add(ref er, i * n);
+                T scale = Unsafe.Add(ref scales, i);
+                for (int j = 0; j < n; j++)
                 {
-                    g[j] = ei[j] * scale;
+                    Unsafe.Add(ref gi, j) = Unsafe.Add(ref ei, j) * scale;
                 }
 
-                g[targets[first + i]] -= invN;
+                Unsafe.Add(ref gi, Unsafe.Add(ref t, i)) -= invN;
             }
         }
 

@@ -134,12 +134,15 @@ public static class Softmax
 
     /// <summary>
     /// For rows [<paramref name="first"/>, first + <paramref name="count"/>) of <paramref name="z"/>:
-    /// <c>max[i] = mᵢ</c>, <c>e[i·n + j] = e^(Z[first + i, j] − mᵢ)</c> (dense) and
-    /// <c>sums[i] = Σⱼ e[i·n + j]</c>, summed from the first column to the last.
+    /// <c>max[i] = mᵢ</c>, or <c>Z[first + i, tᵢ] − mᵢ</c> when <paramref name="targets"/> (the
+    /// whole matrix's, already checked) is not empty, <c>e[i·n + j] = e^(Z[first + i, j] − mᵢ)</c>
+    /// (dense) and <c>sums[i] = Σⱼ e[i·n + j]</c>, summed from the first column to the last.
     /// </summary>
-    internal static void ExpShiftedChunk<T>(ReadOnlyMatrixSpan<T> z, int first, int count, Span<T> e, Span<T> max, Span<T> sums)
+    internal static void ExpShiftedChunk<T>(ReadOnlyMatrixSpan<T> z, int first, int count, Span<T> e, Span<T> max, Span<T> sums, ReadOnlySpan<int> targets = default)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        bool shiftTarget = !targets.IsEmpty;
+        ref int tr = ref MemoryMarshal.GetReference(targets);
         int n = z.Columns;
         int length = count * n;
         Span<T> chunk = e[..length];
@@ -156,10 +159,10 @@ public static class Softmax
             for (int j = 1; j < n; j++)
             {
                 T v = Unsafe.Add(ref row, j);
-                m = v > m ? v : m;
+                m = T.MaxNative(m, v);
             }
 
-            rowMax[i] = m;
+            rowMax[i] = shiftTarget ? Unsafe.Add(ref row, Unsafe.Add(ref tr, first + i)) - m : m;
             ref T shifted = ref Unsafe.Add(ref er, i * n);
             for (int j = 0; j < n; j++)
             {
