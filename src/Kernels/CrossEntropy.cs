@@ -1,4 +1,6 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Backprop.Kernels;
 
@@ -21,6 +23,11 @@ public static class CrossEntropy
         ValidateTargets(logits, targets);
         ValidateGradient(logits, gradient);
         T invN = T.One / T.CreateTruncating(logits.Rows);
+        if (Softmax.IsNarrow<T>(logits.Columns))
+        {
+            return NarrowSoftmaxCrossEntropy(logits, targets, gradient, invN);
+        }
+
         T total = T.Zero;
         for (int i = 0; i < logits.Rows; i++)
         {
@@ -84,6 +91,11 @@ public static class CrossEntropy
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ValidateTargets(logits, targets);
+        if (Softmax.IsNarrow<T>(logits.Columns))
+        {
+            return NarrowSoftmaxCrossEntropy(logits, targets, default, T.Zero) / T.CreateTruncating(logits.Rows);
+        }
+
         T total = T.Zero;
         for (int i = 0; i < logits.Rows; i++)
         {
@@ -118,6 +130,70 @@ public static class CrossEntropy
         }
 
         return total / T.CreateTruncating(logits.Rows);
+    }
+
+    /// <summary>
+    /// Rows shorter than a vector, in chunks (see Softmax's narrow forms): the loss terms
+    /// <c>log(sum) − (z[t] − max)</c> and the gradient scales <c>invN / sum</c> a vector of rows at a
+    /// time. Returns the sum of the loss terms (not the mean) when <paramref name="gradient"/> is
+    /// empty (loss only), else the mean, with the gradient written as in the row-by-row form.
+    /// </summary>
+    private static T NarrowSoftmaxCrossEntropy<T>(ReadOnlyMatrixSpan<T> logits, ReadOnlySpan<int> targets, MatrixSpan<T> gradient, T invN)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = logits.Columns;
+        int rowsPerChunk = Softmax.RowsPerChunk(n);
+        int width = Vector<T>.Count;
+        bool lossOnly = gradient.IsEmpty;
+        Span<T> e = stackalloc T[Softmax.ChunkElements];
+        Span<T> shifted = stackalloc T[Softmax.ChunkRows];
+        Span<T> sums = stackalloc T[Softmax.ChunkRows];
+        Vector<T> total = Vector<T>.Zero;
+        var vInvN = new Vector<T>(invN);
+        for (int first = 0; first < logits.Rows; first += rowsPerChunk)
+        {
+            int count = Math.Min(rowsPerChunk, logits.Rows - first);
+            // shifted[i] = z[t] − max, read before the gradient (which may be the logits) is written.
+            Softmax.ExpShiftedChunk(logits, first, count, e, shifted, sums, targets);
+
+            for (int k = 0; k < count; k += width)
+            {
+                var sum = new Vector<T>(sums[k..]);
+                Vector<T> term = VectorMath.Log(sum) - new Vector<T>(shifted[k..]);
+                total += count - k >= width ? term : Vector.ConditionalSelect(Softmax.LeadingLanes<T>(count - k), term, Vector<T>.Zero);
+                if (!lossOnly)
+                {
+                    (vInvN / sum).CopyTo(sums[k..]);
+                }
+            }
+
+            if (lossOnly)
+            {
+                continue;
+            }
+
+            // Targets were checked, and the chunk lies inside the gradient: no bounds checks per row.
+            ref T g = ref MemoryMarshal.GetReference(gradient.Span[(first * gradient.Stride)..]);
+            ref T er = ref MemoryMarshal.GetReference(e);
+            ref T scales = ref MemoryMarshal.GetReference(sums);
+            ref int t = ref MemoryMarshal.GetReference(targets[first..]);
+            nint stride = gradient.Stride;
+            for (int i = 0; i < count; i++)
+            {
+                ref T gi = ref Unsafe.Add(ref g, i * stride);
+                ref T ei = ref Unsafe.Add(ref er, i * n);
+                T scale = Unsafe.Add(ref scales, i);
+                for (int j = 0; j < n; j++)
+                {
+                    Unsafe.Add(ref gi, j) = Unsafe.Add(ref ei, j) * scale;
+                }
+
+                Unsafe.Add(ref gi, Unsafe.Add(ref t, i)) -= invN;
+            }
+        }
+
+        T loss = Vector.Sum(total);
+        return lossOnly ? loss : loss * invN;
     }
 
     private static void ValidateTargets<T>(ReadOnlyMatrixSpan<T> logits, ReadOnlySpan<int> targets)

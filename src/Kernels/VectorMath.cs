@@ -56,6 +56,34 @@ internal static class VectorMath
             ? Vector512.Exp(x.As<T, float>()).As<float, T>()
             : Vector512.Exp(x.As<T, double>()).As<double, T>();
 
+    /// <summary>Lane-wise natural logarithm (the BCL's vector log, through the fixed-width entry points as for <see cref="Exp{T}(Vector{T})"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<T> Log<T>(Vector<T> x)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (Vector<T>.Count * Unsafe.SizeOf<T>() == Vector256<byte>.Count)
+        {
+            return (typeof(T) == typeof(float)
+                ? Vector256.Log(x.AsVector256().As<T, float>()).As<float, T>()
+                : Vector256.Log(x.AsVector256().As<T, double>()).As<double, T>()).AsVector();
+        }
+
+        if (Vector<T>.Count * Unsafe.SizeOf<T>() == Vector512<byte>.Count)
+        {
+            return (typeof(T) == typeof(float)
+                ? Vector512.Log(x.AsVector512().As<T, float>()).As<float, T>()
+                : Vector512.Log(x.AsVector512().As<T, double>()).As<double, T>()).AsVector();
+        }
+
+        if (typeof(T) == typeof(float))
+        {
+            return Vector.Log(x.As<T, float>()).As<float, T>();
+        }
+
+        Debug.Assert(typeof(T) == typeof(double), "Only float and double reach the kernels.");
+        return Vector.Log(x.As<T, double>()).As<double, T>();
+    }
+
     /// <summary>Lane-wise logistic sigmoid <c>1 / (1 + e^(−x))</c>: exactly 0 when e^(−x) overflows, exactly 1 when it underflows.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector<T> Sigmoid<T>(Vector<T> x)

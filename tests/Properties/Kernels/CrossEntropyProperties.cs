@@ -28,6 +28,10 @@ public class CrossEntropyProperties
     public Property ProbabilityTargetsMatchReference() =>
         Prop.ForAll(Seeds, seed => Matches<float>(seed, 30, probabilities: true) && Matches<double>(seed, 300, probabilities: true));
 
+    [Property(MaxTest = 10)]
+    public Property NarrowRowsMatchReferenceAcrossChunks() =>
+        Prop.ForAll(Seeds, seed => NarrowMatches<float>(seed, probabilities: false) && NarrowMatches<double>(seed, probabilities: false) && NarrowMatches<float>(seed, probabilities: true));
+
     /// <summary>For moderate logits the loss is −mean log softmax[target] (softmax from the kernel), and never negative.</summary>
     [Property(MaxTest = 25)]
     public Property LossIsMinusLogSoftmaxOfTarget() =>
@@ -120,7 +124,36 @@ public class CrossEntropyProperties
         var random = new Random(seed);
         foreach (int n in Lengths<T>(from: 1))
         {
-            int rows = random.Next(1, 4);
+            MatchesCase<T>(random, n, random.Next(1, 4), range, probabilities);
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Rows shorter than a vector take the chunked narrow forms: every narrow width, at row counts
+    /// that end a chunk early, exactly, or one row into the next (and lone rows), strided or in place.
+    /// </summary>
+    private static bool NarrowMatches<T>(int seed, bool probabilities)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var random = new Random(seed);
+        for (int n = 1; n < Vector<T>.Count; n++)
+        {
+            int chunk = Softmax.RowsPerChunk(n);
+            foreach (int rows in new[] { 1, 2, Vector<T>.Count - 1, Vector<T>.Count + 1, chunk - 1, chunk, chunk + 1, (2 * chunk) + 3 })
+            {
+                MatchesCase<T>(random, n, Math.Max(1, rows), 30, probabilities);
+            }
+        }
+
+        return true;
+    }
+
+    private static void MatchesCase<T>(Random random, int n, int rows, double range, bool probabilities)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        {
             int stride = n + random.Next(3);
             bool inPlace = random.Next(2) == 0;
             T[] dense = Gens.RandomWithEdges<T>(rows * n, random.Next(), range);
@@ -170,8 +203,6 @@ public class CrossEntropyProperties
 
             RequirePaddingUntouched(g, rows, n, stride, where);
         }
-
-        return true;
     }
 
     private static bool MinusLogSoftmax<T>(int seed)

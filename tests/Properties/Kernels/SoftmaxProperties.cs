@@ -28,6 +28,10 @@ public class SoftmaxProperties
     public Property LogForwardMatchesReference() =>
         Prop.ForAll(Seeds, seed => Matches<float>(seed, 30, log: true) && Matches<double>(seed, 300, log: true));
 
+    [Property(MaxTest = 10)]
+    public Property NarrowRowsMatchReferenceAcrossChunks() =>
+        Prop.ForAll(Seeds, seed => NarrowMatches<float>(seed, log: false) && NarrowMatches<float>(seed, log: true) && NarrowMatches<double>(seed, log: false) && NarrowMatches<double>(seed, log: true));
+
     /// <summary>Rows sum to 1 with every entry in [0, 1], and log-softmax is finite and ≤ 0, for logits up to ±1e4 (float) and ±1e300 (double).</summary>
     [Property(MaxTest = 25)]
     public Property ExtremeLogitsStayFiniteAndNormalised() =>
@@ -59,7 +63,33 @@ public class SoftmaxProperties
         var random = new Random(seed);
         foreach (int n in Lengths<T>(from: 1))
         {
-            int rows = random.Next(1, 4);
+            MatchesCase<T>(random, n, random.Next(1, 4), range, log);
+        }
+
+        return true;
+    }
+
+    /// <summary>Rows shorter than a vector take the chunked narrow forms: every narrow width, at row counts that end a chunk early, exactly, or one row into the next.</summary>
+    private static bool NarrowMatches<T>(int seed, bool log)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var random = new Random(seed);
+        for (int n = 1; n < Vector<T>.Count; n++)
+        {
+            int chunk = Softmax.RowsPerChunk(n);
+            foreach (int rows in new[] { 1, 2, Vector<T>.Count + 1, chunk - 1, chunk, chunk + 1, (2 * chunk) + 3 })
+            {
+                MatchesCase<T>(random, n, rows, 30, log);
+            }
+        }
+
+        return true;
+    }
+
+    private static void MatchesCase<T>(Random random, int n, int rows, double range, bool log)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        {
             int stride = n + random.Next(3);
             bool inPlace = random.Next(2) == 0;
             T[] dense = Gens.RandomWithEdges<T>(rows * n, random.Next(), range);
@@ -98,8 +128,6 @@ public class SoftmaxProperties
 
             RequirePaddingUntouched(d, rows, n, stride, $"{typeof(T).Name} n={n}");
         }
-
-        return true;
     }
 
     private static bool Normalised<T>(int seed, double range)
