@@ -6,9 +6,11 @@ namespace Backprop.Kernels;
 
 /// <summary>
 /// The unpacked GEMM path for small or skinny products (the tiny networks' shapes), where packing
-/// costs more than it saves. C is first scaled by β (overwritten when β = 0), then α·op(A)·op(B) is
-/// accumulated row by row: an axpy of B's rows into C's rows for A·B and Aᵀ·B, a dot product of
-/// rows for A·Bᵀ.
+/// costs more than it saves. Outputs narrower than a vector have their own forms: each output row as
+/// one vector held in registers (A·B and A·Bᵀ of small depth), and Aᵀ·B with four output rows held in
+/// registers over the whole batch. Otherwise C is first scaled by β (overwritten when β = 0), then
+/// α·op(A)·op(B) is accumulated row by row: an axpy of B's rows into C's rows for A·B and Aᵀ·B, a
+/// dot product of rows for A·Bᵀ.
 /// </summary>
 internal static class GemmSmall
 {
