@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using Backprop.Benchmarks.Reporting;
 using Backprop.Kernels;
 using BenchmarkDotNet.Attributes;
 
@@ -7,6 +8,7 @@ namespace Backprop.Benchmarks.Kernels;
 
 /// <summary>Sigmoid and tanh forward over a 256×1024 activation: ours against <see cref="TensorPrimitives"/>.</summary>
 [MemoryDiagnoser]
+[Config(typeof(WidthConfig))]
 [GenericTypeArguments(typeof(float))]
 [GenericTypeArguments(typeof(double))]
 public class ActivationBenchmarks<T>

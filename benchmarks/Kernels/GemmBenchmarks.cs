@@ -5,7 +5,6 @@ using Backprop.Kernels;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Filters;
-using BenchmarkDotNet.Jobs;
 
 namespace Backprop.Benchmarks.Kernels;
 
@@ -46,14 +45,7 @@ public sealed class GemmConfig : ManualConfig
 {
     public GemmConfig()
     {
-        Job baseJob = Job.Default.WithWarmupCount(2).WithIterationCount(5);
-        AddJob(baseJob.WithId("V256-OpenBLAS-Haswell").WithEnvironmentVariables(
-            new EnvironmentVariable("OPENBLAS_CORETYPE", "Haswell"),
-            new EnvironmentVariable("OPENBLAS_NUM_THREADS", "1")));
-        AddJob(baseJob.WithId("V512-OpenBLAS-SkylakeX").WithEnvironmentVariables(
-            new EnvironmentVariable("DOTNET_MaxVectorTBitWidth", "512"),
-            new EnvironmentVariable("OPENBLAS_CORETYPE", "SkylakeX"),
-            new EnvironmentVariable("OPENBLAS_NUM_THREADS", "1")));
+        Jobs.AddWidthJobs(this, baselineJob: false, openBlas: true);
         AddColumn(new GflopsColumn());
         if (!OpenBlas.IsAvailable)
         {

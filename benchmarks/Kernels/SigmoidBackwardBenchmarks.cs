@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using Backprop.Benchmarks.Reporting;
 using Backprop.Kernels;
 using BenchmarkDotNet.Attributes;
 
@@ -10,6 +11,7 @@ namespace Backprop.Benchmarks.Kernels;
 /// <see cref="TensorPrimitives"/> passes (1 − A, A ⊙ that, dA ⊙ that).
 /// </summary>
 [MemoryDiagnoser]
+[Config(typeof(WidthConfig))]
 [GenericTypeArguments(typeof(float))]
 [GenericTypeArguments(typeof(double))]
 public class SigmoidBackwardBenchmarks<T>

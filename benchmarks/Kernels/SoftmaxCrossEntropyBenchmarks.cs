@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using Backprop.Benchmarks.Reporting;
 using Backprop.Kernels;
 using BenchmarkDotNet.Attributes;
 
@@ -11,6 +12,7 @@ namespace Backprop.Benchmarks.Kernels;
 /// element) and against composed <see cref="TensorPrimitives"/> calls.
 /// </summary>
 [MemoryDiagnoser]
+[Config(typeof(WidthConfig))]
 [GenericTypeArguments(typeof(float))]
 [GenericTypeArguments(typeof(double))]
 public class SoftmaxCrossEntropyBenchmarks<T>

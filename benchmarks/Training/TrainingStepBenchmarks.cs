@@ -4,7 +4,7 @@ using Backprop.Kernels;
 using Backprop.Training;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
-using BenchmarkDotNet.Jobs;
+using Backprop.Benchmarks.Reporting;
 using BenchmarkDotNet.Reports;
 using Perfolizer.Horology;
 
@@ -67,9 +67,7 @@ public class TrainingStepConfig : ManualConfig
 {
     public TrainingStepConfig()
     {
-        Job baseJob = Job.Default.WithWarmupCount(5).WithIterationCount(10);
-        AddJob(baseJob.WithId("V256").AsBaseline());
-        AddJob(baseJob.WithId("V512").WithEnvironmentVariables(new EnvironmentVariable("DOTNET_MaxVectorTBitWidth", "512")));
+        Jobs.AddWidthJobs(this, baselineJob: true, openBlas: false);
         AddColumn(new RowsPerSecondColumn());
         SummaryStyle = SummaryStyle.Default.WithTimeUnit(TimeUnit.Microsecond);
     }
