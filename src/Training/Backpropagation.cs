@@ -21,22 +21,22 @@ internal static class Backpropagation
     // ---- Dense layer ------------------------------------------------------------------------
 
     /// <summary><c>Z = X·W + b</c>.</summary>
-    public static void DenseForward<T>(ReadOnlyMatrixSpan<T> x, LayerView<T> layer, MatrixSpan<T> z)
+    public static void DenseForward<T>(ReadOnlyMatrixSpan<T> x, LayerView<T> layer, MatrixSpan<T> z, KernelThreads? threads = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Gemm.Multiply(MatrixOperation.None, x, MatrixOperation.None, layer.Weights, z, T.One, T.Zero);
+        Gemm.Multiply(MatrixOperation.None, x, MatrixOperation.None, layer.Weights, z, T.One, T.Zero, threads);
         RowOps.AddRowVector(z, layer.Bias);
     }
 
     /// <summary><c>dW = Xᵀ·dZ</c>, <c>db = Σ_rows dZ</c> (both overwrite), and <c>dX = dZ·Wᵀ</c> unless <paramref name="dx"/> is empty.</summary>
-    public static void DenseBackward<T>(ReadOnlyMatrixSpan<T> x, LayerView<T> layer, ReadOnlyMatrixSpan<T> dz, LayerView<T> gradient, MatrixSpan<T> dx)
+    public static void DenseBackward<T>(ReadOnlyMatrixSpan<T> x, LayerView<T> layer, ReadOnlyMatrixSpan<T> dz, LayerView<T> gradient, MatrixSpan<T> dx, KernelThreads? threads = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Gemm.Multiply(MatrixOperation.Transpose, x, MatrixOperation.None, dz, gradient.Weights, T.One, T.Zero);
+        Gemm.Multiply(MatrixOperation.Transpose, x, MatrixOperation.None, dz, gradient.Weights, T.One, T.Zero, threads);
         RowOps.SumColumns(dz, gradient.Bias, T.One, T.Zero);
         if (!dx.IsEmpty)
         {
-            Gemm.Multiply(MatrixOperation.None, dz, MatrixOperation.Transpose, layer.Weights, dx, T.One, T.Zero);
+            Gemm.Multiply(MatrixOperation.None, dz, MatrixOperation.Transpose, layer.Weights, dx, T.One, T.Zero, threads);
         }
     }
 
@@ -94,7 +94,7 @@ internal static class Backpropagation
 
     /// <summary>Runs every layer forward on <paramref name="inputs"/>; returns the logits (a view into the workspace).</summary>
     /// <remarks>Reads the network's parameters only, so concurrent calls with distinct workspaces are safe.</remarks>
-    public static MatrixSpan<T> Forward<T>(Network<T> network, Workspace<T> workspace, ReadOnlyMatrixSpan<T> inputs)
+    public static MatrixSpan<T> Forward<T>(Network<T> network, Workspace<T> workspace, ReadOnlyMatrixSpan<T> inputs, KernelThreads? threads = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         NetworkShape shape = network.Shape;
@@ -104,7 +104,7 @@ internal static class Backpropagation
         for (int l = 0; l < shape.LayerCount; l++)
         {
             z = workspace.Activations(l, rows);
-            DenseForward(x, network.Layer(l), z);
+            DenseForward(x, network.Layer(l), z, threads);
             if (l < shape.LayerCount - 1)
             {
                 ActivationForward(shape.HiddenActivation, z.Span);
@@ -121,7 +121,7 @@ internal static class Backpropagation
     /// gradient of every parameter written (overwritten, never accumulated) into the network's
     /// gradient buffer.
     /// </summary>
-    public static T Backward<T>(Network<T> network, Workspace<T> workspace, ReadOnlyMatrixSpan<T> inputs, ReadOnlySpan<int> labels)
+    public static T Backward<T>(Network<T> network, Workspace<T> workspace, ReadOnlyMatrixSpan<T> inputs, ReadOnlySpan<int> labels, KernelThreads? threads = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         NetworkShape shape = network.Shape;
@@ -135,13 +135,13 @@ internal static class Backpropagation
             if (l == 0)
             {
                 // dX of the inputs is never needed.
-                DenseBackward(inputs, network.Layer(0), dz, network.GradientLayer(0), default);
+                DenseBackward(inputs, network.Layer(0), dz, network.GradientLayer(0), default, threads);
                 break;
             }
 
             MatrixSpan<T> a = workspace.Activations(l - 1, rows);
             MatrixSpan<T> da = workspace.Delta(1 - which, rows, a.Columns);
-            DenseBackward(a, network.Layer(l), dz, network.GradientLayer(l), da);
+            DenseBackward(a, network.Layer(l), dz, network.GradientLayer(l), da, threads);
             ActivationBackward(shape.HiddenActivation, a.Span, da.Span);
             dz = da;
             which = 1 - which;
