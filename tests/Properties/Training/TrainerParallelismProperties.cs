@@ -15,6 +15,9 @@ public class TrainerParallelismProperties
     /// <summary>Big enough that the layer products are split (m·n·k well over the threshold), small enough to be quick.</summary>
     internal static readonly NetworkShape Shape = new([100, 160, 128, 10], HiddenActivation.Sigmoid);
 
+    /// <summary>Whether products are split at all: without SIMD every product takes the unpacked, single-thread path.</summary>
+    internal static bool Splits => Vector.IsHardwareAccelerated;
+
     internal static TrainerOptions Options(int degree) => new() { BatchSize = 128, Epochs = 2, Seed = 5, DegreeOfParallelism = degree, LearningRate = LearningRateSchedule.Constant(0.05) };
 
     [Fact]
@@ -25,10 +28,10 @@ public class TrainerParallelismProperties
             byte[] serial = Train<double>(optimizer, 1, out _);
             Assert.Equal(serial, Train<double>(optimizer, 2, out long split2));
             Assert.Equal(serial, Train<double>(optimizer, 3, out long split3));
-            Assert.True(split2 > 0 && split3 > 0, $"products were not split ({split2}, {split3})");
+            Assert.True((split2 > 0 && split3 > 0) || !Splits, $"products were not split ({split2}, {split3})");
             byte[] serialFloat = Train<float>(optimizer, 1, out _);
             Assert.Equal(serialFloat, Train<float>(optimizer, 2, out long splitFloat));
-            Assert.True(splitFloat > 0);
+            Assert.True(splitFloat > 0 || !Splits);
         }
 
         // The comparison is not vacuous: training changed the parameters.
@@ -66,16 +69,16 @@ public class TrainerParallelismProperties
         var owned = new Trainer<float>(new Network<float>(Shape, 1), new SgdOptimizer<float>(Shape.ParameterCount), Options(2));
         owned.Step(new ReadOnlyMatrixSpan<float>(x, 128, 100), y);
         Thread[] workers = owned.Threads!.WorkerThreads;
-        Assert.Single(workers);
+        Assert.Equal(Splits ? 1 : 0, workers.Length);
         owned.Dispose();
-        Assert.False(workers[0].IsAlive);
+        Assert.All(workers, w => Assert.False(w.IsAlive));
 
         using var group = new KernelThreads(2);
         var sharing = new Trainer<float>(new Network<float>(Shape, 1), new SgdOptimizer<float>(Shape.ParameterCount), Options(1), group);
         Assert.Equal(2, sharing.DegreeOfParallelism);
         sharing.Step(new ReadOnlyMatrixSpan<float>(x, 128, 100), y);
         sharing.Dispose();
-        Assert.Equal(1, group.LiveWorkers);
+        Assert.Equal(Splits ? 1 : 0, group.LiveWorkers);
     }
 
     /// <summary>Four trainers on four threads: two with their own groups, two sharing one group. Each ends bit-identical to serial training.</summary>
@@ -120,8 +123,10 @@ public class TrainerParallelismAllocationProperties
     public void ParallelStepsAndEpochsAllocateNothingOnAnyThread(string type)
     {
         (long thisThread, long process, long split) = type == "float" ? Measure<float>() : Measure<double>();
-        Assert.True(split > 0);
-        Assert.Equal((0L, 0L), (thisThread, process));
+        Assert.True(split > 0 || !TrainerParallelismProperties.Splits);
+
+        // Without SIMD nothing is split, and the process counter only sees the test host's own background work.
+        Assert.Equal((0L, 0L), (thisThread, TrainerParallelismProperties.Splits ? process : 0));
     }
 
     private static (long ThisThread, long Process, long Split) Measure<T>()
@@ -131,8 +136,8 @@ public class TrainerParallelismAllocationProperties
         using var trainer = new Trainer<T>(new Network<T>(shape, 1), new AdamOptimizer<T>(shape.ParameterCount), TrainerParallelismProperties.Options(2));
         Dataset<T> train = TestData.Dataset<T>(300, 100, 10, 7), validation = TestData.Dataset<T>(100, 100, 10, 8);
         (T[] x, int[] y) = TestData.Random<T>(128, 100, 10, 9);
-        (long stepThread, long stepProcess) = ProcessAllocations.Measure(() => trainer.Step(new ReadOnlyMatrixSpan<T>(x, 128, 100), y), repetitions: 30, warmup: 5);
-        (long epochThread, long epochProcess) = ProcessAllocations.Measure(() => trainer.RunEpoch(train, validation), repetitions: 2, warmup: 2);
+        (long stepThread, long stepProcess) = ProcessAllocations.Measure(() => trainer.Step(new ReadOnlyMatrixSpan<T>(x, 128, 100), y), repetitions: 5, warmup: 5);
+        (long epochThread, long epochProcess) = ProcessAllocations.Measure(() => trainer.RunEpoch(train, validation), repetitions: 1, warmup: 2);
         return (stepThread + epochThread, stepProcess + epochProcess, trainer.Threads!.SplitCalls);
     }
 }
