@@ -72,6 +72,18 @@ public sealed class KernelThreads : IDisposable
         return (GemmParallel.Job<T>)(object)(_pool.GemmDouble ??= new GemmParallel.Job<double>());
     }
 
+    /// <summary>Preallocated element-wise job for <typeparamref name="T"/> (created on first use).</summary>
+    internal ElementwiseParallel.Job<T> ElementwiseJob<T>()
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        if (typeof(T) == typeof(float))
+        {
+            return (ElementwiseParallel.Job<T>)(object)(_pool.ElementwiseFloat ??= new ElementwiseParallel.Job<float>());
+        }
+
+        return (ElementwiseParallel.Job<T>)(object)(_pool.ElementwiseDouble ??= new ElementwiseParallel.Job<double>());
+    }
+
     /// <summary>Stops the worker threads and waits for them to exit. Later calls run on the calling thread.</summary>
     public void Dispose()
     {
@@ -99,6 +111,8 @@ public sealed class KernelThreads : IDisposable
         /// <summary>How long a parked thread spins before blocking: the gap between the GEMMs of a training step is usually shorter.</summary>
         private static readonly long SpinTicks = Stopwatch.Frequency / 20_000; // 50 µs
 
+        private const int Closed = 1 << 30;
+
         private readonly int _workerCount = workerCount;
         private readonly Lock _startLock = new();
         private readonly ManualResetEventSlim _done = new(false, 0);
@@ -107,11 +121,14 @@ public sealed class KernelThreads : IDisposable
         private bool _shutdown;
         private KernelWork? _work;
         private int _parts;
-        private int _pending;
+        /// <summary>Workers inside the current call, plus <see cref="Closed"/> once the caller has finished its own share.</summary>
+        private int _state = Closed;
         private ExceptionDispatchInfo? _failure;
 
         public object? GemmFloat;
         public object? GemmDouble;
+        public object? ElementwiseFloat;
+        public object? ElementwiseDouble;
         public long SplitCalls;
 
         public Thread[] WorkerThreads => _workers is { } workers ? Array.ConvertAll(workers, w => w.Thread) : [];
@@ -162,7 +179,9 @@ public sealed class KernelThreads : IDisposable
                 _parts = parts;
                 _failure = null;
                 _done.Reset();
-                Volatile.Write(ref _pending, parts - 1);
+
+                // Open the call (after the job's fields are set): workers that wake join it.
+                Volatile.Write(ref _state, 0);
                 for (int i = 0; i < parts - 1; i++)
                 {
                     workers[i].Start();
@@ -174,7 +193,7 @@ public sealed class KernelThreads : IDisposable
                 }
                 finally
                 {
-                    WaitForWorkers();
+                    CloseAndWait();
                 }
 
                 _failure?.Throw();
@@ -241,10 +260,20 @@ public sealed class KernelThreads : IDisposable
             }
         }
 
-        private void WaitForWorkers()
+        /// <summary>
+        /// Closes the call to workers that have not joined yet (the chunks are claimed dynamically,
+        /// so the caller has done their share: a worker the OS has not scheduled does not hold the
+        /// call up) and waits for those that joined to finish.
+        /// </summary>
+        private void CloseAndWait()
         {
+            if ((Interlocked.Or(ref _state, Closed) & ~Closed) == 0)
+            {
+                return;
+            }
+
             long start = Stopwatch.GetTimestamp();
-            while (Volatile.Read(ref _pending) != 0)
+            while ((Volatile.Read(ref _state) & ~Closed) != 0)
             {
                 if (Stopwatch.GetTimestamp() - start > SpinTicks)
                 {
@@ -258,6 +287,19 @@ public sealed class KernelThreads : IDisposable
 
         private void RunPart(int part)
         {
+            // Join the open call, if any (a late worker may find it closed, or join a later call:
+            // either is fine, the job in the fields is the open call's).
+            int state;
+            do
+            {
+                state = Volatile.Read(ref _state);
+                if ((state & Closed) != 0)
+                {
+                    return;
+                }
+            }
+            while (Interlocked.CompareExchange(ref _state, state + 1, state) != state);
+
             try
             {
                 _work!.Execute(part, _parts);
@@ -269,7 +311,7 @@ public sealed class KernelThreads : IDisposable
                 _failure = ExceptionDispatchInfo.Capture(e);
             }
 
-            if (Interlocked.Decrement(ref _pending) == 0)
+            if (Interlocked.Decrement(ref _state) == Closed)
             {
                 _done.Set();
             }
@@ -327,6 +369,7 @@ public sealed class KernelThreads : IDisposable
             private int WaitForChange(int seen)
             {
                 long start = Stopwatch.GetTimestamp();
+                var spinner = default(SpinWait);
                 while (true)
                 {
                     int generation = Volatile.Read(ref _generation);
@@ -337,7 +380,9 @@ public sealed class KernelThreads : IDisposable
 
                     if (Stopwatch.GetTimestamp() - start <= SpinTicks)
                     {
-                        Thread.SpinWait(16);
+                        // Yields every few rounds, so a spinning worker gives its core to any
+                        // runnable thread (another process, or the caller on a busy machine).
+                        spinner.SpinOnce(sleep1Threshold: -1);
                         continue;
                     }
 
@@ -352,6 +397,7 @@ public sealed class KernelThreads : IDisposable
 
                     _wake.Wait();
                     start = Stopwatch.GetTimestamp();
+                    spinner.Reset();
                 }
             }
         }

@@ -42,40 +42,30 @@ internal static class Backpropagation
 
     // ---- Hidden activation (in place) ---------------------------------------------------------
 
-    /// <summary><c>A = f(Z)</c>, written over Z.</summary>
-    public static void ActivationForward<T>(HiddenActivation activation, Span<T> z)
+    /// <summary><c>A = f(Z)</c>, written over Z (split across <paramref name="threads"/> when large).</summary>
+    public static void ActivationForward<T>(HiddenActivation activation, Span<T> z, KernelThreads? threads = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        switch (activation)
+        ElementwiseKind kind = activation switch
         {
-            case HiddenActivation.Sigmoid:
-                Activations.Sigmoid<T>(z, z);
-                break;
-            case HiddenActivation.Tanh:
-                Activations.Tanh<T>(z, z);
-                break;
-            default:
-                Activations.Relu<T>(z, z);
-                break;
-        }
+            HiddenActivation.Sigmoid => ElementwiseKind.Sigmoid,
+            HiddenActivation.Tanh => ElementwiseKind.Tanh,
+            _ => ElementwiseKind.Relu,
+        };
+        ElementwiseParallel.Run<T>(threads, kind, z, default, z);
     }
 
-    /// <summary><c>dZ = dA ⊙ f′</c> with f′ written in terms of the output A (fused kernel), over dA.</summary>
-    public static void ActivationBackward<T>(HiddenActivation activation, ReadOnlySpan<T> a, Span<T> da)
+    /// <summary><c>dZ = dA ⊙ f′</c> with f′ written in terms of the output A (fused kernel), over dA (split across <paramref name="threads"/> when large).</summary>
+    public static void ActivationBackward<T>(HiddenActivation activation, ReadOnlySpan<T> a, Span<T> da, KernelThreads? threads = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        switch (activation)
+        ElementwiseKind kind = activation switch
         {
-            case HiddenActivation.Sigmoid:
-                Activations.SigmoidBackward<T>(da, a, da);
-                break;
-            case HiddenActivation.Tanh:
-                Activations.TanhBackward<T>(da, a, da);
-                break;
-            default:
-                Activations.ReluBackward<T>(da, a, da);
-                break;
-        }
+            HiddenActivation.Sigmoid => ElementwiseKind.SigmoidBackward,
+            HiddenActivation.Tanh => ElementwiseKind.TanhBackward,
+            _ => ElementwiseKind.ReluBackward,
+        };
+        ElementwiseParallel.Run<T>(threads, kind, da, a, da);
     }
 
     // ---- Output: softmax + mean cross-entropy -------------------------------------------------
@@ -107,7 +97,7 @@ internal static class Backpropagation
             DenseForward(x, network.Layer(l), z, threads);
             if (l < shape.LayerCount - 1)
             {
-                ActivationForward(shape.HiddenActivation, z.Span);
+                ActivationForward(shape.HiddenActivation, z.Span, threads);
             }
 
             x = z;
@@ -142,7 +132,7 @@ internal static class Backpropagation
             MatrixSpan<T> a = workspace.Activations(l - 1, rows);
             MatrixSpan<T> da = workspace.Delta(1 - which, rows, a.Columns);
             DenseBackward(a, network.Layer(l), dz, network.GradientLayer(l), da, threads);
-            ActivationBackward(shape.HiddenActivation, a.Span, da.Span);
+            ActivationBackward(shape.HiddenActivation, a.Span, da.Span, threads);
             dz = da;
             which = 1 - which;
         }

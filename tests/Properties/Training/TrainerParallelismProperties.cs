@@ -12,8 +12,8 @@ namespace Backprop.Properties.Training;
 /// </summary>
 public class TrainerParallelismProperties
 {
-    /// <summary>Big enough that the layer products are split (m·n·k well over the threshold), small enough to be quick.</summary>
-    internal static readonly NetworkShape Shape = new([100, 160, 128, 10], HiddenActivation.Sigmoid);
+    /// <summary>Big enough that the layer products (m·n·k well over the threshold) and the first activation (128 × 300 elements) are split, small enough to be quick.</summary>
+    internal static readonly NetworkShape Shape = new([100, 300, 128, 10], HiddenActivation.Sigmoid);
 
     /// <summary>Whether products are split at all: without SIMD every product takes the unpacked, single-thread path.</summary>
     internal static bool Splits => Vector.IsHardwareAccelerated;
