@@ -272,13 +272,18 @@ public sealed class KernelThreads : IDisposable
                 return;
             }
 
+            // The state word is the truth; the event only saves spinning. A worker's Set may arrive
+            // late (after the caller has seen the count reach zero and started the next call), so
+            // a wake-up is reset and the count checked again, never trusted on its own.
             long start = Stopwatch.GetTimestamp();
             while ((Volatile.Read(ref _state) & ~Closed) != 0)
             {
                 if (Stopwatch.GetTimestamp() - start > SpinTicks)
                 {
                     _done.Wait();
-                    return;
+                    _done.Reset();
+                    Interlocked.MemoryBarrier();
+                    continue;
                 }
 
                 Thread.SpinWait(16);

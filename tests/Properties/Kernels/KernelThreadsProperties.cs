@@ -119,6 +119,51 @@ public class KernelThreadsProperties
         return threads.WorkerThreads;
     }
 
+    /// <summary>
+    /// Thousands of tiny split calls back to back, where a worker's completion signal can arrive
+    /// after the caller has moved on: no hang (a lost or stale wake-up would stop the loop), every
+    /// result exact.
+    /// </summary>
+    [Fact]
+    public void ManyTinySplitCallsNeitherHangNorDiffer()
+    {
+        using var threads = new KernelThreads(2);
+        const int S = 96;
+        float[] a = Gens.Random<float>(S * S, 1, 1), b = Gens.Random<float>(S * S, 2, 1), expected = new float[S * S], c = new float[S * S];
+        Gemm.Multiply(MatrixOperation.None, new ReadOnlyMatrixSpan<float>(a, S, S), MatrixOperation.None, new ReadOnlyMatrixSpan<float>(b, S, S), new MatrixSpan<float>(expected, S, S), 1f, 0f, GemmPath.Packed);
+        bool exact = true, stop = false;
+
+        // Two spinning threads take the cores now and then, as another process would: workers and
+        // the caller get descheduled mid-call, which is when wake-ups race.
+        for (int h = 0; h < 3; h++)
+        {
+            new Thread(Hog) { IsBackground = true }.Start();
+        }
+
+        var runner = new Thread(() =>
+        {
+            for (int i = 0; i < 5_000; i++)
+            {
+                Gemm.Multiply(MatrixOperation.None, new ReadOnlyMatrixSpan<float>(a, S, S), MatrixOperation.None, new ReadOnlyMatrixSpan<float>(b, S, S), new MatrixSpan<float>(c, S, S), 1f, 0f, GemmPath.Packed, threads, minimumParallelWork: 0);
+                exact &= c.AsSpan().SequenceEqual(expected);
+            }
+        });
+        runner.Start();
+        bool finished = runner.Join(TimeSpan.FromSeconds(60));
+        Volatile.Write(ref stop, true);
+        Assert.True(finished, "split calls hung");
+
+        void Hog()
+        {
+            while (!Volatile.Read(ref stop))
+            {
+                Thread.SpinWait(1000);
+            }
+        }
+        Assert.True(exact);
+        Assert.Equal(5_000, threads.SplitCalls);
+    }
+
     /// <summary>Two threads, each with its own group, and two threads sharing one group (the second finds it busy and runs inline): every result exact.</summary>
     [Fact]
     public void GroupsWorkFromSeveralThreadsAtOnce()
