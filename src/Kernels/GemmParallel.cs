@@ -19,7 +19,7 @@ internal static unsafe class GemmParallel
     public const long MinimumWork = 64L * 64 * 64;
 
     /// <summary>Most chunks per thread.</summary>
-    private const int ChunksPerThread = 4;
+    private const int ChunksPerThread = 2;
 
     /// <summary>Runs the product across <paramref name="threads"/> when it is large enough and the workers are free; false leaves it to the caller.</summary>
     public static bool TryRun<T>(KernelThreads threads, in GemmOperands<T> o, MatrixSpan<T> c, T alpha, T beta, long minimumWork)
