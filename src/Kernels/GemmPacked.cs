@@ -209,109 +209,75 @@ internal static class GemmPacked
     /// Packs op(A)[ic..ic+mc, pc..pc+kc) into MR-row slivers, each laid out depth-major
     /// (<c>dst[p·MR + r]</c>); rows past the edge are zero so the micro-kernel needs no edge case.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackA<T>(in GemmOperands<T> o, int ic, int mc, int pc, int kc, Span<T> destination)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ref T a = ref MemoryMarshal.GetReference(o.A.Span);
         nint lda = o.A.Stride;
-        for (int ir = 0; ir < mc; ir += MR)
-        {
-            int mr = Math.Min(MR, mc - ir);
-            ref T dst = ref MemoryMarshal.GetReference(destination.Slice(ir * kc, MR * kc));
-            if (mr < MR)
-            {
-                destination.Slice(ir * kc, MR * kc).Clear();
-            }
-
-            if (o.TransposeA)
-            {
-                // op(A)[i, p] = A[p, i]: for each depth, mr contiguous elements of one row of A.
-                for (int p = 0; p < kc; p++)
-                {
-                    ref T src = ref Unsafe.Add(ref a, ((pc + p) * lda) + ic + ir);
-                    ref T d = ref Unsafe.Add(ref dst, p * MR);
-                    if (mr == MR)
-                    {
-                        Copy8(ref src, ref d);
-                    }
-                    else
-                    {
-                        for (int r = 0; r < mr; r++)
-                        {
-                            Unsafe.Add(ref d, r) = Unsafe.Add(ref src, r);
-                        }
-                    }
-                }
-            }
-            else
-            {
-                // op(A)[i, p] = A[i, p]: each of the mr rows is contiguous in depth; transpose it into the sliver.
-                Transpose.Block(ref Unsafe.Add(ref a, ((ic + ir) * lda) + pc), lda, mr, kc, ref dst, MR);
-            }
-        }
+        // op(A)[i, p] is A[i, p] (depth contiguous) or, transposed, A[p, i] (rows contiguous).
+        ref T origin = ref o.TransposeA ? ref Unsafe.Add(ref a, (pc * lda) + ic) : ref Unsafe.Add(ref a, (ic * lda) + pc);
+        PackSlivers(ref origin, lda, depthContiguous: !o.TransposeA, mc, kc, MR, destination);
     }
 
     /// <summary>
     /// Packs op(B)[pc..pc+kc, jc..jc+nc) into NR-column slivers, each laid out depth-major
     /// (<c>dst[p·NR + j]</c>); columns past the edge are zero.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackB<T>(in GemmOperands<T> o, int pc, int kc, int jc, int nc, Span<T> destination)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int nrMax = NR<T>();
         ref T b = ref MemoryMarshal.GetReference(o.B.Span);
         nint ldb = o.B.Stride;
-        for (int jr = 0; jr < nc; jr += nrMax)
+        // op(B)[p, j] is B[p, j] (columns contiguous) or, transposed, B[j, p] (depth contiguous).
+        ref T origin = ref o.TransposeB ? ref Unsafe.Add(ref b, (jc * ldb) + pc) : ref Unsafe.Add(ref b, (pc * ldb) + jc);
+        PackSlivers(ref origin, ldb, depthContiguous: o.TransposeB, nc, kc, NR<T>(), destination);
+    }
+
+    /// <summary>
+    /// The packing shared by A and B: <paramref name="count"/> items (rows of op(A), columns of
+    /// op(B)) × <paramref name="kc"/> depth into slivers of <paramref name="width"/> items, each laid
+    /// out depth-major (<c>dst[p·width + item]</c>), items past the edge zero. Item i at depth p is
+    /// <c>origin[i·ld + p]</c> when the depth is contiguous (a transposing copy) and
+    /// <c>origin[p·ld + i]</c> otherwise (row copies).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackSlivers<T>(ref T origin, nint ld, bool depthContiguous, int count, int kc, int width, Span<T> destination)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int s = 0; s < count; s += width)
         {
-            int nr = Math.Min(nrMax, nc - jr);
-            Span<T> sliver = destination.Slice(jr * kc, nrMax * kc);
+            int w = Math.Min(width, count - s);
+            Span<T> sliver = destination.Slice(s * kc, width * kc);
             ref T dst = ref MemoryMarshal.GetReference(sliver);
-            if (nr < nrMax)
+            if (w < width)
             {
                 sliver.Clear();
             }
 
-            if (!o.TransposeB)
+            if (depthContiguous)
             {
-                // op(B)[p, j] = B[p, j]: each depth row of the sliver is nr contiguous elements.
-                for (int p = 0; p < kc; p++)
+                Transpose.Block(ref Unsafe.Add(ref origin, s * ld), ld, w, kc, ref dst, width);
+                continue;
+            }
+
+            for (int p = 0; p < kc; p++)
+            {
+                ref T src = ref Unsafe.Add(ref origin, (p * ld) + s);
+                ref T d = ref Unsafe.Add(ref dst, p * width);
+                int j = 0;
+                if (Vector.IsHardwareAccelerated)
                 {
-                    ref T src = ref Unsafe.Add(ref b, ((pc + p) * ldb) + jc + jr);
-                    ref T d = ref Unsafe.Add(ref dst, p * nrMax);
-                    if (nr == nrMax)
+                    for (; j <= w - Vector<T>.Count; j += Vector<T>.Count)
                     {
-                        Vector.LoadUnsafe(ref src).StoreUnsafe(ref d);
-                        Vector.LoadUnsafe(ref src, (nuint)Vector<T>.Count).StoreUnsafe(ref d, (nuint)Vector<T>.Count);
-                    }
-                    else
-                    {
-                        for (int j = 0; j < nr; j++)
-                        {
-                            Unsafe.Add(ref d, j) = Unsafe.Add(ref src, j);
-                        }
+                        Vector.LoadUnsafe(ref src, (nuint)j).StoreUnsafe(ref d, (nuint)j);
                     }
                 }
-            }
-            else
-            {
-                // op(B)[p, j] = B[j, p]: each of the nr rows of B is contiguous in depth; transpose it into the sliver.
-                Transpose.Block(ref Unsafe.Add(ref b, ((jc + jr) * ldb) + pc), ldb, nr, kc, ref dst, nrMax);
+
+                for (; j < w; j++)
+                {
+                    Unsafe.Add(ref d, j) = Unsafe.Add(ref src, j);
+                }
             }
         }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Copy8<T>(ref T src, ref T dst)
-    {
-        Unsafe.Add(ref dst, 0) = Unsafe.Add(ref src, 0);
-        Unsafe.Add(ref dst, 1) = Unsafe.Add(ref src, 1);
-        Unsafe.Add(ref dst, 2) = Unsafe.Add(ref src, 2);
-        Unsafe.Add(ref dst, 3) = Unsafe.Add(ref src, 3);
-        Unsafe.Add(ref dst, 4) = Unsafe.Add(ref src, 4);
-        Unsafe.Add(ref dst, 5) = Unsafe.Add(ref src, 5);
-        Unsafe.Add(ref dst, 6) = Unsafe.Add(ref src, 6);
-        Unsafe.Add(ref dst, 7) = Unsafe.Add(ref src, 7);
     }
 }
