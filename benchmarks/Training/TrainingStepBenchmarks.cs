@@ -12,7 +12,8 @@ namespace Backprop.Benchmarks.Training;
 
 /// <summary>
 /// One training step (forward, mean cross-entropy, backward, SGD update) through the public
-/// <see cref="Trainer{T}.Step"/>, input checks included, for the network sizes. Sigmoid
+/// <see cref="Trainer{T}.Step"/>, input checks included, for the network sizes, on one
+/// thread (<see cref="ParallelTrainingStepBenchmarks{T}"/> compares one and two). Sigmoid
 /// hidden layers as in the derivation; random inputs in ±1 and random labels.
 /// <c>dotnet run -c Release --project benchmarks -- --filter '*TrainingStep*' --job short</c>.
 /// </summary>
@@ -21,7 +22,7 @@ namespace Backprop.Benchmarks.Training;
 [Config(typeof(TrainingStepConfig))]
 [GenericTypeArguments(typeof(float))]
 [GenericTypeArguments(typeof(double))]
-public class TrainingStepBenchmarks<T>
+public class TrainingStepBenchmarks<T> : IDisposable
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private Trainer<T> _trainer = null!;
@@ -40,13 +41,20 @@ public class TrainingStepBenchmarks<T>
         (int[] sizes, int rows) = Parse(Case);
         var shape = new NetworkShape(sizes, HiddenActivation.Sigmoid);
         var network = new Network<T>(shape, 1);
-        _trainer = new Trainer<T>(network, new SgdOptimizer<T>(shape.ParameterCount), new TrainerOptions { BatchSize = rows, LearningRate = LearningRateSchedule.Constant(1e-3) });
+        _trainer = new Trainer<T>(network, new SgdOptimizer<T>(shape.ParameterCount), new TrainerOptions { BatchSize = rows, DegreeOfParallelism = 1, LearningRate = LearningRateSchedule.Constant(1e-3) });
         var random = new Random(2);
         _rows = rows;
         _features = sizes[0];
         _inputs = [.. Enumerable.Range(0, rows * sizes[0]).Select(_ => T.CreateTruncating((random.NextDouble() * 2) - 1))];
         _labels = [.. Enumerable.Range(0, rows).Select(_ => random.Next(sizes[^1]))];
         _trainer.Step(new ReadOnlyMatrixSpan<T>(_inputs, _rows, _features), _labels);
+    }
+
+    [GlobalCleanup]
+    public void Dispose()
+    {
+        _trainer?.Dispose();
+        GC.SuppressFinalize(this);
     }
 
     [Benchmark]

@@ -72,7 +72,7 @@ public static class Program
             Shuffle = false,
             LearningRate = LearningRateSchedule.Constant(0.1),
         };
-        var trainer = new Trainer<T>(network, new SgdOptimizer<T>(network.Shape.ParameterCount), options);
+        using var trainer = new Trainer<T>(network, new SgdOptimizer<T>(network.Shape.ParameterCount), options);
         Console.WriteLine($"{network.Shape} network, {typeof(T).Name}, {train.Count} training rows, {test.Count} test rows");
         Console.WriteLine(Invariant($"initial mean cross-entropy on train: {trainer.Evaluate(train).Loss:F10}"));
 

@@ -118,7 +118,7 @@ internal static class GradCheckCommand
         }
 
         int[] y = [.. Enumerable.Range(0, n).Select(_ => random.Next(shape.Outputs))];
-        var trainer = new Trainer<T>(network, new SgdOptimizer<T>(shape.ParameterCount), new TrainerOptions { BatchSize = n });
+        using var trainer = new Trainer<T>(network, new SgdOptimizer<T>(shape.ParameterCount), new TrainerOptions { BatchSize = n });
         trainer.ComputeGradients(new ReadOnlyMatrixSpan<T>(xT, n, inputs), y);
         double[] analytic = [.. network.Gradients.ToArray().Select(g => double.CreateTruncating(g))];
 

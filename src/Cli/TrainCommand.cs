@@ -222,7 +222,7 @@ internal static class TrainCommand
                 ? LearningRateSchedule.Cosine(plan.LearningRate, plan.LearningRate / 100, plan.Epochs)
                 : LearningRateSchedule.Constant(plan.LearningRate),
         };
-        var trainer = new Trainer<T>(network, optimizer, options);
+        using var trainer = new Trainer<T>(network, optimizer, options);
         Dataset<T> trainSet = train.ToDataset();
         Dataset<T>? validationSet = validation?.ToDataset();
 

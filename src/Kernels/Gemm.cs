@@ -53,8 +53,30 @@ public static class Gemm
         where T : unmanaged, IFloatingPointIeee754<T> =>
         Multiply(operationA, a, operationB, b, c, alpha, beta, GemmPath.Auto);
 
-    /// <summary>As the public overload, with the path forced (tests and benchmarks cover both paths on every shape).</summary>
-    internal static void Multiply<T>(MatrixOperation operationA, ReadOnlyMatrixSpan<T> a, MatrixOperation operationB, ReadOnlyMatrixSpan<T> b, MatrixSpan<T> c, T alpha, T beta, GemmPath path)
+    /// <summary><c>C = α · op(A) · op(B) + β · C</c>, split across <paramref name="threads"/> when the product is large enough.</summary>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="operationA">Whether A enters transposed.</param>
+    /// <param name="a">A, shape (m, k), or (k, m) when transposed.</param>
+    /// <param name="operationB">Whether B enters transposed.</param>
+    /// <param name="b">B, shape (k, n), or (n, k) when transposed.</param>
+    /// <param name="c">C, shape (m, n); must not overlap A or B.</param>
+    /// <param name="alpha">α.</param>
+    /// <param name="beta">β; 0 overwrites C (whatever it held, NaN included).</param>
+    /// <param name="threads">
+    /// The threads to use, or null for the calling thread only. Products under about 64³
+    /// multiply-adds, products the unpacked path handles, and calls that find the group busy with
+    /// another call run on the calling thread. The result is bit-identical to the single-thread
+    /// overload's for every degree of parallelism.
+    /// </param>
+    /// <exception cref="ArgumentException">The shapes do not agree, or C overlaps A or B.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An operation is not a <see cref="MatrixOperation"/> value.</exception>
+    /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not float or double.</exception>
+    public static void Multiply<T>(MatrixOperation operationA, ReadOnlyMatrixSpan<T> a, MatrixOperation operationB, ReadOnlyMatrixSpan<T> b, MatrixSpan<T> c, T alpha, T beta, KernelThreads? threads)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Multiply(operationA, a, operationB, b, c, alpha, beta, GemmPath.Auto, threads);
+
+    /// <summary>As the public overloads, with the path forced (tests and benchmarks cover both paths on every shape) and the parallel threshold settable (tests split tiny products).</summary>
+    internal static void Multiply<T>(MatrixOperation operationA, ReadOnlyMatrixSpan<T> a, MatrixOperation operationB, ReadOnlyMatrixSpan<T> b, MatrixSpan<T> c, T alpha, T beta, GemmPath path, KernelThreads? threads = null, long minimumParallelWork = GemmParallel.MinimumWork)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Check.ElementType<T>();
@@ -90,7 +112,10 @@ public static class Gemm
         var operands = new GemmOperands<T>(a, ta, b, tb, m, n, k);
         if (path == GemmPath.Packed || (path == GemmPath.Auto && GemmPacked.Pays<T>(m, n, k, ta, tb)))
         {
-            GemmPacked.Run(operands, c, alpha, beta);
+            if (threads is null || !GemmParallel.TryRun(threads, operands, c, alpha, beta, minimumParallelWork))
+            {
+                GemmPacked.Run(operands, c, alpha, beta);
+            }
         }
         else
         {

@@ -21,61 +21,51 @@ internal static class Backpropagation
     // ---- Dense layer ------------------------------------------------------------------------
 
     /// <summary><c>Z = X·W + b</c>.</summary>
-    public static void DenseForward<T>(ReadOnlyMatrixSpan<T> x, LayerView<T> layer, MatrixSpan<T> z)
+    public static void DenseForward<T>(ReadOnlyMatrixSpan<T> x, LayerView<T> layer, MatrixSpan<T> z, KernelThreads? threads = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Gemm.Multiply(MatrixOperation.None, x, MatrixOperation.None, layer.Weights, z, T.One, T.Zero);
+        Gemm.Multiply(MatrixOperation.None, x, MatrixOperation.None, layer.Weights, z, T.One, T.Zero, threads);
         RowOps.AddRowVector(z, layer.Bias);
     }
 
     /// <summary><c>dW = Xᵀ·dZ</c>, <c>db = Σ_rows dZ</c> (both overwrite), and <c>dX = dZ·Wᵀ</c> unless <paramref name="dx"/> is empty.</summary>
-    public static void DenseBackward<T>(ReadOnlyMatrixSpan<T> x, LayerView<T> layer, ReadOnlyMatrixSpan<T> dz, LayerView<T> gradient, MatrixSpan<T> dx)
+    public static void DenseBackward<T>(ReadOnlyMatrixSpan<T> x, LayerView<T> layer, ReadOnlyMatrixSpan<T> dz, LayerView<T> gradient, MatrixSpan<T> dx, KernelThreads? threads = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Gemm.Multiply(MatrixOperation.Transpose, x, MatrixOperation.None, dz, gradient.Weights, T.One, T.Zero);
+        Gemm.Multiply(MatrixOperation.Transpose, x, MatrixOperation.None, dz, gradient.Weights, T.One, T.Zero, threads);
         RowOps.SumColumns(dz, gradient.Bias, T.One, T.Zero);
         if (!dx.IsEmpty)
         {
-            Gemm.Multiply(MatrixOperation.None, dz, MatrixOperation.Transpose, layer.Weights, dx, T.One, T.Zero);
+            Gemm.Multiply(MatrixOperation.None, dz, MatrixOperation.Transpose, layer.Weights, dx, T.One, T.Zero, threads);
         }
     }
 
     // ---- Hidden activation (in place) ---------------------------------------------------------
 
-    /// <summary><c>A = f(Z)</c>, written over Z.</summary>
-    public static void ActivationForward<T>(HiddenActivation activation, Span<T> z)
+    /// <summary><c>A = f(Z)</c>, written over Z (split across <paramref name="threads"/> when large).</summary>
+    public static void ActivationForward<T>(HiddenActivation activation, Span<T> z, KernelThreads? threads = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        switch (activation)
+        ElementwiseKind kind = activation switch
         {
-            case HiddenActivation.Sigmoid:
-                Activations.Sigmoid<T>(z, z);
-                break;
-            case HiddenActivation.Tanh:
-                Activations.Tanh<T>(z, z);
-                break;
-            default:
-                Activations.Relu<T>(z, z);
-                break;
-        }
+            HiddenActivation.Sigmoid => ElementwiseKind.Sigmoid,
+            HiddenActivation.Tanh => ElementwiseKind.Tanh,
+            _ => ElementwiseKind.Relu,
+        };
+        ElementwiseParallel.Run<T>(threads, kind, z, default, z);
     }
 
-    /// <summary><c>dZ = dA ⊙ f′</c> with f′ written in terms of the output A (fused kernel), over dA.</summary>
-    public static void ActivationBackward<T>(HiddenActivation activation, ReadOnlySpan<T> a, Span<T> da)
+    /// <summary><c>dZ = dA ⊙ f′</c> with f′ written in terms of the output A (fused kernel), over dA (split across <paramref name="threads"/> when large).</summary>
+    public static void ActivationBackward<T>(HiddenActivation activation, ReadOnlySpan<T> a, Span<T> da, KernelThreads? threads = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        switch (activation)
+        ElementwiseKind kind = activation switch
         {
-            case HiddenActivation.Sigmoid:
-                Activations.SigmoidBackward<T>(da, a, da);
-                break;
-            case HiddenActivation.Tanh:
-                Activations.TanhBackward<T>(da, a, da);
-                break;
-            default:
-                Activations.ReluBackward<T>(da, a, da);
-                break;
-        }
+            HiddenActivation.Sigmoid => ElementwiseKind.SigmoidBackward,
+            HiddenActivation.Tanh => ElementwiseKind.TanhBackward,
+            _ => ElementwiseKind.ReluBackward,
+        };
+        ElementwiseParallel.Run<T>(threads, kind, da, a, da);
     }
 
     // ---- Output: softmax + mean cross-entropy -------------------------------------------------
@@ -94,7 +84,7 @@ internal static class Backpropagation
 
     /// <summary>Runs every layer forward on <paramref name="inputs"/>; returns the logits (a view into the workspace).</summary>
     /// <remarks>Reads the network's parameters only, so concurrent calls with distinct workspaces are safe.</remarks>
-    public static MatrixSpan<T> Forward<T>(Network<T> network, Workspace<T> workspace, ReadOnlyMatrixSpan<T> inputs)
+    public static MatrixSpan<T> Forward<T>(Network<T> network, Workspace<T> workspace, ReadOnlyMatrixSpan<T> inputs, KernelThreads? threads = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         NetworkShape shape = network.Shape;
@@ -104,10 +94,10 @@ internal static class Backpropagation
         for (int l = 0; l < shape.LayerCount; l++)
         {
             z = workspace.Activations(l, rows);
-            DenseForward(x, network.Layer(l), z);
+            DenseForward(x, network.Layer(l), z, threads);
             if (l < shape.LayerCount - 1)
             {
-                ActivationForward(shape.HiddenActivation, z.Span);
+                ActivationForward(shape.HiddenActivation, z.Span, threads);
             }
 
             x = z;
@@ -121,7 +111,7 @@ internal static class Backpropagation
     /// gradient of every parameter written (overwritten, never accumulated) into the network's
     /// gradient buffer.
     /// </summary>
-    public static T Backward<T>(Network<T> network, Workspace<T> workspace, ReadOnlyMatrixSpan<T> inputs, ReadOnlySpan<int> labels)
+    public static T Backward<T>(Network<T> network, Workspace<T> workspace, ReadOnlyMatrixSpan<T> inputs, ReadOnlySpan<int> labels, KernelThreads? threads = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         NetworkShape shape = network.Shape;
@@ -135,14 +125,14 @@ internal static class Backpropagation
             if (l == 0)
             {
                 // dX of the inputs is never needed.
-                DenseBackward(inputs, network.Layer(0), dz, network.GradientLayer(0), default);
+                DenseBackward(inputs, network.Layer(0), dz, network.GradientLayer(0), default, threads);
                 break;
             }
 
             MatrixSpan<T> a = workspace.Activations(l - 1, rows);
             MatrixSpan<T> da = workspace.Delta(1 - which, rows, a.Columns);
-            DenseBackward(a, network.Layer(l), dz, network.GradientLayer(l), da);
-            ActivationBackward(shape.HiddenActivation, a.Span, da.Span);
+            DenseBackward(a, network.Layer(l), dz, network.GradientLayer(l), da, threads);
+            ActivationBackward(shape.HiddenActivation, a.Span, da.Span, threads);
             dz = da;
             which = 1 - which;
         }

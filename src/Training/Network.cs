@@ -158,7 +158,7 @@ public sealed class Network<T>
     }
 
     /// <summary><see cref="Evaluate"/> without the argument checks (callers checked, e.g. a <see cref="Dataset{T}"/>).</summary>
-    internal Evaluation EvaluateTrusted(ReadOnlyMatrixSpan<T> inputs, ReadOnlySpan<int> labels, Workspace<T> workspace)
+    internal Evaluation EvaluateTrusted(ReadOnlyMatrixSpan<T> inputs, ReadOnlySpan<int> labels, Workspace<T> workspace, KernelThreads? threads = null)
     {
         double loss = 0;
         int correct = 0;
@@ -166,7 +166,7 @@ public sealed class Network<T>
         {
             int rows = Math.Min(workspace.MaxBatchSize, inputs.Rows - start);
             ReadOnlySpan<int> batchLabels = labels.Slice(start, rows);
-            MatrixSpan<T> logits = Backpropagation.Forward(this, workspace, inputs.SliceRows(start, rows));
+            MatrixSpan<T> logits = Backpropagation.Forward(this, workspace, inputs.SliceRows(start, rows), threads);
             loss += double.CreateTruncating(CrossEntropy.SoftmaxCrossEntropyLoss<T>(logits, batchLabels)) * rows;
             correct += CountCorrect(logits, batchLabels, workspace.Classes(rows));
         }

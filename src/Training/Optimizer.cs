@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Numerics;
+using Backprop.Kernels;
 
 namespace Backprop.Training;
 
@@ -54,6 +55,31 @@ public abstract class Optimizer<T>
         StepCount++;
         Apply(parameters, gradients, T.CreateTruncating(learningRate), StepCount);
     }
+
+    /// <summary>
+    /// <see cref="Step(Span{T}, ReadOnlySpan{T}, double)"/> split over contiguous ranges of whole vectors across <paramref name="threads"/>
+    /// for the built-in optimisers (every element sees the same operations as on one thread), or
+    /// on the calling thread when small, busy or a custom optimiser.
+    /// </summary>
+    internal void Step(Span<T> parameters, ReadOnlySpan<T> gradients, double learningRate, KernelThreads? threads, OptimizerStepJob<T> job)
+    {
+        int chunks = SplitsByRange ? ElementwiseParallel.Chunks<T>(threads, parameters.Length) : 1;
+        if (chunks < 2 || parameters.Length != ParameterCount || gradients.Length != ParameterCount || !(learningRate >= 0) || double.IsInfinity(learningRate) || !threads!.TryEnter())
+        {
+            Step(parameters, gradients, learningRate);
+            return;
+        }
+
+        StepCount++;
+        job.Run(threads, this, parameters, gradients, T.CreateTruncating(learningRate), StepCount, chunks);
+    }
+
+    /// <summary>Whether <see cref="ApplyRange"/> is implemented (the built-in optimisers).</summary>
+    internal virtual bool SplitsByRange => false;
+
+    /// <summary>The update of elements [<paramref name="start"/>, <paramref name="start"/> + length) of the buffers.</summary>
+    internal virtual void ApplyRange(Span<T> parameters, ReadOnlySpan<T> gradients, T learningRate, long stepNumber, int start) =>
+        throw new NotSupportedException();
 
     /// <summary>Forgets the state (velocity, moments, step count), as if newly constructed.</summary>
     public virtual void Reset() => StepCount = 0;

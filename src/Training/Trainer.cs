@@ -12,11 +12,22 @@ namespace Backprop.Training;
 /// evaluations allocate nothing. Deterministic: the same seeds give bit-identical parameters.
 /// </summary>
 /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
-/// <remarks>Not thread-safe; a trainer and its network are used by one thread at a time.</remarks>
-public sealed class Trainer<T>
+/// <remarks>
+/// <para>Not thread-safe; a trainer and its network are used by one thread at a time.</para>
+/// <para>
+/// Large products of a step run on <see cref="TrainerOptions.DegreeOfParallelism"/> threads (the
+/// calling thread and workers the trainer starts on first need; dispose the trainer to stop them),
+/// or on a caller-owned <see cref="KernelThreads"/> group shared between trainers. The parameters
+/// after any number of steps are bit-identical for every degree of parallelism.
+/// </para>
+/// </remarks>
+public sealed class Trainer<T> : IDisposable
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly Workspace<T> _workspace;
+    private readonly KernelThreads? _threads;
+    private readonly bool _ownsThreads;
+    private readonly OptimizerStepJob<T> _stepJob = new();
     private readonly T[] _snapshot;
     private readonly LearningRateSchedule _schedule;
     private Rng _shuffler;
@@ -29,6 +40,19 @@ public sealed class Trainer<T>
     /// <exception cref="ArgumentException">The optimiser is sized for another parameter count.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
     public Trainer(Network<T> network, Optimizer<T> optimizer, TrainerOptions options)
+        : this(network, optimizer, options, null)
+    {
+    }
+
+    /// <summary>Creates a trainer that runs its large products on a caller-owned thread group (shared, not disposed by the trainer).</summary>
+    /// <param name="network">The network to train (its parameters are updated in place).</param>
+    /// <param name="optimizer">The update rule, sized for the network's parameter count.</param>
+    /// <param name="options">Batch size, epochs, stopping, shuffling and learning rate; <see cref="TrainerOptions.DegreeOfParallelism"/> is ignored when <paramref name="threads"/> is given.</param>
+    /// <param name="threads">The thread group, or null for one of <see cref="TrainerOptions.DegreeOfParallelism"/> threads owned by the trainer.</param>
+    /// <exception cref="ArgumentNullException">An argument other than <paramref name="threads"/> is null.</exception>
+    /// <exception cref="ArgumentException">The optimiser is sized for another parameter count.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    public Trainer(Network<T> network, Optimizer<T> optimizer, TrainerOptions options, KernelThreads? threads)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(optimizer);
@@ -40,6 +64,11 @@ public sealed class Trainer<T>
 
         ArgumentOutOfRangeException.ThrowIfLessThan(options.BatchSize, 1, nameof(options));
         ArgumentOutOfRangeException.ThrowIfLessThan(options.Epochs, 1, nameof(options));
+        if (options.DegreeOfParallelism < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.DegreeOfParallelism, "DegreeOfParallelism must be at least 1.");
+        }
+
         ArgumentNullException.ThrowIfNull(options.LearningRate, nameof(options));
         if (options.TargetLoss is double target && !double.IsFinite(target))
         {
@@ -53,7 +82,22 @@ public sealed class Trainer<T>
         _workspace = new Workspace<T>(network.Shape, options.BatchSize, forTraining: true);
         _snapshot = new T[network.Shape.ParameterCount];
         _shuffler = new Rng(options.Seed);
+        if (threads is not null)
+        {
+            _threads = threads;
+        }
+        else if (options.DegreeOfParallelism > 1)
+        {
+            _threads = new KernelThreads(options.DegreeOfParallelism);
+            _ownsThreads = true;
+        }
     }
+
+    /// <summary>The most threads a step uses, the calling thread included.</summary>
+    public int DegreeOfParallelism => _threads?.DegreeOfParallelism ?? 1;
+
+    /// <summary>The thread group steps run on (tests).</summary>
+    internal KernelThreads? Threads => _threads;
 
     /// <summary>The network being trained.</summary>
     public Network<T> Network { get; }
@@ -82,7 +126,7 @@ public sealed class Trainer<T>
     public T ComputeLoss(ReadOnlyMatrixSpan<T> inputs, ReadOnlySpan<int> labels)
     {
         CheckBatch(inputs, labels);
-        MatrixSpan<T> logits = Backpropagation.Forward(Network, _workspace, inputs);
+        MatrixSpan<T> logits = Backpropagation.Forward(Network, _workspace, inputs, _threads);
         return CrossEntropy.SoftmaxCrossEntropyLoss<T>(logits, labels);
     }
 
@@ -95,8 +139,8 @@ public sealed class Trainer<T>
     public T ComputeGradients(ReadOnlyMatrixSpan<T> inputs, ReadOnlySpan<int> labels)
     {
         CheckBatch(inputs, labels);
-        Backpropagation.Forward(Network, _workspace, inputs);
-        return Backpropagation.Backward(Network, _workspace, inputs, labels);
+        Backpropagation.Forward(Network, _workspace, inputs, _threads);
+        return Backpropagation.Backward(Network, _workspace, inputs, labels, _threads);
     }
 
     /// <summary>One training step on one batch: forward, loss, backward, and an optimiser step with the scheduled learning rate.</summary>
@@ -163,9 +207,9 @@ public sealed class Trainer<T>
                 y = labels.Slice(start, rows);
             }
 
-            MatrixSpan<T> logits = Backpropagation.Forward(Network, _workspace, x);
+            MatrixSpan<T> logits = Backpropagation.Forward(Network, _workspace, x, _threads);
             correct += Network<T>.CountCorrect(logits, y, _workspace.Classes(rows));
-            T loss = Backpropagation.Backward(Network, _workspace, x, y);
+            T loss = Backpropagation.Backward(Network, _workspace, x, y, _threads);
             if (!T.IsFinite(loss))
             {
                 double value = double.CreateTruncating(loss);
@@ -185,7 +229,7 @@ public sealed class Trainer<T>
         double validationAccuracy = double.NaN;
         if (validation is not null)
         {
-            Evaluation result = Network.EvaluateTrusted(validation.Features, validation.Labels, _workspace);
+            Evaluation result = Network.EvaluateTrusted(validation.Features, validation.Labels, _workspace, _threads);
             if (!double.IsFinite(result.Loss))
             {
                 throw Diverged(epoch, steps - 1, steps, double.NaN, "the validation loss became NaN or infinite");
@@ -235,13 +279,22 @@ public sealed class Trainer<T>
     public Evaluation Evaluate(Dataset<T> data)
     {
         CheckDataset(data, nameof(data));
-        return Network.EvaluateTrusted(data.Features, data.Labels, _workspace);
+        return Network.EvaluateTrusted(data.Features, data.Labels, _workspace, _threads);
+    }
+
+    /// <summary>Stops the worker threads the trainer started (a caller-owned group is left running). Later steps run on the calling thread.</summary>
+    public void Dispose()
+    {
+        if (_ownsThreads)
+        {
+            _threads!.Dispose();
+        }
     }
 
     private void Update()
     {
         double rate = _schedule.Rate(CompletedEpochs, StepCount);
-        Optimizer.Step(Network.Parameters, Network.Gradients, rate);
+        Optimizer.Step(Network.Parameters, Network.Gradients, rate, _threads, _stepJob);
         StepCount++;
     }
 

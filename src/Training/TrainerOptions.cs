@@ -18,6 +18,13 @@ public sealed record TrainerOptions
     /// <summary>Seed of the shuffling generator: equal seeds (and equal initial parameters) give bit-identical training.</summary>
     public ulong Seed { get; init; }
 
+    /// <summary>
+    /// The most threads a step's large products run on, ≥ 1: the calling thread plus up to this
+    /// many − 1 workers owned by the trainer. Default: the processor count; 1 runs everything on the
+    /// calling thread. Results are bit-identical for every value.
+    /// </summary>
+    public int DegreeOfParallelism { get; init; } = Environment.ProcessorCount;
+
     /// <summary>The step size η per step; <see cref="LearningRateSchedule.Constant"/> 0.01 unless set.</summary>
     public LearningRateSchedule LearningRate { get; init; } = LearningRateSchedule.Constant(0.01);
 }

@@ -1,0 +1,142 @@
+using System.Numerics;
+
+namespace Backprop.Kernels;
+
+/// <summary>
+/// The packed GEMM split across a <see cref="KernelThreads"/> group: the larger of C's dimensions is
+/// cut into contiguous ranges of whole micro-tiles (NR columns or MR rows), one per thread, and each
+/// thread runs the serial packed path on its range with its own packing buffer and the full depth.
+/// Every C tile is computed exactly as on one thread (same KC blocks, same full/edge tile case), so
+/// results are bit-identical for every degree of parallelism.
+/// </summary>
+internal static unsafe class GemmParallel
+{
+    /// <summary>
+    /// The least m·n·k worth splitting: below it the hand-off to a parked worker (a few µs) costs more
+    /// than it saves. Measured with <c>benchmarks/Kernels/ParallelGemmBenchmarks</c> (see
+    /// benchmarks/results/parallel.md): two threads start to win near 64³ multiply-adds.
+    /// </summary>
+    public const long MinimumWork = 64L * 64 * 64;
+
+    /// <summary>Most chunks per thread.</summary>
+    private const int ChunksPerThread = 2;
+
+    /// <summary>Runs the product across <paramref name="threads"/> when it is large enough and the workers are free; false leaves it to the caller.</summary>
+    public static bool TryRun<T>(KernelThreads threads, in GemmOperands<T> o, MatrixSpan<T> c, T alpha, T beta, long minimumWork)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (threads.DegreeOfParallelism < 2 || (long)o.M * o.N * o.K < minimumWork)
+        {
+            return false;
+        }
+
+        // Split the larger dimension: each thread repacks the other operand's whole block, so the
+        // duplicated packing is the smaller one.
+        bool splitColumns = o.N >= o.M;
+        int unit = splitColumns ? GemmPacked.NR<T>() : GemmPacked.MR;
+        int units = ((splitColumns ? o.N : o.M) + unit - 1) / unit;
+        int parts = Math.Min(threads.DegreeOfParallelism, units);
+        if (parts < 2 || !threads.TryEnter())
+        {
+            return false;
+        }
+
+        // A few chunks per thread, claimed dynamically, so a thread the OS delays (another process
+        // on the core) leaves its share to the others instead of stalling the call; chunks of at
+        // least ~128 columns or rows keep the repacking of the other operand small.
+        int chunks = Math.Clamp(units / Math.Max(1, 128 / unit), parts, ChunksPerThread * parts);
+
+        Job<T> job = threads.GemmJob<T>();
+        fixed (T* pa = o.A.Span)
+        fixed (T* pb = o.B.Span)
+        fixed (T* pc = c.Span)
+        {
+            job.A = new View<T>(pa, o.A.Span.Length, o.A.Rows, o.A.Columns, o.A.Stride);
+            job.B = new View<T>(pb, o.B.Span.Length, o.B.Rows, o.B.Columns, o.B.Stride);
+            job.C = new View<T>(pc, c.Span.Length, c.Rows, c.Columns, c.Stride);
+            job.TransposeA = o.TransposeA;
+            job.TransposeB = o.TransposeB;
+            job.M = o.M;
+            job.N = o.N;
+            job.K = o.K;
+            job.Alpha = alpha;
+            job.Beta = beta;
+            job.SplitColumns = splitColumns;
+            job.Unit = unit;
+            job.Units = units;
+            job.Chunks = chunks;
+            job.Next = 0;
+            threads.RunAndExit(job, parts);
+        }
+
+        return true;
+    }
+
+    /// <summary>A matrix view as a pinned address (valid while the caller waits in <see cref="TryRun{T}"/>).</summary>
+    internal readonly struct View<T>(T* data, int length, int rows, int columns, int stride)
+        where T : unmanaged
+    {
+        public readonly T* Data = data;
+        public readonly int Length = length;
+        public readonly int Rows = rows;
+        public readonly int Columns = columns;
+        public readonly int Stride = stride;
+
+        public ReadOnlyMatrixSpan<T> ReadOnly() => new(new ReadOnlySpan<T>(Data, Length), Rows, Columns, Stride, trusted: true);
+
+        public MatrixSpan<T> Writable() => new(new Span<T>(Data, Length), Rows, Columns, Stride, trusted: true);
+    }
+
+    /// <summary>The parameters of the current product, set by the calling thread before the workers start.</summary>
+    internal sealed class Job<T> : KernelWork
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public View<T> A, B, C;
+        public bool TransposeA, TransposeB, SplitColumns;
+        public int M, N, K, Unit, Units;
+        public T Alpha, Beta;
+
+        public int Chunks;
+        public int Next;
+
+        public override void Execute(int part, int parts)
+        {
+            int chunk;
+            while ((chunk = Interlocked.Increment(ref Next) - 1) < Chunks)
+            {
+                RunChunk(chunk);
+            }
+        }
+
+        private void RunChunk(int chunk)
+        {
+            int first = (int)((long)Units * chunk / Chunks) * Unit;
+            int end = Math.Min((int)((long)Units * (chunk + 1) / Chunks) * Unit, SplitColumns ? N : M);
+            int count = end - first;
+            if (count <= 0)
+            {
+                return;
+            }
+
+            ReadOnlyMatrixSpan<T> a = A.ReadOnly(), b = B.ReadOnly();
+            MatrixSpan<T> c = C.Writable();
+            if (SplitColumns)
+            {
+                // Columns [first, end) of op(B) and of C.
+                b = TransposeB ? b.SliceRows(first, count) : b.SliceColumns(first, count);
+                c = SliceColumns(c, first, count);
+                GemmPacked.Run(new GemmOperands<T>(a, TransposeA, b, TransposeB, M, count, K), c, Alpha, Beta);
+            }
+            else
+            {
+                // Rows [first, end) of op(A) and of C.
+                a = TransposeA ? a.SliceColumns(first, count) : a.SliceRows(first, count);
+                c = c.SliceRows(first, count);
+                GemmPacked.Run(new GemmOperands<T>(a, TransposeA, b, TransposeB, count, N, K), c, Alpha, Beta);
+            }
+        }
+
+        private static MatrixSpan<T> SliceColumns(MatrixSpan<T> c, int start, int count) =>
+            new(c.Span.Slice(start, (int)MatrixShape.RequiredLength(c.Rows, count, c.Stride)), c.Rows, count, c.Stride, trusted: true);
+    }
+}

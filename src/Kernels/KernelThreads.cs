@@ -1,0 +1,417 @@
+using System.Diagnostics;
+using System.Runtime.ExceptionServices;
+
+namespace Backprop.Kernels;
+
+/// <summary>
+/// A caller-owned group of threads for the kernels: the calling thread plus
+/// <see cref="DegreeOfParallelism"/> − 1 persistent worker threads, started on the first call that is
+/// large enough to split and parked (a brief spin, then a blocking wait) between calls. Pass it to
+/// <see cref="Gemm.Multiply{T}(MatrixOperation, ReadOnlyMatrixSpan{T}, MatrixOperation, ReadOnlyMatrixSpan{T}, MatrixSpan{T}, T, T, KernelThreads?)"/>
+/// (or a trainer) to split large products across the threads; nothing is process-wide.
+/// </summary>
+/// <remarks>
+/// <para>
+/// A call hands each worker a range of the output through preallocated fields, with no delegate,
+/// closure or task: once the workers exist and each thread has made one packed product, calls
+/// allocate nothing on any thread.
+/// </para>
+/// <para>
+/// One call uses the workers at a time. When several threads share one group, a call that finds
+/// the workers busy runs on its own thread instead of queueing or spawning more, so the threads
+/// doing kernel work never exceed the calling threads plus <see cref="DegreeOfParallelism"/> − 1.
+/// </para>
+/// <para>
+/// Results do not depend on the degree of parallelism: the work is split along output rows or
+/// columns at micro-tile boundaries, never along the depth, so every output element is computed by
+/// the same operations in the same order as on one thread (bit-identical).
+/// </para>
+/// <para>
+/// Dispose the group to stop its workers; an undisposed group's workers stop when it is finalised.
+/// Workers are background threads and never keep the process alive.
+/// </para>
+/// </remarks>
+public sealed class KernelThreads : IDisposable
+{
+    private readonly Pool _pool;
+
+    /// <summary>Creates a group for <paramref name="degreeOfParallelism"/> threads (the caller and that many − 1 workers, started lazily).</summary>
+    /// <param name="degreeOfParallelism">Threads to use, ≥ 1; 1 runs everything on the calling thread and never starts a worker.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="degreeOfParallelism"/> is below 1.</exception>
+    public KernelThreads(int degreeOfParallelism)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(degreeOfParallelism, 1);
+        DegreeOfParallelism = degreeOfParallelism;
+        _pool = new Pool(degreeOfParallelism - 1);
+    }
+
+    /// <summary>Stops the workers if the group was never disposed.</summary>
+    ~KernelThreads() => _pool?.Shutdown(join: false); // null when the constructor threw
+
+    /// <summary>The most threads a call uses, the calling thread included.</summary>
+    public int DegreeOfParallelism { get; }
+
+    /// <summary>Worker threads currently running (tests).</summary>
+    internal int LiveWorkers => _pool.LiveWorkers;
+
+    /// <summary>Calls that were split across the workers so far (tests).</summary>
+    internal long SplitCalls => Volatile.Read(ref _pool.SplitCalls);
+
+    /// <summary>The worker threads, once started (tests).</summary>
+    internal Thread[] WorkerThreads => _pool.WorkerThreads;
+
+    /// <summary>Preallocated GEMM job for <typeparamref name="T"/> (one per element type, created on first use).</summary>
+    internal GemmParallel.Job<T> GemmJob<T>()
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        if (typeof(T) == typeof(float))
+        {
+            return (GemmParallel.Job<T>)(object)(_pool.GemmFloat ??= new GemmParallel.Job<float>());
+        }
+
+        return (GemmParallel.Job<T>)(object)(_pool.GemmDouble ??= new GemmParallel.Job<double>());
+    }
+
+    /// <summary>Preallocated element-wise job for <typeparamref name="T"/> (created on first use).</summary>
+    internal ElementwiseParallel.Job<T> ElementwiseJob<T>()
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        if (typeof(T) == typeof(float))
+        {
+            return (ElementwiseParallel.Job<T>)(object)(_pool.ElementwiseFloat ??= new ElementwiseParallel.Job<float>());
+        }
+
+        return (ElementwiseParallel.Job<T>)(object)(_pool.ElementwiseDouble ??= new ElementwiseParallel.Job<double>());
+    }
+
+    /// <summary>Stops the worker threads and waits for them to exit. Later calls run on the calling thread.</summary>
+    public void Dispose()
+    {
+        _pool.Shutdown(join: true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Claims the workers for one call; false when another call holds them, the group is disposed or has no workers.</summary>
+    internal bool TryEnter() => _pool.TryEnter();
+
+    /// <summary>
+    /// Runs <paramref name="work"/>'s parts 0 … <paramref name="parts"/> − 1: part 0 on the calling
+    /// thread, the others on workers; returns when all are done. Only after a successful
+    /// <see cref="TryEnter"/>, which this releases.
+    /// </summary>
+    internal void RunAndExit(KernelWork work, int parts) => _pool.RunAndExit(work, parts);
+
+    /// <summary>The workers' state, kept apart from <see cref="KernelThreads"/> so that the workers do not keep it reachable (its finaliser stops them).</summary>
+    // The events are never disposed: workers may still touch them while stopping, and a slim event
+    // without a kernel handle holds nothing to release (a handle, if one was made, is finalised).
+#pragma warning disable CA1001
+    private sealed class Pool(int workerCount)
+#pragma warning restore CA1001
+    {
+        /// <summary>How long a parked thread spins before blocking: the gap between the GEMMs of a training step is usually shorter.</summary>
+        private static readonly long SpinTicks = Stopwatch.Frequency / 20_000; // 50 µs
+
+        private const int Closed = 1 << 30;
+
+        private readonly int _workerCount = workerCount;
+        private readonly Lock _startLock = new();
+        private readonly ManualResetEventSlim _done = new(false, 0);
+        private Worker[]? _workers;
+        private int _busy;
+        private bool _shutdown;
+        private KernelWork? _work;
+        private int _parts;
+        /// <summary>Workers inside the current call, plus <see cref="Closed"/> once the caller has finished its own share.</summary>
+        private int _state = Closed;
+        private ExceptionDispatchInfo? _failure;
+
+        public object? GemmFloat;
+        public object? GemmDouble;
+        public object? ElementwiseFloat;
+        public object? ElementwiseDouble;
+        public long SplitCalls;
+
+        public Thread[] WorkerThreads => _workers is { } workers ? Array.ConvertAll(workers, w => w.Thread) : [];
+
+        public int LiveWorkers
+        {
+            get
+            {
+                int live = 0;
+                foreach (Worker w in _workers ?? [])
+                {
+                    live += w.Thread.IsAlive ? 1 : 0;
+                }
+
+                return live;
+            }
+        }
+
+        public bool TryEnter()
+        {
+            if (_workerCount == 0 || Volatile.Read(ref _shutdown) || Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
+            {
+                return false;
+            }
+
+            if (_workers is null)
+            {
+                StartWorkers();
+            }
+
+            if (Volatile.Read(ref _shutdown))
+            {
+                Volatile.Write(ref _busy, 0);
+                return false;
+            }
+
+            return true;
+        }
+
+        public void RunAndExit(KernelWork work, int parts)
+        {
+            Debug.Assert(parts >= 1 && parts <= _workerCount + 1);
+            try
+            {
+                Worker[] workers = _workers!;
+                SplitCalls++;
+                _work = work;
+                _parts = parts;
+                _failure = null;
+                _done.Reset();
+
+                // Open the call (after the job's fields are set): workers that wake join it.
+                Volatile.Write(ref _state, 0);
+                for (int i = 0; i < parts - 1; i++)
+                {
+                    workers[i].Start();
+                }
+
+                try
+                {
+                    work.Execute(0, parts);
+                }
+                finally
+                {
+                    CloseAndWait();
+                }
+
+                _failure?.Throw();
+            }
+            finally
+            {
+                _work = null;
+                Volatile.Write(ref _busy, 0);
+            }
+        }
+
+        public void Shutdown(bool join)
+        {
+            Worker[]? workers;
+            lock (_startLock)
+            {
+                Volatile.Write(ref _shutdown, true);
+                workers = _workers;
+            }
+
+            if (workers is null)
+            {
+                return;
+            }
+
+            foreach (Worker w in workers)
+            {
+                w.Stop();
+            }
+
+            if (join)
+            {
+                foreach (Worker w in workers)
+                {
+                    if (w.Thread != Thread.CurrentThread)
+                    {
+                        w.Thread.Join();
+                    }
+                }
+            }
+        }
+
+        private void StartWorkers()
+        {
+            lock (_startLock)
+            {
+                if (_shutdown || _workers is not null)
+                {
+                    return;
+                }
+
+                var workers = new Worker[_workerCount];
+                for (int i = 0; i < workers.Length; i++)
+                {
+                    workers[i] = new Worker(this, i + 1);
+                }
+
+                foreach (Worker w in workers)
+                {
+                    w.Thread.Start();
+                }
+
+                _workers = workers;
+            }
+        }
+
+        /// <summary>
+        /// Closes the call to workers that have not joined yet (the chunks are claimed dynamically,
+        /// so the caller has done their share: a worker the OS has not scheduled does not hold the
+        /// call up) and waits for those that joined to finish.
+        /// </summary>
+        private void CloseAndWait()
+        {
+            if ((Interlocked.Or(ref _state, Closed) & ~Closed) == 0)
+            {
+                return;
+            }
+
+            // The state word is the truth; the event only saves spinning. A worker's Set may arrive
+            // late (after the caller has seen the count reach zero and started the next call), so
+            // a wake-up is reset and the count checked again, never trusted on its own.
+            long start = Stopwatch.GetTimestamp();
+            while ((Volatile.Read(ref _state) & ~Closed) != 0)
+            {
+                if (Stopwatch.GetTimestamp() - start > SpinTicks)
+                {
+                    _done.Wait();
+                    _done.Reset();
+                    Interlocked.MemoryBarrier();
+                    continue;
+                }
+
+                Thread.SpinWait(16);
+            }
+        }
+
+        private void RunPart(int part)
+        {
+            // Join the open call, if any (a late worker may find it closed, or join a later call:
+            // either is fine, the job in the fields is the open call's).
+            int state;
+            do
+            {
+                state = Volatile.Read(ref _state);
+                if ((state & Closed) != 0)
+                {
+                    return;
+                }
+            }
+            while (Interlocked.CompareExchange(ref _state, state + 1, state) != state);
+
+            try
+            {
+                _work!.Execute(part, _parts);
+            }
+#pragma warning disable CA1031 // The exception is rethrown on the calling thread.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                _failure = ExceptionDispatchInfo.Capture(e);
+            }
+
+            if (Interlocked.Decrement(ref _state) == Closed)
+            {
+                _done.Set();
+            }
+        }
+
+        /// <summary>One persistent worker: waits for a generation number to change, runs its part, repeats.</summary>
+#pragma warning disable CA1001
+        private sealed class Worker
+#pragma warning restore CA1001
+        {
+            private readonly Pool _pool;
+            private readonly int _part;
+            private readonly ManualResetEventSlim _wake = new(false, 0);
+            private int _generation;
+            private bool _stop;
+
+            public Worker(Pool pool, int part)
+            {
+                _pool = pool;
+                _part = part;
+                Thread = new Thread(Loop) { IsBackground = true, Name = $"Backprop kernel worker {part}" };
+            }
+
+            public Thread Thread { get; }
+
+            public void Start()
+            {
+                Interlocked.Increment(ref _generation);
+                _wake.Set();
+            }
+
+            public void Stop()
+            {
+                Volatile.Write(ref _stop, true);
+                Interlocked.Increment(ref _generation);
+                _wake.Set();
+            }
+
+            private void Loop()
+            {
+                int seen = 0;
+                while (true)
+                {
+                    int generation = WaitForChange(seen);
+                    seen = generation;
+                    if (Volatile.Read(ref _stop))
+                    {
+                        return;
+                    }
+
+                    _pool.RunPart(_part);
+                }
+            }
+
+            private int WaitForChange(int seen)
+            {
+                long start = Stopwatch.GetTimestamp();
+                var spinner = default(SpinWait);
+                while (true)
+                {
+                    int generation = Volatile.Read(ref _generation);
+                    if (generation != seen)
+                    {
+                        return generation;
+                    }
+
+                    if (Stopwatch.GetTimestamp() - start <= SpinTicks)
+                    {
+                        // Yields every few rounds, so a spinning worker gives its core to any
+                        // runnable thread (another process, or the caller on a busy machine).
+                        spinner.SpinOnce(sleep1Threshold: -1);
+                        continue;
+                    }
+
+                    // Reset, then re-check, then block: a Start after the reset sets the event again.
+                    _wake.Reset();
+                    Interlocked.MemoryBarrier();
+                    generation = Volatile.Read(ref _generation);
+                    if (generation != seen)
+                    {
+                        return generation;
+                    }
+
+                    _wake.Wait();
+                    start = Stopwatch.GetTimestamp();
+                    spinner.Reset();
+                }
+            }
+        }
+    }
+}
+
+/// <summary>A unit of parallel kernel work: preallocated, parameters set in fields before each call, split into parts by index.</summary>
+internal abstract class KernelWork
+{
+    /// <summary>Runs part <paramref name="part"/> of <paramref name="parts"/>.</summary>
+    public abstract void Execute(int part, int parts);
+}

@@ -1,0 +1,294 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using Backprop.Kernels;
+using Backprop.Properties.Support;
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
+
+namespace Backprop.Properties.Kernels;
+
+/// <summary>
+/// The parallel GEMM (<see cref="GemmParallel"/>) and its thread group: bit-identical to one thread
+/// for every degree of parallelism, shape, transpose and scalar; no allocation on any thread;
+/// workers stop on disposal (and finalisation); groups used from several threads at once.
+/// </summary>
+public class KernelThreadsProperties
+{
+    private static readonly KernelThreads Two = new(2);
+    private static readonly KernelThreads Three = new(3);
+
+    internal sealed record Case(int M, int N, int K, bool TransposeA, bool TransposeB, int PadA, int PadB, int PadC, double Alpha, double Beta, int Seed)
+    {
+        public override string ToString() =>
+            $"{M}×{N}×{K} op(A)={(TransposeA ? "T" : "N")} op(B)={(TransposeB ? "T" : "N")} pads=({PadA},{PadB},{PadC}) α={Alpha} β={Beta} seed={Seed}";
+    }
+
+    /// <summary>Shapes from one micro-tile to a few MC/NC blocks wide, depth across a KC edge, edges in every dimension.</summary>
+    private static Gen<Case> Cases() =>
+        from m in Gen.Frequency((2, Gen.Choose(8, 40)), (2, Gen.Choose(41, 300)))
+        from n in Gen.Frequency((2, Gen.Choose(1, 40)), (2, Gen.Choose(41, 300)))
+        from k in Gen.Frequency((3, Gen.Choose(4, 60)), (1, Gen.Choose(250, 280)))
+        from ta in Gen.Elements(false, true)
+        from tb in Gen.Elements(false, true)
+        from pads in Gen.Choose(0, 3).Three()
+        from alpha in Gen.Elements(1.0, -0.5, 1.75)
+        from beta in Gen.Elements(0.0, 1.0, -0.25)
+        from seed in Gens.Seed
+        select new Case(m, n, k, ta, tb, pads.Item1, pads.Item2, pads.Item3, alpha, beta, seed);
+
+    [Property(MaxTest = 150)]
+    public Property FloatIsBitIdenticalForTwoAndThreeThreads() => Prop.ForAll(Cases().ToArbitrary(), c => SameBits<float>(c));
+
+    [Property(MaxTest = 150)]
+    public Property DoubleIsBitIdenticalForTwoAndThreeThreads() => Prop.ForAll(Cases().ToArbitrary(), c => SameBits<double>(c));
+
+    /// <summary>Products across the NC (1024) and KC edges and an MC edge, split by columns and by rows, through the public threshold.</summary>
+    [Theory]
+    [InlineData(130, 2100, 300, false, false)]
+    [InlineData(2100, 70, 300, true, false)]
+    [InlineData(257, 1030, 129, false, true)]
+    [InlineData(1030, 257, 257, true, true)]
+    public void LargeProductsAreBitIdentical(int m, int n, int k, bool ta, bool tb)
+    {
+        Assert.True(SameBits<float>(new Case(m, n, k, ta, tb, 1, 0, 2, 1.5, 0.5, 11), publicThreshold: true));
+        Assert.True(SameBits<double>(new Case(m, n, k, ta, tb, 0, 3, 0, -1, 0, 12), publicThreshold: true));
+    }
+
+    [Fact]
+    public void ProductsBelowTheThresholdStayOnTheCallingThread()
+    {
+        using var threads = new KernelThreads(2);
+        float[] a = Gens.Random<float>(32 * 32, 1, 1), b = Gens.Random<float>(32 * 32, 2, 1), c = new float[32 * 32];
+        Gemm.Multiply(MatrixOperation.None, new ReadOnlyMatrixSpan<float>(a, 32, 32), MatrixOperation.None, new ReadOnlyMatrixSpan<float>(b, 32, 32), new MatrixSpan<float>(c, 32, 32), 1f, 0f, threads);
+        Assert.Equal(0, threads.SplitCalls);
+        Assert.Empty(threads.WorkerThreads);
+    }
+
+    [Fact]
+    public void DegreeOneNeverStartsAWorker()
+    {
+        using var threads = new KernelThreads(1);
+        Assert.True(SameBits<float>(new Case(200, 200, 100, false, false, 0, 0, 0, 1, 0, 3), threads));
+        Assert.Equal(0, threads.SplitCalls);
+        Assert.Empty(threads.WorkerThreads);
+    }
+
+    [Fact]
+    public void ADegreeBelowOneThrowsNamingIt()
+    {
+        Assert.Equal("degreeOfParallelism", Assert.Throws<ArgumentOutOfRangeException>(() => new KernelThreads(0)).ParamName);
+        Assert.Equal("degreeOfParallelism", Assert.Throws<ArgumentOutOfRangeException>(() => new KernelThreads(-3)).ParamName);
+    }
+
+    [Fact]
+    public void DisposalStopsTheWorkersAndLaterCallsRunOnTheCallingThread()
+    {
+        var threads = new KernelThreads(3);
+        Assert.True(SameBits<float>(new Case(100, 300, 64, false, false, 0, 0, 0, 1, 0, 4), threads));
+        Assert.Equal(2, threads.LiveWorkers);
+        Thread[] workers = threads.WorkerThreads;
+        threads.Dispose();
+        Assert.All(workers, w => Assert.False(w.IsAlive));
+        long split = threads.SplitCalls;
+        Assert.True(SameBits<float>(new Case(100, 300, 64, false, false, 0, 0, 0, 1, 0, 5), threads));
+        Assert.Equal(split, threads.SplitCalls);
+        threads.Dispose(); // twice is harmless
+    }
+
+    [Fact]
+    public void AnUndisposedGroupsWorkersStopWhenItIsCollected()
+    {
+        Thread[] workers = StartAndDrop();
+        for (int attempt = 0; attempt < 50 && workers.Any(w => w.IsAlive); attempt++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            Thread.Sleep(10);
+        }
+
+        Assert.All(workers, w => Assert.False(w.IsAlive));
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static Thread[] StartAndDrop()
+    {
+        var threads = new KernelThreads(2);
+        Assert.True(SameBits<double>(new Case(64, 64, 64, false, false, 0, 0, 0, 1, 0, 6), threads));
+        Assert.Single(threads.WorkerThreads);
+        return threads.WorkerThreads;
+    }
+
+    /// <summary>
+    /// Thousands of tiny split calls back to back, where a worker's completion signal can arrive
+    /// after the caller has moved on: no hang (a lost or stale wake-up would stop the loop), every
+    /// result exact.
+    /// </summary>
+    [Fact]
+    public void ManyTinySplitCallsNeitherHangNorDiffer()
+    {
+        using var threads = new KernelThreads(2);
+        const int S = 96;
+        float[] a = Gens.Random<float>(S * S, 1, 1), b = Gens.Random<float>(S * S, 2, 1), expected = new float[S * S], c = new float[S * S];
+        Gemm.Multiply(MatrixOperation.None, new ReadOnlyMatrixSpan<float>(a, S, S), MatrixOperation.None, new ReadOnlyMatrixSpan<float>(b, S, S), new MatrixSpan<float>(expected, S, S), 1f, 0f, GemmPath.Packed);
+        bool exact = true, stop = false;
+
+        // Two spinning threads take the cores now and then, as another process would: workers and
+        // the caller get descheduled mid-call, which is when wake-ups race.
+        for (int h = 0; h < 3; h++)
+        {
+            new Thread(Hog) { IsBackground = true }.Start();
+        }
+
+        var runner = new Thread(() =>
+        {
+            for (int i = 0; i < 5_000; i++)
+            {
+                Gemm.Multiply(MatrixOperation.None, new ReadOnlyMatrixSpan<float>(a, S, S), MatrixOperation.None, new ReadOnlyMatrixSpan<float>(b, S, S), new MatrixSpan<float>(c, S, S), 1f, 0f, GemmPath.Packed, threads, minimumParallelWork: 0);
+                exact &= c.AsSpan().SequenceEqual(expected);
+            }
+        });
+        runner.Start();
+        bool finished = runner.Join(TimeSpan.FromSeconds(60));
+        Volatile.Write(ref stop, true);
+        Assert.True(finished, "split calls hung");
+
+        void Hog()
+        {
+            while (!Volatile.Read(ref stop))
+            {
+                Thread.SpinWait(1000);
+            }
+        }
+        Assert.True(exact);
+        Assert.Equal(5_000, threads.SplitCalls);
+    }
+
+    /// <summary>Two threads, each with its own group, and two threads sharing one group (the second finds it busy and runs inline): every result exact.</summary>
+    [Fact]
+    public void GroupsWorkFromSeveralThreadsAtOnce()
+    {
+        using var own1 = new KernelThreads(2);
+        using var own2 = new KernelThreads(2);
+        using var shared = new KernelThreads(2);
+        bool[] ok = new bool[4];
+        var runners = new[]
+        {
+            new Thread(() => ok[0] = Repeat(own1, 1)),
+            new Thread(() => ok[1] = Repeat(own2, 2)),
+            new Thread(() => ok[2] = Repeat(shared, 3)),
+            new Thread(() => ok[3] = Repeat(shared, 4)),
+        };
+        foreach (Thread t in runners)
+        {
+            t.Start();
+        }
+
+        foreach (Thread t in runners)
+        {
+            t.Join();
+        }
+
+        Assert.Equal([true, true, true, true], ok);
+        Assert.True(own1.SplitCalls > 0 && own2.SplitCalls > 0 && shared.SplitCalls > 0);
+
+        static bool Repeat(KernelThreads threads, int seed)
+        {
+            bool all = true;
+            for (int i = 0; i < 30; i++)
+            {
+                all &= SameBits<float>(new Case(96 + i, 160, 70, (i & 1) != 0, (i & 2) != 0, 0, 1, 0, 1, 0, (seed * 100) + i), threads, checkSplit: false);
+            }
+
+            return all;
+        }
+    }
+
+    internal static bool SameBits<T>(Case c, KernelThreads? threads = null, bool publicThreshold = false, bool checkSplit = true)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        (int aRows, int aCols) = c.TransposeA ? (c.K, c.M) : (c.M, c.K);
+        (int bRows, int bCols) = c.TransposeB ? (c.N, c.K) : (c.K, c.N);
+        int lda = aCols + c.PadA, ldb = bCols + c.PadB, ldc = c.N + c.PadC;
+        T[] a = Gens.Random<T>(aRows * lda, c.Seed, 1);
+        T[] b = Gens.Random<T>(bRows * ldb, c.Seed + 1, 1);
+        T[] c0 = Gens.Random<T>(c.M * ldc, c.Seed + 2, 1);
+        T alpha = T.CreateTruncating(c.Alpha), beta = T.CreateTruncating(c.Beta);
+        T[] serial = Multiply(null);
+        foreach (KernelThreads group in threads is null ? [Two, Three] : new[] { threads })
+        {
+            long before = group.SplitCalls;
+            T[] split = Multiply(group);
+            if (!TestBits(serial, split))
+            {
+                return false;
+            }
+
+            // The split must have happened whenever there were two tiles to share (else the test proves nothing).
+            bool splittable = group.DegreeOfParallelism > 1 && Math.Max(c.N, c.M) > GemmPacked.NR<T>() && Vector.IsHardwareAccelerated;
+            if (checkSplit && !publicThreshold && splittable && group.LiveWorkers > 0 && group.SplitCalls == before)
+            {
+                return false;
+            }
+        }
+
+        return true;
+
+        T[] Multiply(KernelThreads? group)
+        {
+            T[] result = (T[])c0.Clone();
+            ReadOnlyMatrixSpan<T> av = new(a, aRows, aCols, lda), bv = new(b, bRows, bCols, ldb);
+            MatrixSpan<T> cv = new(result, c.M, c.N, ldc);
+            MatrixOperation opA = c.TransposeA ? MatrixOperation.Transpose : MatrixOperation.None, opB = c.TransposeB ? MatrixOperation.Transpose : MatrixOperation.None;
+            if (publicThreshold)
+            {
+                Gemm.Multiply(opA, av, opB, bv, cv, alpha, beta, group);
+            }
+            else
+            {
+                Gemm.Multiply(opA, av, opB, bv, cv, alpha, beta, GemmPath.Packed, group, minimumParallelWork: 0);
+            }
+
+            return result;
+        }
+    }
+
+    private static bool TestBits<T>(T[] x, T[] y)
+        where T : unmanaged
+    {
+        return System.Runtime.InteropServices.MemoryMarshal.AsBytes(x.AsSpan()).SequenceEqual(System.Runtime.InteropServices.MemoryMarshal.AsBytes(y.AsSpan()));
+    }
+}
+
+/// <summary>Allocation of split calls, measured process-wide: runs alone.</summary>
+[Collection(nameof(ProcessAllocations))]
+public class KernelThreadsAllocationProperties
+{
+    /// <summary>
+    /// Serial and split products, float and double, A·B and Aᵀ·Bᵀ: nothing allocated on the calling
+    /// thread nor, measured process-wide, on the workers.
+    /// </summary>
+    [Fact]
+    public void SplitCallsAllocateNothingOnAnyThread()
+    {
+        using var threads = new KernelThreads(2);
+        float[] a = Gens.Random<float>(200 * 300, 1, 1), b = Gens.Random<float>(300 * 170, 2, 1), c = new float[200 * 170];
+        double[] ad = Gens.Random<double>(200 * 300, 1, 1), bd = Gens.Random<double>(300 * 170, 2, 1), cd = new double[200 * 170];
+        void Calls()
+        {
+            for (MatrixOperation op = MatrixOperation.None; op <= MatrixOperation.Transpose; op++)
+            {
+                var aView = op == MatrixOperation.None ? new ReadOnlyMatrixSpan<float>(a, 200, 300) : new ReadOnlyMatrixSpan<float>(a, 300, 200);
+                var bView = op == MatrixOperation.None ? new ReadOnlyMatrixSpan<float>(b, 300, 170) : new ReadOnlyMatrixSpan<float>(b, 170, 300);
+                Gemm.Multiply(op, aView, op, bView, new MatrixSpan<float>(c, 200, 170), 1f, 0.5f, threads);
+                Gemm.Multiply(MatrixOperation.None, new ReadOnlyMatrixSpan<double>(ad, 200, 300), op, op == MatrixOperation.None ? new ReadOnlyMatrixSpan<double>(bd, 300, 170) : new ReadOnlyMatrixSpan<double>(bd, 170, 300), new MatrixSpan<double>(cd, 200, 170), 1, 0, threads);
+            }
+        }
+
+        (long thisThread, long process) = ProcessAllocations.Measure(Calls, repetitions: 10);
+        Assert.True(threads.SplitCalls >= 100 || !Vector.IsHardwareAccelerated, $"only {threads.SplitCalls} calls were split"); // without SIMD every product is unpacked and serial
+        // Without SIMD nothing is split (the unpacked path is serial), and the test host's own
+        // background allocations over the then much longer window are all the process counter sees.
+        Assert.Equal((0L, 0L), (thisThread, Vector.IsHardwareAccelerated ? process : 0));
+    }
+}
