@@ -7,6 +7,8 @@ namespace Backprop.Benchmarks;
 /// One entry point for every suite: <c>dotnet run -c Release --project benchmarks -- --filter '*Gemm*'</c>.
 /// Every suite runs the 256- and 512-bit jobs of <see cref="Reporting.Jobs"/>; <c>--quick</c> runs each
 /// case once instead (a smoke run). BenchmarkDotNet's other switches apply (<c>--list flat</c>, ...).
+/// A full run writes its results to <c>benchmarks/results/&lt;cpu&gt;/</c> (see <see cref="Reporting.ResultsExporter"/>);
+/// <c>--results &lt;dir&gt;</c> writes them elsewhere (also for a quick run, to check the export).
 /// </summary>
 public static class Program
 {
@@ -15,7 +17,16 @@ public static class Program
     {
         ArgumentNullException.ThrowIfNull(args);
         Reporting.Jobs.Quick = args.Contains("--quick");
-        Summary[] summaries = [.. BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run([.. args.Where(a => a != "--quick")])];
+        int resultsAt = Array.IndexOf(args, "--results");
+        string? resultsFolder = resultsAt >= 0 && resultsAt + 1 < args.Length ? Path.GetFullPath(args[resultsAt + 1]) : null;
+        string[] benchmarkArgs = [.. args.Where((a, i) => a != "--quick" && (resultsAt < 0 || (i != resultsAt && i != resultsAt + 1)))];
+        Summary[] summaries = [.. BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(benchmarkArgs)];
+        if (summaries.Length > 0 && (!Reporting.Jobs.Quick || resultsFolder is not null))
+        {
+            string written = Reporting.ResultsExporter.Export(summaries, resultsFolder);
+            Console.WriteLine($"results written to {written}; regenerate the report with: dotnet run -c Release --project benchmarks -- report");
+        }
+
         bool failed = summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success));
         if (failed)
         {

@@ -53,12 +53,12 @@ public class ParallelGemmBenchmarks<T> : IDisposable
         Gemm.Multiply(MatrixOperation.None, new ReadOnlyMatrixSpan<T>(_a, Size, Size), MatrixOperation.None, new ReadOnlyMatrixSpan<T>(_b, Size, Size), new MatrixSpan<T>(_c, Size, Size), T.One, T.Zero, GemmPath.Auto, _threads, minimumParallelWork: 0);
 }
 
-/// <summary>One job (default width, in its own process), times in µs.</summary>
+/// <summary>One job (default width, in its own process), times in µs; <c>--quick</c> runs each case once.</summary>
 public sealed class ParallelConfig : ManualConfig
 {
     public ParallelConfig()
     {
-        AddJob(Job.Default.WithWarmupCount(3).WithIterationCount(8).WithId("Parallel"));
+        AddJob(Reporting.Jobs.Quick ? Job.Dry.WithId("Quick") : Job.Default.WithWarmupCount(3).WithIterationCount(8).WithId("Parallel"));
         SummaryStyle = SummaryStyle.Default.WithTimeUnit(TimeUnit.Microsecond);
     }
 }
