@@ -430,7 +430,7 @@ internal static class MarkdownReport
         md.Append("These numbers come from the machine described above (folder `").Append(model.Slug)
           .Append("`: CPU model, clock, cores, widest vector ISA). From the repository root, with the Release build:\n\n");
         md.Append("```sh\n");
-        md.Append("sudo apt-get install libopenblas-dev   # once: the OpenBLAS peer\n");
+        md.Append("sudo apt-get install libopenblas-dev fonts-dejavu-core   # once: the OpenBLAS peer, the charts' font\n");
         foreach ((string filter, string what) in SuiteCommands)
         {
             md.Append("dotnet run -c Release --project benchmarks -- --filter '").Append(filter).Append("'   # ").Append(what).Append('\n');
