@@ -15,6 +15,11 @@ public static class Program
     /// <returns>0, or 1 when a benchmark failed (a result that did not match the reference, a crash).</returns>
     public static int Main(string[] args)
     {
+        if (args.Length > 0 && args[0] == "report")
+        {
+            return Reporting.Report.ReportCommand.Run(args[1..]);
+        }
+
         ArgumentNullException.ThrowIfNull(args);
         Reporting.Jobs.Quick = args.Contains("--quick");
         int resultsAt = Array.IndexOf(args, "--results");

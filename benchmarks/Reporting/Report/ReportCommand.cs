@@ -1,0 +1,173 @@
+namespace Backprop.Benchmarks.Reporting.Report;
+
+/// <summary>
+/// <c>dotnet run -c Release --project benchmarks -- report [--cpu &lt;slug&gt;] [--check]</c>: reads the tidy
+/// CSVs of <c>benchmarks/results/&lt;slug&gt;/</c> and writes that folder's <c>README.md</c>, its
+/// <c>charts/*.png</c> and the generated section of the repository's <c>README.md</c>. <c>--check</c>
+/// writes nothing and exits 1 when either markdown file differs from what the CSVs give (CI runs it).
+/// Hidden options for testing: <c>--results &lt;dir&gt;</c> (instead of <c>benchmarks/results</c>) and
+/// <c>--readme &lt;file&gt;</c> (instead of the repository's README.md).
+/// </summary>
+public static class ReportCommand
+{
+    public const string BeginMarker = "<!-- performance:begin -->";
+    public const string EndMarker = "<!-- performance:end -->";
+
+    /// <returns>0 on success (or a current report with --check), 1 when --check finds a stale file, 2 on bad input.</returns>
+    public static int Run(string[] args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        string? cpu = null, resultsRoot = null, readme = null;
+        bool check = false;
+        for (int i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--check":
+                    check = true;
+                    break;
+                case "--cpu" when i + 1 < args.Length:
+                    cpu = args[++i];
+                    break;
+                case "--results" when i + 1 < args.Length:
+                    resultsRoot = args[++i];
+                    break;
+                case "--readme" when i + 1 < args.Length:
+                    readme = args[++i];
+                    break;
+                default:
+                    Console.Error.WriteLine($"error: unknown or incomplete argument '{args[i]}'.");
+                    Console.Error.WriteLine("usage: dotnet run -c Release --project benchmarks -- report [--cpu <slug>] [--check]");
+                    return 2;
+            }
+        }
+
+        try
+        {
+            return Execute(cpu, resultsRoot, readme, check);
+        }
+        catch (ReportInputException e)
+        {
+            Console.Error.WriteLine("error: " + e.Message);
+            return 2;
+        }
+    }
+
+    private static int Execute(string? cpu, string? resultsRoot, string? readme, bool check)
+    {
+        resultsRoot = Path.GetFullPath(resultsRoot ?? ResultsFolder.ResultsRoot());
+        readme = Path.GetFullPath(readme ?? Path.Combine(resultsRoot, "..", "..", "README.md"));
+        string slug = cpu ?? ChooseSlug(resultsRoot);
+        string folder = Path.Combine(resultsRoot, slug);
+        if (!Directory.Exists(folder) || Directory.GetFiles(folder, "*.csv").Length == 0)
+        {
+            throw new ReportInputException($"{folder}: no *.csv results in this folder (run the benchmarks first, or pick another --cpu).");
+        }
+
+        string envPath = Path.Combine(folder, "environment.md");
+        var model = new ResultsModel(
+            slug,
+            File.Exists(envPath) ? File.ReadAllText(envPath) : null,
+            ResultTable.LoadSuites(folder),
+            ResultTable.LoadColdStart(folder));
+        IReadOnlyList<ChartSpec> charts = Charts.Plan(model);
+
+        string folderReadmePath = Path.Combine(folder, "README.md");
+        string folderReadme = MarkdownReport.FolderReadme(model, charts);
+        string prefix = Path.GetRelativePath(Path.GetDirectoryName(readme)!, folder).Replace('\\', '/') + "/";
+        string section = MarkdownReport.RootSection(model, charts, prefix);
+        if (!File.Exists(readme))
+        {
+            throw new ReportInputException($"{readme}: not found.");
+        }
+
+        string readmeText = File.ReadAllText(readme);
+        string newReadme = ReplaceSection(readme, readmeText, section);
+
+        if (check)
+        {
+            var stale = new List<string>();
+            if (!File.Exists(folderReadmePath) || File.ReadAllText(folderReadmePath) != folderReadme)
+            {
+                stale.Add(folderReadmePath);
+            }
+
+            if (newReadme != readmeText)
+            {
+                stale.Add(readme + " (between " + BeginMarker + " and " + EndMarker + ")");
+            }
+
+            foreach (string s in stale)
+            {
+                Console.Error.WriteLine("stale: " + s);
+            }
+
+            if (stale.Count > 0)
+            {
+                Console.Error.WriteLine($"The report does not match the CSVs in {folder}: run `{MarkdownReport.Command}` and commit the result.");
+                return 1;
+            }
+
+            Console.WriteLine("report is current");
+            return 0;
+        }
+
+        File.WriteAllText(folderReadmePath, folderReadme);
+        if (newReadme != readmeText)
+        {
+            File.WriteAllText(readme, newReadme);
+        }
+
+        Charts.Render(charts, Path.Combine(folder, "charts"));
+        Console.WriteLine($"wrote {folderReadmePath}");
+        foreach (ChartSpec c in charts)
+        {
+            Console.WriteLine($"wrote {Path.Combine(folder, "charts", c.FileName)}");
+        }
+
+        Console.WriteLine($"updated {readme} between {BeginMarker} and {EndMarker}");
+        return 0;
+    }
+
+    /// <summary>
+    /// The only folder with CSVs; of several, this machine's when it has results, else the one whose CSVs
+    /// were written last.
+    /// </summary>
+    private static string ChooseSlug(string resultsRoot)
+    {
+        List<string> candidates = Directory.Exists(resultsRoot)
+            ? [.. Directory.GetDirectories(resultsRoot).Where(d => Directory.GetFiles(d, "*.csv").Length > 0).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal)]
+            : [];
+        if (candidates.Count == 0)
+        {
+            throw new ReportInputException($"{resultsRoot}: no folder with *.csv results yet (run the benchmarks first).");
+        }
+
+        if (candidates.Count == 1)
+        {
+            return candidates[0];
+        }
+
+        string mine = ResultsFolder.CpuSlug();
+        if (candidates.Contains(mine))
+        {
+            return mine;
+        }
+
+        return candidates.MaxBy(c => Directory.GetFiles(Path.Combine(resultsRoot, c), "*.csv").Max(File.GetLastWriteTimeUtc))!;
+    }
+
+    /// <summary>README text with the lines between the markers replaced by <paramref name="section"/>.</summary>
+    internal static string ReplaceSection(string path, string text, string section)
+    {
+        int begin = text.IndexOf(BeginMarker, StringComparison.Ordinal);
+        int end = text.IndexOf(EndMarker, StringComparison.Ordinal);
+        if (begin < 0 || end < begin)
+        {
+            throw new ReportInputException($"{path}: the markers '{BeginMarker}' and '{EndMarker}' (in that order) are missing.");
+        }
+
+        int from = begin + BeginMarker.Length;
+        return string.Concat(text.AsSpan(0, from), "\n", section, text.AsSpan(end));
+    }
+}

@@ -1,0 +1,217 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace Backprop.Benchmarks.Reporting.Report;
+
+/// <summary>What kind of table a suite gets.</summary>
+internal enum SuiteKind
+{
+    Gemm,
+    TrainingStep,
+    Parallel,
+    Generic,
+}
+
+/// <summary>The methods of the GEMM suite that have their own columns.</summary>
+internal enum GemmPeer
+{
+    Backprop,
+    OpenBlas,
+    MathNet,
+    Naive,
+    Other,
+}
+
+/// <summary>One results folder, read: the input of the markdown and the charts.</summary>
+internal sealed partial class ResultsModel(string slug, string? environment, IReadOnlyList<SuiteResults> suites, IReadOnlyList<ColdStartRow>? coldStart)
+{
+    public string Slug { get; } = slug;
+
+    /// <summary>The text of <c>environment.md</c>, or null when the folder has none.</summary>
+    public string? Environment { get; } = environment;
+
+    /// <summary>Suites in report order: GEMM, training step, parallel suites, then the rest by name.</summary>
+    public IReadOnlyList<SuiteResults> Suites { get; } = [.. suites.OrderBy(s => SuiteOrder(s.Name)).ThenBy(s => s.Name, StringComparer.Ordinal)];
+
+    public IReadOnlyList<ColdStartRow>? ColdStart { get; } = coldStart;
+
+    public static SuiteKind KindOf(string suite) =>
+        suite.StartsWith("Parallel", StringComparison.Ordinal) ? SuiteKind.Parallel
+        : suite.Contains("Gemm", StringComparison.Ordinal) ? SuiteKind.Gemm
+        : suite.Contains("TrainingStep", StringComparison.Ordinal) ? SuiteKind.TrainingStep
+        : SuiteKind.Generic;
+
+    private static int SuiteOrder(string suite) => KindOf(suite) switch
+    {
+        SuiteKind.Gemm => 0,
+        SuiteKind.TrainingStep => 1,
+        SuiteKind.Parallel => suite.Contains("Gemm", StringComparison.Ordinal) ? 2 : 3,
+        _ => 4,
+    };
+
+    /// <summary>float, double, then any other type by name.</summary>
+    public static IEnumerable<string> Types(IEnumerable<ResultRow> rows) =>
+        rows.Select(r => r.Type).Distinct().OrderBy(t => t switch { "float" => 0, "double" => 1, _ => 2 }).ThenBy(t => t, StringComparer.Ordinal);
+
+    public static IEnumerable<int> Widths(IEnumerable<ResultRow> rows) => rows.Select(r => r.Width).Distinct().Order();
+
+    public static GemmPeer PeerOf(string method) =>
+        method.StartsWith("Naive", StringComparison.OrdinalIgnoreCase) ? GemmPeer.Naive
+        : method.StartsWith("Backprop", StringComparison.OrdinalIgnoreCase) ? GemmPeer.Backprop
+        : method.StartsWith("OpenBLAS", StringComparison.OrdinalIgnoreCase) ? GemmPeer.OpenBlas
+        : method.StartsWith("MathNet", StringComparison.OrdinalIgnoreCase) ? GemmPeer.MathNet
+        : GemmPeer.Other;
+
+    [GeneratedRegex(@"^(\d+)x(\d+)x(\d+)(?:\s+([A-Za-z]+))?$")]
+    private static partial Regex ShapePattern();
+
+    [GeneratedRegex(@"^(\d+(?:-\d+)+)x(\d+)$")]
+    private static partial Regex CasePattern();
+
+    /// <summary>A GEMM shape <c>MxNxK OP</c>.</summary>
+    internal readonly record struct GemmShape(string Text, long M, long N, long K, string Op)
+    {
+        public bool IsSquare => M == N && N == K;
+
+        public double Flops => 2.0 * M * N * K;
+
+        /// <summary>1024³ NN, 128×256×784 NN.</summary>
+        public string Display => IsSquare
+            ? string.Create(CultureInfo.InvariantCulture, $"{M}³ {Op}").TrimEnd()
+            : string.Create(CultureInfo.InvariantCulture, $"{M}×{N}×{K} {Op}").TrimEnd();
+
+        private int OpOrder => Op switch { "NN" => 0, "TN" => 1, "NT" => 2, _ => 3 };
+
+        /// <summary>Squares first (NN, TN, NT, each by size), then the other shapes by operation and size.</summary>
+        public (int, int, double) SortKey => (IsSquare ? 0 : 1, OpOrder, Flops);
+    }
+
+    public static GemmShape? ParseShape(string? text)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+
+        Match m = ShapePattern().Match(text.Trim());
+        return m.Success
+            ? new GemmShape(text, long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), long.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture),
+                long.Parse(m.Groups[3].Value, CultureInfo.InvariantCulture), m.Groups[4].Value)
+            : null;
+    }
+
+    /// <summary>GFLOP/s of a GEMM row: the CSV's, or 2·m·n·k / mean from the shape.</summary>
+    public static double? Gflops(ResultRow row)
+    {
+        if (row.GflopsPerSec is double g)
+        {
+            return g;
+        }
+
+        return ParseShape(row.Parameter("Shape")) is GemmShape s && row.MeanNs > 0 ? s.Flops / row.MeanNs : null;
+    }
+
+    /// <summary>"784-256-10x128" → "784-256-10 × 128"; anything else unchanged.</summary>
+    public static string CaseDisplay(string text)
+    {
+        Match m = CasePattern().Match(text);
+        return m.Success ? m.Groups[1].Value + " × " + m.Groups[2].Value : text;
+    }
+
+    /// <summary>
+    /// Distinct keys in first-appearance order, then sorted by size when every key has one: a number
+    /// (Size=512), a network × batch (multiply-adds per step) or a GEMM shape.
+    /// </summary>
+    public static List<string> OrderKeys(IEnumerable<string> keys)
+    {
+        List<string> distinct = [.. keys.Distinct()];
+        var sizes = distinct.Select(Magnitude).ToList();
+        if (sizes.Any(s => s is null))
+        {
+            return distinct;
+        }
+
+        return [.. distinct.Select((k, i) => (k, s: sizes[i]!.Value, i)).OrderBy(t => t.s).ThenBy(t => t.i).Select(t => t.k)];
+    }
+
+    private static double? Magnitude(string key)
+    {
+        string value = key;
+        if (key.Contains('=', StringComparison.Ordinal))
+        {
+            string[] parts = key.Split("; ");
+            if (parts.Length != 1)
+            {
+                return null;
+            }
+
+            value = parts[0][(parts[0].IndexOf('=', StringComparison.Ordinal) + 1)..];
+        }
+
+        if (double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double d))
+        {
+            return d;
+        }
+
+        if (ParseShape(value) is GemmShape s)
+        {
+            return s.Flops;
+        }
+
+        Match m = CasePattern().Match(value);
+        if (m.Success)
+        {
+            long[] layers = [.. m.Groups[1].Value.Split('-').Select(x => long.Parse(x, CultureInfo.InvariantCulture))];
+            double work = 0;
+            for (int i = 0; i + 1 < layers.Length; i++)
+            {
+                work += (double)layers[i] * layers[i + 1];
+            }
+
+            return work * long.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture);
+        }
+
+        return null;
+    }
+
+    /// <summary>The first row matching, in file order (the pivot's cell).</summary>
+    public static ResultRow? Find(IEnumerable<ResultRow> rows, Func<ResultRow, bool> match) => rows.FirstOrDefault(match);
+
+    /// <summary>The key a parallel row is pivoted by: its parameters without Threads.</summary>
+    public static string ParallelKey(ResultRow row) => row.ParametersWithout("Threads");
+
+    /// <summary>Thread count of a parallel row (0 when absent).</summary>
+    public static int Threads(ResultRow row) =>
+        int.TryParse(row.Parameter("Threads"), NumberStyles.Integer, CultureInfo.InvariantCulture, out int t) ? t : 0;
+
+    /// <summary>"Size=512" → "512"; "Case=784-256-10x128" → "784-256-10 × 128"; several pairs unchanged.</summary>
+    public static string KeyDisplay(string key)
+    {
+        if (key.Contains("; ", StringComparison.Ordinal) || !key.Contains('=', StringComparison.Ordinal))
+        {
+            return key;
+        }
+
+        return CaseDisplay(key[(key.IndexOf('=', StringComparison.Ordinal) + 1)..]);
+    }
+
+    /// <summary>The name of the key's parameter ("Size"), or "Parameters".</summary>
+    public static string KeyName(IEnumerable<string> keys)
+    {
+        string[] names = [.. keys.Select(k => k.Contains("; ", StringComparison.Ordinal) || !k.Contains('=', StringComparison.Ordinal) ? "" : k[..k.IndexOf('=', StringComparison.Ordinal)]).Distinct()];
+        return names.Length == 1 && names[0].Length > 0 ? names[0] : "Parameters";
+    }
+
+    /// <summary>The speed-up of the most threads over the fewest, by time.</summary>
+    public static double? ParallelSpeedUp(IReadOnlyList<ResultRow> cell)
+    {
+        if (cell.Count < 2)
+        {
+            return null;
+        }
+
+        ResultRow fewest = cell.MinBy(Threads)!;
+        ResultRow most = cell.MaxBy(Threads)!;
+        return Threads(fewest) == Threads(most) || most.MeanNs <= 0 ? null : fewest.MeanNs / most.MeanNs;
+    }
+}
