@@ -13,6 +13,7 @@ public static class Program
     /// <returns>0, or 1 when a benchmark failed (a result that did not match the reference, a crash).</returns>
     public static int Main(string[] args)
     {
+        if (args.Length > 0 && args[0] == "cold-start") { return ColdStart.ColdStartCommand.Run(args[1..]); }
         ArgumentNullException.ThrowIfNull(args);
         Reporting.Jobs.Quick = args.Contains("--quick");
         Summary[] summaries = [.. BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run([.. args.Where(a => a != "--quick")])];
