@@ -132,14 +132,14 @@ internal sealed class ColdStartReport(
         sb.Append("\n## What the library does about cold start\n\n");
         sb.Append("- GEMM's hot methods (packed and small-product paths, packing, transpose) are marked `[MethodImpl(MethodImplOptions.AggressiveOptimization)]`: they skip tier 0 and are compiled fully optimised on first call, so only call 1 pays (JIT plus the per-thread packing buffer, allocated once). Compare a GEMM row's call 2 with its steady value, and its `default` row with its `TieredCompilation=0` row above.\n");
         sb.Append("- The row kernels (activations, softmax cross-entropy, optimiser updates) are deliberately not AggressiveOptimization: it kept `exp` from being inlined, and AggressiveOptimization code never gets tier-1 PGO. They run at tier 0 until promoted, which is what a training step's calls 2–100 show.\n");
-        sb.Append("- The shipped libraries are not ReadyToRun-compiled. Crossgen2 does not precompile AggressiveOptimization methods (they are always JIT-compiled), and Vector<T> code precompiled for one vector width is rejected at run time when the process's Vector<T> differs (DOTNET_MaxVectorTBitWidth, AVX-512 machines), so R2R could only cover the thin code around the kernels. The `ReadyToRun=0` rows show what the framework's own R2R code already saves.\n");
+        sb.Append("- The shipped libraries are not ReadyToRun-compiled, and R2R would not help the kernels (tried on an app referencing them, see benchmarks/ColdStart/README.md): a normal R2R publish precompiles only the libraries' non-generic methods, because the kernels are generic and their float/double instantiations are made outside the libraries' version bubble; a self-contained composite R2R publish precompiles the generic glue too, but AggressiveOptimization methods are never precompiled (all of GEMM's hot code) and methods that depend on the Vector<T> size or on AVX2/AVX-512 checks are rejected and JIT-compiled anyway (all the row kernels). So call 1 stays JIT-bound either way. The `ReadyToRun=0` rows show what the framework's own R2R code already saves.\n");
         sb.Append("- An embedding application that cares about the first call can set `DOTNET_TieredCompilation=0` (or `<TieredCompilation>false</TieredCompilation>` in its project) at the price of slower start-up elsewhere and no PGO, or `DOTNET_TC_QuickJitForLoops=0`, or simply make one warm-up call at start-up.\n");
         sb.Append("\n## Variants\n\n");
         sb.Append("- `default`: tiered compilation as shipped (tier 0, then tier 1 after 30 calls and a ~100 ms delay; OSR for long-running loops).\n");
         sb.Append("- `TieredCompilation=0`: every method fully optimised at first JIT.\n");
         sb.Append("- `TC_QuickJitForLoops=0`: methods with loops (every kernel) fully optimised at first JIT; loop-free methods still tiered.\n");
-        sb.Append("- `TieredPGO=0`: no instrumented tier on the way to tier 1; affects the promotion phase and steady code quality, not call 1.\n");
-        sb.Append("- `ReadyToRun=0`: the framework's precompiled code is ignored, so every BCL method the call uses is JIT-compiled too.\n");
+        sb.Append("- `ReadyToRun=0`: the framework's precompiled code is ignored, so every BCL method the call uses is JIT-compiled too. It can make a training step's early calls faster, not slower: at tier 0 the row kernels call the framework's `Vector256.Exp` (which widens to `Vector512<double>`) out of line, and the precompiled version of it appears to be much slower on an AVX-512 machine than one JIT-compiled for the CPU; tier 1 inlines it, so steady state is unaffected. (A hypothesis from the method lists of `DOTNET_JitDisasmSummary=1`, not yet proven.)\n");
+        sb.Append("- `TieredPGO=0` was measured too and dropped: within noise of `default` for every case, first calls and steady state alike.\n");
         sb.Append("- OpenBLAS and the double GEMM run under `default` only: OpenBLAS's GEMM is native (no JIT; its setup happens when the library loads, before call 1 here), and the double GEMM is a second generic instantiation of the same code.\n");
         foreach (string note in notes.Concat(Warnings.Select(w => "warning: " + w)))
         {
@@ -169,7 +169,7 @@ internal sealed class ColdStartReport(
                 text += string.Create(Inv, $" Constructing the network and trainer takes {Us(construct)} µs ({Us(def.Median(r => r.ConstructJitUs))} µs JIT).");
             }
 
-            foreach (string variant in new[] { "TieredCompilation=0", "TC_QuickJitForLoops=0", "TieredPGO=0", "ReadyToRun=0" })
+            foreach (string variant in new[] { "TieredCompilation=0", "TC_QuickJitForLoops=0", "ReadyToRun=0" })
             {
                 if (Row(c, variant) is { } v)
                 {
