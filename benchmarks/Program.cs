@@ -9,18 +9,25 @@ namespace Backprop.Benchmarks;
 /// case once instead (a smoke run). BenchmarkDotNet's other switches apply (<c>--list flat</c>, ...).
 /// A full run writes its results to <c>benchmarks/results/&lt;cpu&gt;/</c> (see <see cref="Reporting.ResultsExporter"/>);
 /// <c>--results &lt;dir&gt;</c> writes them elsewhere (also for a quick run, to check the export).
+/// <c>report</c> turns those files into the per-CPU README, charts and the root README's performance
+/// section; <c>cold-start</c> times the first calls in fresh processes.
 /// </summary>
 public static class Program
 {
     /// <returns>0, or 1 when a benchmark failed (a result that did not match the reference, a crash).</returns>
     public static int Main(string[] args)
     {
+        ArgumentNullException.ThrowIfNull(args);
         if (args.Length > 0 && args[0] == "report")
         {
             return Reporting.Report.ReportCommand.Run(args[1..]);
         }
 
-        ArgumentNullException.ThrowIfNull(args);
+        if (args.Length > 0 && args[0] == "cold-start")
+        {
+            return ColdStart.ColdStartCommand.Run(args[1..]);
+        }
+
         Reporting.Jobs.Quick = args.Contains("--quick");
         int resultsAt = Array.IndexOf(args, "--results");
         string? resultsFolder = resultsAt >= 0 && resultsAt + 1 < args.Length ? Path.GetFullPath(args[resultsAt + 1]) : null;
