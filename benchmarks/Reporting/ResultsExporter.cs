@@ -67,12 +67,7 @@ public static class ResultsExporter
         IHasFlops? flops = c.Parameters.Items.Select(p => p.Value).OfType<IHasFlops>().FirstOrDefault();
         string gflops = flops is null ? string.Empty : Number(flops.Flops / stats.Mean, "F2");
 
-        string rowsPerSecond = string.Empty;
-        if (c.Parameters.Items.FirstOrDefault(p => p.Name == "Case")?.Value is string caseText && caseText.LastIndexOf('x') is int x and > 0
-            && int.TryParse(caseText.AsSpan(x + 1), NumberStyles.Integer, CultureInfo.InvariantCulture, out int rows))
-        {
-            rowsPerSecond = Number(rows / (stats.Mean * 1e-9), "F0");
-        }
+        string rowsPerSecond = CaseRows.Of(c) is int rows ? Number(rows / (stats.Mean * 1e-9), "F0") : string.Empty;
 
         long? allocated = report.GcStats.GetBytesAllocatedPerOperation(c);
         string parameters = string.Join("; ", c.Parameters.Items.Select(p => $"{p.Name}={Convert.ToString(p.Value, CultureInfo.InvariantCulture)}"));

@@ -5,7 +5,7 @@ using BenchmarkDotNet.Running;
 
 namespace Backprop.Benchmarks.Training;
 
-/// <summary>Training rows per second: the batch rows of the <c>Case</c> parameter divided by the mean step time.</summary>
+/// <summary>Training rows per second: the rows of the case (<see cref="Reporting.CaseRows"/>) divided by the mean time.</summary>
 public sealed class RowsPerSecondColumn : IColumn
 {
     public string Id => nameof(RowsPerSecondColumn);
@@ -31,13 +31,9 @@ public sealed class RowsPerSecondColumn : IColumn
         ArgumentNullException.ThrowIfNull(summary);
         ArgumentNullException.ThrowIfNull(benchmarkCase);
         double? meanNs = summary[benchmarkCase]?.ResultStatistics?.Mean;
-        if (meanNs is not double ns || benchmarkCase.Parameters["Case"] is not string text)
-        {
-            return "NA";
-        }
-
-        int rows = int.Parse(text[(text.LastIndexOf('x') + 1)..], CultureInfo.InvariantCulture);
-        return (rows / (ns * 1e-9)).ToString("N0", CultureInfo.InvariantCulture);
+        return meanNs is double ns && Reporting.CaseRows.Of(benchmarkCase) is int rows
+            ? (rows / (ns * 1e-9)).ToString("N0", CultureInfo.InvariantCulture)
+            : "NA";
     }
 
     public bool IsAvailable(Summary summary) => true;
