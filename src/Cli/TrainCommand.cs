@@ -29,7 +29,8 @@ internal sealed record TrainPlan(
     double ValidationSplit,
     string Output,
     int? ProgressEvery,
-    bool Quiet);
+    bool Quiet,
+    int Threads);
 
 /// <summary><c>train</c>: fits a network to a data set, reports progress and accuracy, and saves the model.</summary>
 internal static class TrainCommand
@@ -68,10 +69,11 @@ internal static class TrainCommand
         var output = new Option<string?>("--output", "-o") { Description = "Where to save the model (default: NAME.bpm in the current directory).", HelpName = "FILE" };
         var every = new Option<int?>("--progress-every") { Description = "Print a progress line every N epochs (default: about 15 lines in all).", HelpName = "N" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No per-epoch progress." };
+        var threads = new Option<int>("--threads", "-t") { Description = "Threads for the large products (1 = the calling thread only); the model is bit-identical for every value.", DefaultValueFactory = _ => Environment.ProcessorCount, HelpName = "N" };
 
         var command = new Command("train", "Train a network and save it. With no options: the worked example (4-2-2 sigmoid, full-batch gradient descent, η = 0.1, 1500 epochs) on the shipped stairs data.");
         data.AddTo(command, includeTest: true);
-        foreach (Option option in new Option[] { layers, hidden, activation, optimizer, rate, momentum, decay, schedule, batch, epochs, seed, elementType, scaling, init, validation, output, every, quiet })
+        foreach (Option option in new Option[] { layers, hidden, activation, optimizer, rate, momentum, decay, schedule, batch, epochs, seed, elementType, scaling, init, validation, output, every, quiet, threads })
         {
             command.Options.Add(option);
         }
@@ -109,7 +111,8 @@ internal static class TrainCommand
                 result.GetValue(validation),
                 result.GetValue(output) ?? name + ".bpm",
                 result.GetValue(every),
-                result.GetValue(quiet));
+                result.GetValue(quiet),
+                result.GetValue(threads));
             Validate(plan);
             return plan.Double ? Run<double>(plan, console) : Run<float>(plan, console);
         });
@@ -135,6 +138,11 @@ internal static class TrainCommand
 
     private static void Validate(TrainPlan plan)
     {
+        if (plan.Threads < 1)
+        {
+            throw new UsageException($"--threads {plan.Threads}: expected at least 1.");
+        }
+
         if (plan.Epochs < 1)
         {
             throw new UsageException($"--epochs {plan.Epochs}: expected at least 1.");
@@ -218,6 +226,7 @@ internal static class TrainCommand
             Epochs = plan.Epochs,
             Seed = plan.Seed,
             Shuffle = batch < train.Count,
+            DegreeOfParallelism = plan.Threads,
             LearningRate = plan.Schedule == "cosine"
                 ? LearningRateSchedule.Cosine(plan.LearningRate, plan.LearningRate / 100, plan.Epochs)
                 : LearningRateSchedule.Constant(plan.LearningRate),
@@ -229,7 +238,7 @@ internal static class TrainCommand
         o.WriteLine($"Data:      {loaded.Description}");
         o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"           {train.Count} training rows{(validation is null ? string.Empty : $", {validation.Count} validation rows")}{(loaded.Test is null ? string.Empty : $", {loaded.Test.Count} test rows")}; {train.FeatureCount} features; {train.ClassCount} classes ({Classes(train.ClassNames)}); loaded in {Progress.Seconds(loadTime)}"));
         o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Network:   {shape} ({shape.ParameterCount:N0} parameters, {(typeof(T) == typeof(float) ? "float" : "double")}), {init} initialisation, seed {plan.Seed}"));
-        o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Training:  {plan.Optimizer}, η = {plan.LearningRate}{(plan.Schedule == "cosine" ? " (cosine)" : string.Empty)}{(plan.WeightDecay > 0 ? $", weight decay {plan.WeightDecay}" : string.Empty)}, batch {batch}{(batch == train.Count ? " (full)" : string.Empty)}, {plan.Epochs} epochs, scaling {Name(plan.Scaling)}"));
+        o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Training:  {plan.Optimizer}, η = {plan.LearningRate}{(plan.Schedule == "cosine" ? " (cosine)" : string.Empty)}{(plan.WeightDecay > 0 ? $", weight decay {plan.WeightDecay}" : string.Empty)}, batch {batch}{(batch == train.Count ? " (full)" : string.Empty)}, {plan.Epochs} epochs, scaling {Name(plan.Scaling)}, {plan.Threads} thread{(plan.Threads == 1 ? string.Empty : "s")}"));
 
         var progress = new Progress(o, console.IsTerminal, plan.Epochs, plan.ProgressEvery ?? Progress.AutoInterval(plan.Epochs), validation is not null, plan.Quiet);
         progress.Header();

@@ -136,6 +136,36 @@ public sealed class CliTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void TheModelIsByteIdenticalForEveryThreadCount()
+    {
+        // 64 features, 256 hidden units, full batches of 300 rows: the products are far above the
+        // split threshold (64³ multiply-adds), so --threads 2 and 3 really run on workers.
+        string csv = PathOf("wide.csv");
+        var text = new StringBuilder(string.Join(',', Enumerable.Range(0, 64).Select(i => $"f{i}")) + ",label\n");
+        var random = new Random(5);
+        for (int i = 0; i < 300; i++)
+        {
+            text.AppendJoin(',', Enumerable.Range(0, 64).Select(_ => (random.NextDouble() - 0.5).ToString("R", CultureInfo.InvariantCulture)));
+            text.Append(CultureInfo.InvariantCulture, $",{random.Next(3)}\n");
+        }
+
+        File.WriteAllText(csv, text.ToString());
+        byte[]? first = null;
+        foreach (string threads in new[] { "1", "2", "3" })
+        {
+            string model = PathOf($"wide{threads}.bpm");
+            Result r = Run(null, "train", "--data", csv, "--hidden", "256", "--epochs", "4", "--batch-size", "full", "--threads", threads, "-q", "-o", model);
+            Assert.Equal(0, r.Code);
+            Assert.Contains($"{threads} thread", r.Out, StringComparison.Ordinal);
+            byte[] bytes = File.ReadAllBytes(model);
+            first ??= bytes;
+            Assert.Equal(first, bytes);
+        }
+
+        AssertUserError(Run(null, "train", "--threads", "0"), ExitCodes.Usage, "--threads 0: expected at least 1");
+    }
+
+    [Fact]
     public void GradcheckPassesAndFailsByItsThreshold()
     {
         Result ok = Run(null, "gradcheck");
