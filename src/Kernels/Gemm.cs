@@ -63,7 +63,7 @@ public static class Gemm
     /// <param name="alpha">α.</param>
     /// <param name="beta">β; 0 overwrites C (whatever it held, NaN included).</param>
     /// <param name="threads">
-    /// The threads to use, or null for the calling thread only. Products under about 64³
+    /// The threads to use, or null for the calling thread only. Products under 96³
     /// multiply-adds, products the unpacked path handles, and calls that find the group busy with
     /// another call run on the calling thread. The result is bit-identical to the single-thread
     /// overload's for every degree of parallelism.

@@ -13,10 +13,14 @@ internal static unsafe class GemmParallel
 {
     /// <summary>
     /// The least m·n·k worth splitting: below it the hand-off to a parked worker (a few µs) costs more
-    /// than it saves. Measured with <c>benchmarks/Kernels/ParallelGemmBenchmarks</c> (see
-    /// benchmarks/results/parallel.md): two threads start to win near 64³ multiply-adds.
+    /// than it saves. Measured: alone in a loop (<c>benchmarks/Kernels/ParallelGemmBenchmarks</c>,
+    /// float, 256-bit) two threads lose at 48³ (0.79×) and win from 64³ (1.26×) and at 96³ (1.57×);
+    /// but inside whole epochs (<c>benchmarks/EndToEnd/EpochBenchmarks</c>) a 64-128-10 network at
+    /// batch 64, whose largest products are 64·128·64 = 524,288 multiply-adds, ran 0.96× (256-bit) and
+    /// 0.83× (512-bit) on two threads. So the bar is 96³ = 884,736: those products stay serial, and
+    /// a 784-256-10 step's (25.7 M) split.
     /// </summary>
-    public const long MinimumWork = 64L * 64 * 64;
+    public const long MinimumWork = 96L * 96 * 96;
 
     /// <summary>Most chunks per thread.</summary>
     private const int ChunksPerThread = 2;
