@@ -193,6 +193,9 @@ public static class ColdStartCommand
         }
 
         info.Environment["OPENBLAS_NUM_THREADS"] = "1"; // the library runs on one thread here too
+        // OpenBLAS's kernel set at the children's Vector<T> width, as in the BenchmarkDotNet jobs: left to
+        // itself it may not recognise a virtualised CPU and fall back to slow generic kernels.
+        info.Environment["OPENBLAS_CORETYPE"] = System.Numerics.Vector<float>.Count >= 16 ? "SkylakeX" : "Haswell";
 
         using Process process = Process.Start(info) ?? throw new ColdStartChildException($"could not start {processPath}.");
         Task<string> stdout = process.StandardOutput.ReadToEndAsync();

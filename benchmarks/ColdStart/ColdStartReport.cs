@@ -105,7 +105,7 @@ internal sealed class ColdStartReport(
         sb.Append(Inv, $"- Vector<T> in the children: {first.VectorBits}-bit (parent: {Vector<byte>.Count * 8}-bit; set DOTNET_MaxVectorTBitWidth=512 on the command to change it)\n");
         sb.Append(Inv, $"- Command: `{commandLine}`\n");
         sb.Append(Inv, $"- Launches per case and variant: {launches}{(quick ? " (--quick: smoke run, steady sample taken early and possibly before tier 1)" : string.Empty)}; launches round-robin over all cases and variants\n");
-        sb.Append(Inv, $"- Each child times calls 1–{settings.Calls} one by one, then the median of {settings.SteadyCount} calls starting at call {settings.SteadyFrom} or later, at least {settings.SteadyWarmupMs} ms after call 1 (\"steady\"). One thread; OPENBLAS_NUM_THREADS=1.\n");
+        sb.Append(Inv, $"- Each child times calls 1–{settings.Calls} one by one, then the median of {settings.SteadyCount} calls starting at call {settings.SteadyFrom} or later, at least {settings.SteadyWarmupMs} ms after call 1 (\"steady\"). One thread; OPENBLAS_NUM_THREADS=1, OPENBLAS_CORETYPE=Haswell (256-bit) or SkylakeX (512-bit).\n");
         sb.Append("- Values: median over launches, µs (min and max per value in cold-start.csv). \"construct\" = NetworkShape + Network (Glorot init) + SgdOptimizer + Trainer.\n\n");
         sb.Append(Table());
         sb.Append('\n');

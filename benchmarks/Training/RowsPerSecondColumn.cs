@@ -22,7 +22,7 @@ public sealed class RowsPerSecondColumn : IColumn
 
     public UnitType UnitType => UnitType.Dimensionless;
 
-    public string Legend => "Training rows per second (batch rows / mean time per step)";
+    public string Legend => "Training rows per second (rows per invocation: the batch of a step, the rows of an epoch / mean time)";
 
     public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
 

@@ -13,9 +13,10 @@ internal static class MarkdownReport
 
     private static readonly (string Filter, string What)[] SuiteCommands =
     [
-        ("*GemmBenchmarks*", "GEMM against OpenBLAS, Math.NET and the naive loop"),
+        ("*Kernels.GemmBenchmarks*", "GEMM against OpenBLAS, Math.NET and the naive loop"),
         ("*TrainingStepBenchmarks*", "one training step (both parallel and single-thread suites match)"),
         ("*ParallelGemmBenchmarks*", "GEMM on 1 and 2 threads"),
+        ("*EpochBenchmarks*", "end to end: whole epochs with shuffling and evaluation"),
         ("*SoftmaxCrossEntropy*", "fused softmax cross-entropy"),
         ("*SigmoidBackward*", "fused sigmoid backward"),
         ("*ActivationBenchmarks*", "activations"),
@@ -105,6 +106,11 @@ internal static class MarkdownReport
         foreach (SuiteResults suite in model.Suites.Where(s => KindOf(s.Name) == SuiteKind.Parallel))
         {
             RootParallel(md, suite);
+        }
+
+        if (model.ColdStart is { } cold)
+        {
+            RootColdStart(md, cold, chartPrefix);
         }
 
         // The first GEMM chart and the training chart as images, every chart as a link.
@@ -314,8 +320,7 @@ internal static class MarkdownReport
 
     private static void ParallelSection(StringBuilder md, SuiteResults suite, IReadOnlyList<ChartSpec> charts, bool lastParallel)
     {
-        md.Append("## ").Append(SuiteTitle(suite.Name, suite.Name.Contains("Gemm", StringComparison.Ordinal) ? "Parallel GEMM" : "Parallel training step"))
-          .Append("\n\n");
+        md.Append("## ").Append(SuiteTitle(suite.Name, "Threads: " + ParallelWhat(suite.Name))).Append("\n\n");
         md.Append("Time per operation by thread count; speed-up = time on the fewest threads ÷ time on the most.\n\n");
         foreach (string type in Types(suite.Rows))
         {
@@ -372,15 +377,25 @@ internal static class MarkdownReport
         List<(string Type, int Width)> combos = [.. Types(rows).SelectMany(t => Widths(rows.Where(r => r.Type == t)).Select(w => (t, w)))];
         List<string> keys = OrderKeys(rows.Select(ParallelKey));
         List<int> threads = [.. rows.Select(Threads).Distinct().Order()];
-        string what = suite.Name.Contains("Gemm", StringComparison.Ordinal) ? "GEMM (square A·B)" : "training step";
-        md.Append("**Parallel ").Append(what).Append("**, speed-up of ")
-          .Append(threads.Count > 0 ? Format.Int(threads[^1]) : "?").Append(" threads over ")
-          .Append(threads.Count > 0 ? Format.Int(threads[0]) : "?").Append(":\n\n");
+        bool times = suite.Name.StartsWith("Epoch", StringComparison.Ordinal);
+        string fewest = threads.Count > 0 ? Format.Int(threads[0]) : "?", most = threads.Count > 0 ? Format.Int(threads[^1]) : "?";
+        md.Append("**Threads, ").Append(ParallelWhat(suite.Name)).Append("**, ")
+          .Append(times
+              ? "time on " + fewest + " thread" + (fewest == "1" ? string.Empty : "s") + " → on " + most + " threads (speed-up)"
+              : "speed-up of " + most + " threads over " + fewest)
+          .Append(":\n\n");
         var header = new List<string> { KeyName(keys) };
         header.AddRange(combos.Select(c => c.Type + " " + Format.Int(c.Width) + "-bit"));
         Format.Table(md, header, [false, .. combos.Select(_ => true)], keys.Select(k => (IReadOnlyList<string>)[
             KeyDisplay(k),
-            .. combos.Select(c => Format.Speed(ParallelSpeedUp([.. rows.Where(r => ParallelKey(r) == k && r.Type == c.Type && r.Width == c.Width)]))),
+            .. combos.Select(c =>
+            {
+                List<ResultRow> cell = [.. rows.Where(r => ParallelKey(r) == k && r.Type == c.Type && r.Width == c.Width)];
+                string speed = Format.Speed(ParallelSpeedUp(cell));
+                return times && cell.Count > 0
+                    ? Format.TimeNs(cell.MinBy(Threads)!.MeanNs) + " → " + Format.TimeNs(cell.MaxBy(Threads)!.MeanNs) + " (" + speed + ")"
+                    : speed;
+            }),
         ]));
     }
 
@@ -400,6 +415,26 @@ internal static class MarkdownReport
     }
 
     private static readonly string[] CallOrder = ["1", "2", "3", "10", "100", "steady"];
+
+    /// <summary>The root README's cold-start lines: the shipped default and the one knob a user would set.</summary>
+    private static void RootColdStart(StringBuilder md, IReadOnlyList<ColdStartRow> rows, string prefix)
+    {
+        string[] variants = ["default", "TieredCompilation=0"];
+        string[] calls = ["1", "2", "10", "100", "steady"];
+        List<(string Case, string Variant)> keys = [.. rows.Where(r => variants.Contains(r.Variant)).Select(r => (r.Case, r.Variant)).Distinct()];
+        if (keys.Count == 0)
+        {
+            return;
+        }
+
+        md.Append("**Cold start**, median time of the n-th call in a fresh process (details: [")
+          .Append(prefix).Append("cold-start.md](").Append(prefix).Append("cold-start.md)):\n\n");
+        Format.Table(md, ["case", "runtime", .. calls.Select(c => c == "steady" ? "steady" : "call " + c)], [false, false, .. calls.Select(_ => true)], keys.Select(k =>
+        {
+            List<ColdStartRow> cell = [.. rows.Where(r => r.Case == k.Case && r.Variant == k.Variant)];
+            return (IReadOnlyList<string>)[k.Case, k.Variant, .. calls.Select(c => Format.TimeUs(cell.FirstOrDefault(r => r.Call == c)?.MedianUs))];
+        }));
+    }
 
     private static void ColdStartSection(StringBuilder md, IReadOnlyList<ColdStartRow> rows)
     {
@@ -436,6 +471,7 @@ internal static class MarkdownReport
             md.Append("dotnet run -c Release --project benchmarks -- --filter '").Append(filter).Append("'   # ").Append(what).Append('\n');
         }
 
+        md.Append("dotnet run -c Release --project benchmarks -- cold-start   # first calls in fresh processes (cold-start.csv/.md)\n");
         md.Append(Command).Append("                   # this file, the charts and the README section\n");
         md.Append(Command).Append(" --check           # exit 1 if a generated file is stale\n");
         md.Append("```\n\n");

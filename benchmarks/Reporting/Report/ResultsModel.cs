@@ -35,8 +35,9 @@ internal sealed partial class ResultsModel(string slug, string? environment, IRe
 
     public IReadOnlyList<ColdStartRow>? ColdStart { get; } = coldStart;
 
+    /// <summary>Suites with a <c>Threads</c> parameter (the parallel ones and the end-to-end epochs) share the thread-count layout.</summary>
     public static SuiteKind KindOf(string suite) =>
-        suite.StartsWith("Parallel", StringComparison.Ordinal) ? SuiteKind.Parallel
+        suite.StartsWith("Parallel", StringComparison.Ordinal) || suite.StartsWith("Epoch", StringComparison.Ordinal) ? SuiteKind.Parallel
         : suite.Contains("Gemm", StringComparison.Ordinal) ? SuiteKind.Gemm
         : suite.Contains("TrainingStep", StringComparison.Ordinal) ? SuiteKind.TrainingStep
         : SuiteKind.Generic;
@@ -45,9 +46,15 @@ internal sealed partial class ResultsModel(string slug, string? environment, IRe
     {
         SuiteKind.Gemm => 0,
         SuiteKind.TrainingStep => 1,
-        SuiteKind.Parallel => suite.Contains("Gemm", StringComparison.Ordinal) ? 2 : 3,
-        _ => 4,
+        SuiteKind.Parallel => suite.Contains("Gemm", StringComparison.Ordinal) ? 2 : suite.StartsWith("Epoch", StringComparison.Ordinal) ? 4 : 3,
+        _ => 5,
     };
+
+    /// <summary>What a thread-count suite measures, for titles: GEMM, an epoch, or a training step.</summary>
+    public static string ParallelWhat(string suite) =>
+        suite.Contains("Gemm", StringComparison.Ordinal) ? "GEMM (square A·B)"
+        : suite.StartsWith("Epoch", StringComparison.Ordinal) ? "epoch, end to end (shuffle, steps, evaluation)"
+        : "training step";
 
     /// <summary>float, double, then any other type by name.</summary>
     public static IEnumerable<string> Types(IEnumerable<ResultRow> rows) =>
