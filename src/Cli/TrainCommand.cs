@@ -262,7 +262,7 @@ internal static class TrainCommand
 
         TimeSpan trainTime = trainClock.Elapsed;
         progress.Finish();
-        o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Trained {result.Epochs} epochs in {Progress.Seconds(trainTime)} ({trainTime.TotalMilliseconds / result.Epochs:F2} ms per epoch, one thread)."));
+        o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Trained {result.Epochs} epochs in {Progress.Seconds(trainTime)} ({trainTime.TotalMilliseconds / result.Epochs:F2} ms per epoch, {plan.Threads} thread{(plan.Threads == 1 ? string.Empty : "s")})."));
         Report(o, "Train", trainer.Evaluate(trainSet));
         if (validationSet is not null)
         {
