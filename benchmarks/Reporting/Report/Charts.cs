@@ -129,7 +129,7 @@ internal static class Charts
     private static void GemmChart(Plot plot, string slug, string type, List<ResultRow> rows)
     {
         List<long> sizes = [.. rows.Select(r => ParseShape(r.Parameter("Shape"))!.Value.M).Distinct().Order()];
-        double maxY = 0;
+        double maxY = 0, minY = double.MaxValue; // GFLOP/s, plotted on a log axis: the peers span 0.5 to 160
         foreach (GemmPeer peer in new[] { GemmPeer.Backprop, GemmPeer.OpenBlas, GemmPeer.MathNet, GemmPeer.Naive })
         {
             foreach (int width in Widths(rows))
@@ -143,8 +143,10 @@ internal static class Charts
                 }
 
                 double[] xs = [.. series.Select(r => Math.Log2(ParseShape(r.Parameter("Shape"))!.Value.M))];
-                double[] ys = [.. series.Select(r => Gflops(r) ?? double.NaN)];
-                maxY = Math.Max(maxY, ys.Where(double.IsFinite).DefaultIfEmpty(0).Max());
+                double[] gflops = [.. series.Select(r => Gflops(r) is double g && g > 0 ? g : double.NaN)];
+                maxY = Math.Max(maxY, gflops.Where(double.IsFinite).DefaultIfEmpty(0).Max());
+                minY = Math.Min(minY, gflops.Where(double.IsFinite).DefaultIfEmpty(double.MaxValue).Min());
+                double[] ys = [.. gflops.Select(Math.Log10)];
                 var line = plot.Add.Scatter(xs, ys);
                 line.LegendText = SeriesName(peer, width, series[0].Job);
                 line.Color = PeerColors[(int)peer];
@@ -157,10 +159,14 @@ internal static class Charts
 
         plot.Axes.Bottom.SetTicks([.. sizes.Select(s => Math.Log2(s))], [.. sizes.Select(s => s.ToString(Inv))]);
         plot.Axes.SetLimitsX(Math.Log2(sizes[0]) - 0.25, Math.Log2(sizes[^1]) + 0.25);
-        plot.Axes.SetLimitsY(0, Math.Max(1, maxY) * 1.12);
+        minY = minY == double.MaxValue ? 1 : minY;
+        maxY = Math.Max(maxY, minY * 2);
+        double[] ticks = [.. new[] { 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000 }.Where(t => t >= minY / 1.5 && t <= maxY * 1.5)];
+        plot.Axes.Left.SetTicks([.. ticks.Select(Math.Log10)], [.. ticks.Select(t => t.ToString(Inv))]);
+        plot.Axes.SetLimitsY(Math.Log10(minY / 1.3), Math.Log10(maxY * 1.3));
         plot.Title($"GEMM {type}, square A·B (n×n×n NN), one thread — {slug}");
         plot.XLabel("matrix size n");
-        plot.YLabel("GFLOP/s (higher is better)");
+        plot.YLabel("GFLOP/s, log scale (higher is better)");
         plot.ShowLegend(Edge.Right);
     }
 
