@@ -9,8 +9,8 @@ namespace Backprop.Benchmarks.Reporting;
 
 /// <summary>
 /// Writes a run's results into <c>benchmarks/results/&lt;cpu&gt;/</c>: per suite a tidy CSV
-/// (<see cref="Header"/>; one row per benchmark case, times in ns, merged with the rows of the other
-/// element type already there) and BenchmarkDotNet's own GitHub table per suite and type, plus
+/// (<see cref="Header"/>; one row per benchmark case, times in ns; rows of other types and methods
+/// already there are kept, so suites can be rerun in parts) and BenchmarkDotNet's own GitHub table per suite and type, plus
 /// <c>environment.md</c> (BenchmarkDotNet, OS, CPU, .NET, date). The report command builds the
 /// per-CPU README, the charts and the root README's performance section from these files.
 /// </summary>
@@ -32,7 +32,7 @@ public static class ResultsExporter
             BenchmarkCase first = summary.BenchmarksCases[0];
             string suite = SuiteName(first.Descriptor.Type);
             string type = TypeName(first.Descriptor.Type);
-            WriteCsv(Path.Combine(folder, suite + ".csv"), type, summary.BenchmarksCases.Select(c => Row(summary, c, suite, type)).OfType<string>());
+            WriteCsv(Path.Combine(folder, suite + ".csv"), [.. summary.BenchmarksCases.Select(c => Row(summary, c, suite, type)).OfType<string>()]);
             WriteMarkdown(Path.Combine(folder, $"{suite}-{type}.md"), summary, suite, type);
             File.WriteAllText(Path.Combine(folder, "environment.md"), Environment(summary));
         }
@@ -90,25 +90,34 @@ public static class ResultsExporter
             allocated?.ToString(CultureInfo.InvariantCulture) ?? string.Empty);
     }
 
-    /// <summary>Replaces the rows of <paramref name="type"/> in the suite's CSV, keeping the other type's rows.</summary>
-    private static void WriteCsv(string path, string type, IEnumerable<string> rows)
+    /// <summary>
+    /// Writes the suite's CSV: the new rows replace earlier rows of the same element type and method
+    /// (so rerunning one method or one type keeps the rest of the file), other rows are kept.
+    /// </summary>
+    private static void WriteCsv(string path, IReadOnlyList<string> rows)
     {
-        var kept = new List<string>();
+        // Columns 2 and 3 are the type and the method; neither ever contains a comma or a quote.
+        static (string Type, string Method) Key(string line)
+        {
+            string[] fields = line.Split(',', 4);
+            return (fields[1], fields[2]);
+        }
+
+        HashSet<(string, string)> replaced = [.. rows.Select(Key)];
+        var all = new List<string>();
         if (File.Exists(path))
         {
             string[] lines = File.ReadAllLines(path);
             if (lines.Length > 0 && lines[0] == Header)
             {
-                // Column 2 is the type; suites and types never contain commas or quotes.
-                kept.AddRange(lines.Skip(1).Where(l => l.Length > 0 && l.Split(',')[1] != type));
+                all.AddRange(lines.Skip(1).Where(l => l.Length > 0 && !replaced.Contains(Key(l))));
             }
         }
 
-        var all = new List<string>(kept);
         all.AddRange(rows);
         var text = new StringBuilder(Header).Append('\n');
-        // Float rows first, then double; within a type, BenchmarkDotNet's case order (parameters as declared).
-        foreach (string line in all.OrderBy(l => l.Split(',')[1] == "double" ? 1 : 0))
+        // Float rows first, then double; within a type, the order they were run in.
+        foreach (string line in all.OrderBy(l => Key(l).Type == "double" ? 1 : 0))
         {
             text.Append(line).Append('\n');
         }
