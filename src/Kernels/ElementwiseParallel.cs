@@ -41,7 +41,7 @@ internal static unsafe class ElementwiseParallel
     /// <summary>How many ranges to cut <paramref name="length"/> elements into for <paramref name="threads"/>; below 2, run serially.</summary>
     public static int Chunks<T>(KernelThreads? threads, int length)
     {
-        if (threads is null || threads.DegreeOfParallelism < 2 || length < MinimumElements || !Vector.IsHardwareAccelerated)
+        if (threads is null || threads.DegreeOfParallelism < 2 || length < MinimumElements || !GemmParallel.Supported)
         {
             return 1;
         }

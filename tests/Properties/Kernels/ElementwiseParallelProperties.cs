@@ -17,7 +17,7 @@ public class ElementwiseParallelProperties
         using var three = new KernelThreads(3);
         Check<float>(length, two, three);
         Check<double>(length, two, three);
-        if (length >= ElementwiseParallel.MinimumElements && Vector.IsHardwareAccelerated)
+        if (length >= ElementwiseParallel.MinimumElements && GemmParallel.Supported)
         {
             Assert.True(two.SplitCalls > 0 && three.SplitCalls > 0);
         }

@@ -16,7 +16,7 @@ public class TrainerParallelismProperties
     internal static readonly NetworkShape Shape = new([100, 300, 128, 10], HiddenActivation.Sigmoid);
 
     /// <summary>Whether products are split at all: without SIMD every product takes the unpacked, single-thread path.</summary>
-    internal static bool Splits => Vector.IsHardwareAccelerated;
+    internal static bool Splits => GemmParallel.Supported;
 
     internal static TrainerOptions Options(int degree) => new() { BatchSize = 128, Epochs = 2, Seed = 5, DegreeOfParallelism = degree, LearningRate = LearningRateSchedule.Constant(0.05) };
 
