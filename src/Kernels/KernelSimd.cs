@@ -41,10 +41,12 @@ public static class KernelSimd
     public static int HardwareBits { get; } = DetectHardwareBits();
 
     /// <summary>The width the kernels use: 512, 256, 128, or 0 for scalar code.</summary>
-    public static int VectorBits { get; } = Choose(HardwareBits, out string source);
+    public static int VectorBits => Choice.Bits;
 
     /// <summary>Where <see cref="VectorBits"/> came from: "hardware", the environment variable or the configuration option.</summary>
-    public static string Source { get; } = source;
+    public static string Source => Choice.Source;
+
+    private static readonly (int Bits, string Source) Choice = Choose(HardwareBits);
 
     /// <summary>Whether fused multiply-add is accelerated (FMA3 on x64, always on Arm64 AdvSIMD); where it is not, kernels multiply and add separately.</summary>
     public static bool FusedMultiplyAdd { get; } = Fma.IsSupported || System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported;
@@ -75,10 +77,10 @@ public static class KernelSimd
         return Vector128.IsHardwareAccelerated ? 128 : 0;
     }
 
-    private static int Choose(int hardware, out string source)
+    private static (int Bits, string Source) Choose(int hardware)
     {
         string? text = Environment.GetEnvironmentVariable(EnvironmentVariable);
-        source = EnvironmentVariable;
+        string source = EnvironmentVariable;
         if (string.IsNullOrWhiteSpace(text))
         {
             text = AppContext.GetData(ConfigurationOption) as string;
@@ -87,8 +89,7 @@ public static class KernelSimd
 
         if (string.IsNullOrWhiteSpace(text))
         {
-            source = "hardware";
-            return hardware;
+            return (hardware, "hardware");
         }
 
         if (!int.TryParse(text.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int bits) || bits is not (0 or 128 or 256 or 512))
@@ -96,6 +97,6 @@ public static class KernelSimd
             throw new InvalidOperationException($"{source} is '{text}'; expected 512, 256, 128 or 0 (scalar).");
         }
 
-        return Math.Min(bits, hardware);
+        return (Math.Min(bits, hardware), source);
     }
 }
