@@ -54,6 +54,15 @@ public sealed class KernelThreads : IDisposable
     /// <summary>Worker threads currently running (tests).</summary>
     internal int LiveWorkers => _pool.LiveWorkers;
 
+    /// <summary>Bytes the worker threads had allocated, by their own per-thread counters, when each last finished a part or parked (tests).</summary>
+    internal long WorkerAllocatedBytes => _pool.WorkerAllocatedBytes;
+
+    /// <summary>Waits of the caller or a worker that had to block (not just spin) so far (tests: proves the slow path ran).</summary>
+    internal long BlockedWaits => _pool.BlockedWaits;
+
+    /// <summary>The hand-off state (the state word, the busy flag, each worker's phase and generation) as one line, for a hang report.</summary>
+    internal string DescribeState() => _pool.Describe();
+
     /// <summary>Calls that were split across the workers so far (tests).</summary>
     internal long SplitCalls => Volatile.Read(ref _pool.SplitCalls);
 
@@ -102,11 +111,7 @@ public sealed class KernelThreads : IDisposable
     internal void RunAndExit(KernelWork work, int parts) => _pool.RunAndExit(work, parts);
 
     /// <summary>The workers' state, kept apart from <see cref="KernelThreads"/> so that the workers do not keep it reachable (its finaliser stops them).</summary>
-    // The events are never disposed: workers may still touch them while stopping, and a slim event
-    // without a kernel handle holds nothing to release (a handle, if one was made, is finalised).
-#pragma warning disable CA1001
     private sealed class Pool(int workerCount)
-#pragma warning restore CA1001
     {
         /// <summary>How long a parked thread spins before blocking: the gap between the GEMMs of a training step is usually shorter.</summary>
         private static readonly long SpinTicks = Stopwatch.Frequency / 20_000; // 50 µs
@@ -115,7 +120,7 @@ public sealed class KernelThreads : IDisposable
 
         private readonly int _workerCount = workerCount;
         private readonly Lock _startLock = new();
-        private readonly ManualResetEventSlim _done = new(false, 0);
+        private readonly Signal _done = new();
         private Worker[]? _workers;
         private int _busy;
         private bool _shutdown;
@@ -130,6 +135,35 @@ public sealed class KernelThreads : IDisposable
         public object? ElementwiseFloat;
         public object? ElementwiseDouble;
         public long SplitCalls;
+
+        /// <summary>Bytes the workers had allocated, by their own per-thread counters, when each last finished a part or parked.</summary>
+        public long WorkerAllocatedBytes
+        {
+            get
+            {
+                long sum = 0;
+                foreach (Worker w in _workers ?? [])
+                {
+                    sum += w.AllocatedBytes;
+                }
+
+                return sum;
+            }
+        }
+
+        public long BlockedWaits
+        {
+            get
+            {
+                long sum = _done.BlockedWaits;
+                foreach (Worker w in _workers ?? [])
+                {
+                    sum += w.BlockedWaits;
+                }
+
+                return sum;
+            }
+        }
 
         public Thread[] WorkerThreads => _workers is { } workers ? Array.ConvertAll(workers, w => w.Thread) : [];
 
@@ -203,6 +237,19 @@ public sealed class KernelThreads : IDisposable
                 _work = null;
                 Volatile.Write(ref _busy, 0);
             }
+        }
+
+        public string Describe()
+        {
+            int state = Volatile.Read(ref _state);
+            var text = new System.Text.StringBuilder();
+            text.Append(System.Globalization.CultureInfo.InvariantCulture, $"busy {Volatile.Read(ref _busy)}, state {((state & Closed) != 0 ? "closed" : "open")} with {state & ~Closed} worker(s) inside, parts {_parts}, split calls {Volatile.Read(ref SplitCalls)}, shutdown {Volatile.Read(ref _shutdown)}, done-signal {_done}");
+            foreach (Worker w in _workers ?? [])
+            {
+                text.Append("; ").Append(w.Describe());
+            }
+
+            return text.ToString();
         }
 
         public void Shutdown(bool join)
@@ -290,7 +337,8 @@ public sealed class KernelThreads : IDisposable
             }
         }
 
-        private void RunPart(int part)
+        /// <summary>Runs one part for a worker; <paramref name="allocatedBytes"/> receives the worker's allocation counter before it leaves the call, so a caller that has returned sees every byte of it.</summary>
+        private void RunPart(int part, ref long allocatedBytes)
         {
             // Join the open call, if any (a late worker may find it closed, or join a later call:
             // either is fine, the job in the fields is the open call's).
@@ -316,6 +364,7 @@ public sealed class KernelThreads : IDisposable
                 _failure = ExceptionDispatchInfo.Capture(e);
             }
 
+            Volatile.Write(ref allocatedBytes, GC.GetAllocatedBytesForCurrentThread());
             if (Interlocked.Decrement(ref _state) == Closed)
             {
                 _done.Set();
@@ -323,15 +372,25 @@ public sealed class KernelThreads : IDisposable
         }
 
         /// <summary>One persistent worker: waits for a generation number to change, runs its part, repeats.</summary>
-#pragma warning disable CA1001
         private sealed class Worker
-#pragma warning restore CA1001
         {
             private readonly Pool _pool;
             private readonly int _part;
-            private readonly ManualResetEventSlim _wake = new(false, 0);
+            private readonly Signal _wake = new();
             private int _generation;
+            private int _seen;
+            private int _phase; // 0 spinning, 1 blocked, 2 running a part, 3 stopped
             private bool _stop;
+            private long _allocatedBytes;
+
+            public long BlockedWaits => _wake.BlockedWaits;
+
+            /// <summary>This worker thread's allocated bytes when it last finished a part or parked (tests).</summary>
+            public long AllocatedBytes => Volatile.Read(ref _allocatedBytes);
+
+            public string Describe() => string.Create(
+                System.Globalization.CultureInfo.InvariantCulture,
+                $"worker {_part}: {(Volatile.Read(ref _phase) switch { 0 => "spinning", 1 => "blocked", 2 => "running", _ => "stopped" })}, generation {Volatile.Read(ref _generation)} (seen {Volatile.Read(ref _seen)}), thread {Thread.ThreadState}, wake-signal {_wake}");
 
             public Worker(Pool pool, int part)
             {
@@ -362,17 +421,21 @@ public sealed class KernelThreads : IDisposable
                 {
                     int generation = WaitForChange(seen);
                     seen = generation;
+                    Volatile.Write(ref _seen, seen);
                     if (Volatile.Read(ref _stop))
                     {
+                        Volatile.Write(ref _phase, 3);
                         return;
                     }
 
-                    _pool.RunPart(_part);
+                    Volatile.Write(ref _phase, 2);
+                    _pool.RunPart(_part, ref _allocatedBytes);
                 }
             }
 
             private int WaitForChange(int seen)
             {
+                Volatile.Write(ref _phase, 0);
                 long start = Stopwatch.GetTimestamp();
                 var spinner = default(SpinWait);
                 while (true)
@@ -400,13 +463,79 @@ public sealed class KernelThreads : IDisposable
                         return generation;
                     }
 
+                    Volatile.Write(ref _allocatedBytes, GC.GetAllocatedBytesForCurrentThread());
+                    Volatile.Write(ref _phase, 1);
                     _wake.Wait();
+                    Volatile.Write(ref _phase, 0);
                     start = Stopwatch.GetTimestamp();
                     spinner.Reset();
                 }
             }
         }
     }
+}
+
+/// <summary>
+/// A wake-up signal (a manual-reset event) for the hand-off. Unlike <see cref="ManualResetEventSlim"/>,
+/// whose lock object is created by the first wait that has to block, everything it needs exists from
+/// construction: a caller or worker that blocks for the first time under contention, possibly long
+/// after warm-up, allocates nothing. Set takes the lock only when a thread is blocked.
+/// </summary>
+internal sealed class Signal
+{
+    private readonly object _gate = new();
+    private int _set;
+    private int _waiters;
+    private long _blockedWaits;
+
+    /// <summary>Waits so far that found the signal unset and blocked (tests: proves the slow path ran).</summary>
+    public long BlockedWaits => Volatile.Read(ref _blockedWaits);
+
+    /// <summary>Whether the signal is set.</summary>
+    public bool IsSet => Volatile.Read(ref _set) != 0;
+
+    /// <summary>Sets the signal and wakes every blocked waiter.</summary>
+    public void Set()
+    {
+        // Store the state, then read the waiter count (full fence between): a waiter increments the
+        // count, then reads the state, so at least one of the two sees the other.
+        Interlocked.Exchange(ref _set, 1);
+        if (Volatile.Read(ref _waiters) != 0)
+        {
+            lock (_gate)
+            {
+                Monitor.PulseAll(_gate);
+            }
+        }
+    }
+
+    /// <summary>Clears the signal.</summary>
+    public void Reset() => Volatile.Write(ref _set, 0);
+
+    /// <summary>Blocks until the signal is set (returns at once if it is).</summary>
+    public void Wait()
+    {
+        if (IsSet)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            Interlocked.Increment(ref _waiters);
+            while (!IsSet)
+            {
+                _blockedWaits++; // under the lock
+
+                Monitor.Wait(_gate);
+            }
+
+            Interlocked.Decrement(ref _waiters);
+        }
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => IsSet ? "set" : $"unset ({Volatile.Read(ref _waiters)} blocked)";
 }
 
 /// <summary>A unit of parallel kernel work: preallocated, parameters set in fields before each call, split into parts by index.</summary>

@@ -2,6 +2,7 @@ using System.Numerics;
 using Backprop.Kernels;
 using Backprop.Properties.Support;
 using Backprop.Training;
+using Xunit.Abstractions;
 
 namespace Backprop.Properties.Training;
 
@@ -113,31 +114,37 @@ public class TrainerParallelismProperties
     }
 }
 
-/// <summary>Allocation of parallel training steps and epochs, measured process-wide: runs alone.</summary>
+/// <summary>Allocation of parallel training steps and epochs on every thread of the trainer's group, quiet and contended: runs alone.</summary>
 [Collection(nameof(ProcessAllocations))]
-public class TrainerParallelismAllocationProperties
+public class TrainerParallelismAllocationProperties(ITestOutputHelper output)
 {
     [Theory]
     [InlineData("float")]
     [InlineData("double")]
     public void ParallelStepsAndEpochsAllocateNothingOnAnyThread(string type)
     {
-        (long thisThread, long process, long split) = type == "float" ? Measure<float>() : Measure<double>();
-        Assert.True(split > 0 || !TrainerParallelismProperties.Splits);
+        (ProcessAllocations.Phase[] phases, long split) = type == "float" ? Measure<float>() : Measure<double>();
+        foreach (ProcessAllocations.Phase phase in phases)
+        {
+            output.WriteLine(phase.ToString());
+        }
 
-        // Without SIMD nothing is split, and the process counter only sees the test host's own background work.
-        Assert.Equal((0L, 0L), (thisThread, TrainerParallelismProperties.Splits ? process : 0));
+        Assert.True(split > 0 || !TrainerParallelismProperties.Splits);
+        Assert.All(phases, p => Assert.Equal((0L, 0L), (p.Caller, p.Workers)));
+
+        // The contended phases (steps, epochs) really took the slow path: a thread blocked and was woken.
+        Assert.True(!TrainerParallelismProperties.Splits || (phases[1].BlockedWaits > 0 && phases[3].BlockedWaits > 0), "the contended phases never blocked");
     }
 
-    private static (long ThisThread, long Process, long Split) Measure<T>()
+    private static (ProcessAllocations.Phase[] Phases, long Split) Measure<T>()
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         NetworkShape shape = TrainerParallelismProperties.Shape;
         using var trainer = new Trainer<T>(new Network<T>(shape, 1), new AdamOptimizer<T>(shape.ParameterCount), TrainerParallelismProperties.Options(2));
         Dataset<T> train = TestData.Dataset<T>(300, 100, 10, 7), validation = TestData.Dataset<T>(100, 100, 10, 8);
         (T[] x, int[] y) = TestData.Random<T>(128, 100, 10, 9);
-        (long stepThread, long stepProcess) = ProcessAllocations.Measure(() => trainer.Step(new ReadOnlyMatrixSpan<T>(x, 128, 100), y), repetitions: 5, warmup: 5);
-        (long epochThread, long epochProcess) = ProcessAllocations.Measure(() => trainer.RunEpoch(train, validation), repetitions: 1, warmup: 2);
-        return (stepThread + epochThread, stepProcess + epochProcess, trainer.Threads!.SplitCalls);
+        var step = ProcessAllocations.Measure(trainer.Threads, () => trainer.Step(new ReadOnlyMatrixSpan<T>(x, 128, 100), y), repetitions: 5, warmup: 5);
+        var epoch = ProcessAllocations.Measure(trainer.Threads, () => trainer.RunEpoch(train, validation), repetitions: 1, warmup: 2);
+        return ([step.Quiet, step.Contended, epoch.Quiet, epoch.Contended], trainer.Threads!.SplitCalls);
     }
 }

@@ -306,12 +306,13 @@ public class TrainerProperties(ITestOutputHelper output)
     [MemberData(nameof(TypesAndOptimizers))]
     public void StepsEpochsAndEvaluationAllocateNothing(string type, string optimizer)
     {
-        (long steps, long epochs, long fit, long evaluate, long loss) = type == "float" ? MeasureTraining<float>(optimizer) : MeasureTraining<double>(optimizer);
-        output.WriteLine($"{type}/{optimizer}: 1000 steps {steps} B, 5 epochs {epochs} B, Fit (10 epochs) {fit} B, 100 evaluations {evaluate} B, 100 losses {loss} B");
-        Assert.Equal((0L, 0L, 0L, 0L, 0L), (steps, epochs, fit, evaluate, loss));
+        (long steps, long contended, long epochs, long fit, long evaluate, long loss, string where) = type == "float" ? MeasureTraining<float>(optimizer) : MeasureTraining<double>(optimizer);
+        output.WriteLine($"{type}/{optimizer}: 1000 steps {steps} B, 1000 steps with every core busy {contended} B, 5 epochs {epochs} B, Fit (10 epochs) {fit} B, 100 evaluations {evaluate} B, 100 losses {loss} B");
+        output.WriteLine($"steps: {where}");
+        Assert.Equal((0L, 0L, 0L, 0L, 0L, 0L), (steps, contended, epochs, fit, evaluate, loss));
     }
 
-    private static (long Steps, long Epochs, long Fit, long Evaluate, long Loss) MeasureTraining<T>(string optimizer)
+    private static (long Steps, long Contended, long Epochs, long Fit, long Evaluate, long Loss, string Where) MeasureTraining<T>(string optimizer)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var shape = new NetworkShape([6, 16, 12, 4], HiddenActivation.Relu);
@@ -325,14 +326,24 @@ public class TrainerProperties(ITestOutputHelper output)
         Action<EpochMetrics> progress = _ => epochs++;
 
         // One warm-up call each (Measure's warm-up), then the measured calls. A full and a partial batch.
-        long steps = Allocations.Measure(() => trainer.Step(new ReadOnlyMatrixSpan<T>(x, 16, 6), y), repetitions: 1000, warmup: 1)
+        long steps = Allocations.Measure(() => trainer.Step(new ReadOnlyMatrixSpan<T>(x, 16, 6), y), repetitions: 1000, warmup: 1, out string where)
             + Allocations.Measure(() => trainer.Step(new ReadOnlyMatrixSpan<T>(x.AsSpan(0, 30), 5, 6), y5), repetitions: 100, warmup: 1);
+
+        // Again with every core busy and no further warm-up: a slow path taken only when the machine
+        // is loaded (a first block, a late tier-up) must not allocate either.
+        long contended;
+        using (new CpuLoad())
+        {
+            contended = Allocations.Measure(() => trainer.Step(new ReadOnlyMatrixSpan<T>(x, 16, 6), y), repetitions: 1000, warmup: 0, out string contendedWhere);
+            where += "; with every core busy: " + contendedWhere;
+        }
+
         long epochBytes = Allocations.Measure(() => trainer.RunEpoch(train, validation), repetitions: 5, warmup: 1);
         long fit = Allocations.Measure(() => trainer.Fit(train, validation, progress), repetitions: 1, warmup: 1);
         long evaluate = Allocations.Measure(() => trainer.Evaluate(validation), repetitions: 100, warmup: 1);
         long loss = Allocations.Measure(() => trainer.ComputeLoss(new ReadOnlyMatrixSpan<T>(x, 16, 6), y), repetitions: 100, warmup: 1);
         Assert.Equal(20, epochs);
-        return (steps, epochBytes, fit, evaluate, loss);
+        return (steps, contended, epochBytes, fit, evaluate, loss, where);
     }
 
     // ---- Bad input ------------------------------------------------------------------------------
