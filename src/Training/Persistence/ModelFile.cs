@@ -12,10 +12,14 @@ namespace Backprop.Training.Persistence;
 /// <para>Saving is atomic: the bytes go to a temporary file in the target's directory, are flushed to
 /// the disk, and the temporary file is then renamed over the target, so a crash or an error midway
 /// leaves the old file (or none) in place, never a half-written one.</para>
-/// <para>Loading trusts nothing: the length, magic, version and checksum are checked before the
-/// content is parsed; every count is checked against the bytes that remain before anything is
-/// allocated for it; names must be valid UTF-8 and parameters finite. Every problem is an
-/// <see cref="InvalidDataException"/> whose message says what is wrong.</para>
+/// <para>The layout is described once, in <see cref="ModelCodec"/>, and walked by its reader, writer
+/// and sizer alike; this class is the facade (and the atomic save).</para>
+/// <para>Loading trusts nothing: the 20-byte header (magic, version, flags, length) is checked
+/// before the rest is read, then the length and checksum before the content is parsed; every count
+/// is checked against the bytes that remain before anything is allocated for it, with size
+/// arithmetic that cannot overflow; names must be valid UTF-8 and parameters finite. Every problem
+/// is an <see cref="InvalidDataException"/> with a one-line message that says what is wrong. Saving
+/// refuses (with an <see cref="ArgumentException"/>) exactly what loading would refuse.</para>
 /// </remarks>
 public static class ModelFile
 {
