@@ -246,11 +246,15 @@ public sealed class FeatureScaling
 
     private DataFormatException OutOfRange<T>(double x, double z, int row, int column, string? sourceName, ReadOnlySpan<long> rowLines, IReadOnlyList<string>? featureNames)
     {
+        // The column is named by the feature's name: its position in the network's input need not be its column in the file.
         string type = typeof(T) == typeof(float) ? "float" : "double";
-        string name = featureNames is not null && column < featureNames.Count ? $" ('{CsvRowReader.Excerpt(featureNames[column])}')" : string.Empty;
-        string where = rowLines.IsEmpty ? string.Create(CultureInfo.InvariantCulture, $"row {row + 1}, feature {column + 1}{name}: ") : string.Empty;
-        string problem = string.Create(CultureInfo.InvariantCulture, $"{where}{x:R} scales to {(double.IsFinite(z) ? z.ToString("R", CultureInfo.InvariantCulture) : "beyond ±1.8e308")} (offset {_offsets[column]:R}, factor {_scales[column]:R}), beyond the range of {type}.");
-        return new DataFormatException(problem, sourceName, rowLines.IsEmpty ? 0 : rowLines[row], rowLines.IsEmpty ? null : string.Create(CultureInfo.InvariantCulture, $"{column + 1}{name}"));
+        string? name = featureNames is not null && column < featureNames.Count ? $"'{CsvRowReader.Excerpt(featureNames[column])}'" : null;
+        string rowPart = rowLines.IsEmpty ? string.Create(CultureInfo.InvariantCulture, $"row {row + 1}, ") : string.Empty;
+        string featurePart = string.Create(CultureInfo.InvariantCulture, $"feature {column + 1}{(name is null ? string.Empty : " (" + name + ")")}: ");
+        string where = rowLines.IsEmpty || name is null ? rowPart + featurePart : string.Empty;
+        string result = double.IsFinite(z) ? z.ToString("R", CultureInfo.InvariantCulture) : "beyond ±1.8e308";
+        string problem = string.Create(CultureInfo.InvariantCulture, $"{where}{x:R} scales to {result} (offset {_offsets[column]:R}, factor {_scales[column]:R}), beyond the range of {type}.");
+        return new DataFormatException(problem, sourceName, rowLines.IsEmpty ? 0 : rowLines[row], rowLines.IsEmpty ? null : name);
     }
 
     /// <summary>1 / <paramref name="x"/>, or 0 when that is not a finite number (x = 0, or x so small its reciprocal overflows).</summary>

@@ -1,4 +1,5 @@
 using Backprop.Kernels;
+using Backprop.Training;
 using Backprop.Training.Data;
 using FsCheck;
 using FsCheck.Fluent;
@@ -145,7 +146,7 @@ public class FeatureScalingProperties
                 var e = Assert.Throws<DataFormatException>(() => scaling.Apply(new MatrixSpan<float>(copy, rows, columns), "p.csv", lines, names));
                 Assert.Equal("p.csv", e.SourceName);
                 Assert.Equal(lines[bad / columns], e.Line);
-                Assert.Equal($"{(bad % columns) + 1} ('col{bad % columns}')", e.Column);
+                Assert.Equal($"'col{bad % columns}'", e.Column);
                 Assert.Contains("beyond the range of float", e.Message, StringComparison.Ordinal);
 
                 // Without lines, the row and feature are named instead.
@@ -178,7 +179,25 @@ public class FeatureScalingProperties
         var e = Assert.Throws<DataFormatException>(() => test.Scale(fitted));
         Assert.Equal("test.csv", e.SourceName);
         Assert.Equal(4, e.Line);
-        Assert.Equal("1 ('a')", e.Column);
+        Assert.Equal("'a'", e.Column);
+    }
+
+    /// <summary>Prediction's path: the feature reader reports each batch row's line, and the model's scaling names the line of a value it cannot scale.</summary>
+    [Fact]
+    public void PredictionRowsCarryTheirLinesIntoScalingErrors()
+    {
+        var network = new Network<float>(new NetworkShape([2, 2]));
+        var model = new Backprop.Training.Persistence.TrainedModel<float>(network, new FeatureScaling(ScalingKind.MinMax, [0.0, 0.0], [1.0, 100.0]), featureNames: ["u", "v"]);
+        const string text = "v,u\n\n1,2\n3,4\n\n5e36,6\n";
+        using var reader = new CsvFeatureReader<float>(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(text)), 2, model.FeatureNames, "p.csv", HeaderMode.Auto);
+        float[] x = new float[3 * 2];
+        Assert.Equal(3, reader.ReadBatch(new MatrixSpan<float>(x, 3, 2)));
+        long[] lines = reader.BatchLines.ToArray();
+        Assert.Equal([3L, 4, 6], lines);
+        var e = Assert.Throws<DataFormatException>(() => model.ScaleInputs(new MatrixSpan<float>(x, 3, 2), reader.SourceName, lines));
+        Assert.Equal(6, e.Line);
+        Assert.Equal("'v'", e.Column);
+        Assert.Equal("p.csv", e.SourceName);
     }
 
     private static (double[] Train, double[] Other, int Rows, int Columns) Matrices(int seed)

@@ -334,6 +334,34 @@ public class ModelCodecProperties(ITestOutputHelper output)
         }
     }
 
+    /// <summary>A model read by path from a named pipe (as from <c>/dev/stdin</c> fed by a pipe): loaded, not refused for being unseekable.</summary>
+    [Fact]
+    public async Task AModelLoadsByPathFromANamedPipe()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return; // No mkfifo; the stream test above covers the logic.
+        }
+
+        using var dir = new TempDirectory();
+        string fifo = Path.Combine(dir.Path, "model.pipe");
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [fifo]))
+        {
+            mkfifo.WaitForExit();
+            Assert.Equal(0, mkfifo.ExitCode);
+        }
+
+        byte[] bytes = ModelFile.Serialize(ModelFileProperties.RandomModel<double>(8));
+        var writer = Task.Run(() =>
+        {
+            using var pipe = new FileStream(fifo, FileMode.Open, FileAccess.Write);
+            pipe.Write(bytes);
+        });
+        TrainedModel loaded = ModelFile.Load(fifo);
+        await writer;
+        Assert.Equal(bytes, ModelFile.Serialize(loaded));
+    }
+
     /// <summary>A file of 2 GiB (a sparse stream here) that is not a model: refused after its first 20 bytes; one that claims to be one but lies about its length: refused before its body is read.</summary>
     [Fact]
     public void AHugeFileIsJudgedByItsHeaderBeforeItsBodyIsRead()
