@@ -33,9 +33,11 @@ public sealed class CsvFeatureReader<T> : IDisposable
     private readonly HeaderMode _headerMode;
     private readonly string? _idColumn;
     private int[]? _featureColumns;
+    private long[] _batchLines = [];
     private int _idIndex = -1;
     private int _columns;
     private bool _pending;
+    private int _batchRows;
     private bool _started;
 
     /// <summary>Creates a reader.</summary>
@@ -64,6 +66,12 @@ public sealed class CsvFeatureReader<T> : IDisposable
     /// <summary>1-based line number of the last row read.</summary>
     public long LineNumber => _reader.LineNumber;
 
+    /// <summary>The 1-based line of each row the last <see cref="ReadBatch"/> returned (for <see cref="FeatureScaling.Apply{T}(MatrixSpan{T}, string?, ReadOnlySpan{long}, IReadOnlyList{string}?)"/>'s messages).</summary>
+    public ReadOnlySpan<long> BatchLines => _batchLines.AsSpan(0, _batchRows);
+
+    /// <summary>The file name (or "standard input") used in messages.</summary>
+    public string SourceName => _reader.SourceName;
+
     /// <summary>Reads up to <c>destination.Rows</c> rows of raw (unscaled) features.</summary>
     /// <param name="destination">Where the rows go; its column count must be the feature count.</param>
     /// <param name="ids">If not null, receives the id column's text of each row read (cleared first).</param>
@@ -77,6 +85,12 @@ public sealed class CsvFeatureReader<T> : IDisposable
         }
 
         ids?.Clear();
+        _batchRows = 0;
+        if (_batchLines.Length < destination.Rows)
+        {
+            _batchLines = new long[destination.Rows];
+        }
+
         if (!_started)
         {
             _started = true;
@@ -105,7 +119,9 @@ public sealed class CsvFeatureReader<T> : IDisposable
             }
 
             ids?.Add(_idIndex >= 0 ? _reader.CellString(_idIndex) : string.Empty);
+            _batchLines[rows] = _reader.LineNumber;
             rows++;
+            _batchRows = rows;
         }
 
         return rows;
@@ -140,6 +156,7 @@ public sealed class CsvFeatureReader<T> : IDisposable
         if (HasHeader)
         {
             _reader.ColumnNames = names;
+            _reader.RequireDistinct(names);
             if (_featureNames.Count == _featureCount && _featureNames.All(n => Array.IndexOf(names, n) >= 0))
             {
                 _featureColumns = [.. _featureNames.Select(n => Array.IndexOf(names, n))];
@@ -153,7 +170,7 @@ public sealed class CsvFeatureReader<T> : IDisposable
                 return;
             }
 
-            string missing = string.Join(", ", _featureNames.Where(n => Array.IndexOf(names, n) < 0).Take(5));
+            string missing = string.Join(", ", _featureNames.Where(n => Array.IndexOf(names, n) < 0).Take(5).Select(n => CsvRowReader.Excerpt(n)));
             throw new DataFormatException(
                 _featureNames.Count == _featureCount
                     ? $"the header lacks the model's feature column(s) {missing}{(_featureNames.Count(n => Array.IndexOf(names, n) < 0) > 5 ? ", …" : string.Empty)}, and its other {rest.Length} columns are not the {_featureCount} features either."

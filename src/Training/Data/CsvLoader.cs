@@ -11,11 +11,20 @@ namespace Backprop.Training.Data;
 /// <remarks>
 /// Every problem is a <see cref="DataFormatException"/> that names the file, the 1-based line and the
 /// column: a row with the wrong number of cells, an empty, non-numeric, NaN or infinite feature, a
-/// label outside <see cref="CsvOptions.ClassLabels"/>, an unknown column name, or a file with no rows
-/// or fewer than two classes.
+/// label outside <see cref="CsvOptions.ClassLabels"/>, an unknown column name, two header columns of
+/// the same name, a header name or label longer than a model file can store
+/// (<see cref="Persistence.TrainedModel.MaxStringBytes"/> UTF-8 bytes), a line over
+/// <see cref="MaxLineBytes"/> or a row over <see cref="MaxColumns"/> cells, or a file with no rows or
+/// fewer than two classes. Messages quote at most 40 characters of a cell or name.
 /// </remarks>
 public static class CsvLoader
 {
+    /// <summary>The most cells a CSV row (the header included) may hold: 1,048,576. Past it, reading stops before more is allocated (a 10 MB header of commas costs about 30 MiB, not 700).</summary>
+    public const int MaxColumns = 1 << 20;
+
+    /// <summary>The most bytes a CSV line may hold, its line break excluded: 16 MiB. A longer line is an error before a larger buffer is allocated.</summary>
+    public const int MaxLineBytes = 16 << 20;
+
     private const int Ignored = -2;
     private const int LabelRole = -1;
 
@@ -61,6 +70,18 @@ public static class CsvLoader
         }
 
         reader.ColumnNames = names;
+        if (options.HasHeader)
+        {
+            reader.RequireDistinct(names);
+            for (int c = 0; c < columns; c++)
+            {
+                if (System.Text.Encoding.UTF8.GetByteCount(names[c]) > Persistence.TrainedModel.MaxStringBytes)
+                {
+                    throw reader.Error($"the column name is longer than {Persistence.TrainedModel.MaxStringBytes:N0} UTF-8 bytes, the most a model file stores.", c);
+                }
+            }
+        }
+
         int[] role = AssignRoles(names, options, sourceName, out int labelColumn, out string[] featureNames);
         int featureCount = featureNames.Length;
 
@@ -83,6 +104,7 @@ public static class CsvLoader
         Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> lookup = classIndex.GetAlternateLookup<ReadOnlySpan<char>>();
         T[] features = [];
         int[] labels = [];
+        long[] lines = [];
         int rows = 0;
         bool pending = !options.HasHeader;
         while (rows < options.MaxRows && (pending || reader.ReadRow()))
@@ -103,6 +125,7 @@ public static class CsvLoader
                 }
 
                 Array.Resize(ref labels, grown);
+                Array.Resize(ref lines, grown);
                 Array.Resize(ref features, grown * featureCount);
             }
 
@@ -126,7 +149,12 @@ public static class CsvLoader
             {
                 if (fixedClasses)
                 {
-                    throw reader.Error($"label '{Shorten(label)}' is not one of the classes ({string.Join(", ", classLabels)}).", labelColumn);
+                    throw reader.Error($"label '{Shorten(label)}' is not one of the classes ({Columns(classLabels)}).", labelColumn);
+                }
+
+                if (System.Text.Encoding.UTF8.GetByteCount(label) > Persistence.TrainedModel.MaxStringBytes)
+                {
+                    throw reader.Error($"the label '{Shorten(label)}' is longer than {Persistence.TrainedModel.MaxStringBytes:N0} UTF-8 bytes, the most a model file stores.", labelColumn);
                 }
 
                 cls = classLabels.Count;
@@ -135,6 +163,7 @@ public static class CsvLoader
                 classLabels.Add(text);
             }
 
+            lines[rows] = reader.LineNumber;
             labels[rows++] = cls;
         }
 
@@ -145,7 +174,7 @@ public static class CsvLoader
 
         if (classLabels.Count < 2)
         {
-            throw new DataFormatException($"every row has the same label ('{classLabels[0]}'); a classifier needs at least two classes.", sourceName, 0, string.Create(CultureInfo.InvariantCulture, $"{labelColumn + 1} ('{names[labelColumn]}')"));
+            throw new DataFormatException($"every row has the same label ('{Shorten(classLabels[0])}'); a classifier needs at least two classes.", sourceName, 0, string.Create(CultureInfo.InvariantCulture, $"{labelColumn + 1} ('{Shorten(names[labelColumn])}')"));
         }
 
         string[] orderedLabels = [.. classLabels];
@@ -164,7 +193,7 @@ public static class CsvLoader
             }
         }
 
-        return new LabeledData<T>(features.AsMemory(0, rows * featureCount), labels.AsMemory(0, rows), featureNames, orderedLabels, options.ClassNames, sourceName);
+        return new LabeledData<T>(features.AsMemory(0, rows * featureCount), labels.AsMemory(0, rows), featureNames, orderedLabels, options.ClassNames, sourceName, lines.AsMemory(0, rows));
     }
 
     /// <summary>Opens a file for reading, with one clear message when it is missing.</summary>
@@ -205,7 +234,7 @@ public static class CsvLoader
             throw new DataFormatException($"the {what} column index {index} is out of range: the file has {names.Count} columns (0 to {names.Count - 1}, or −1 for the last).", sourceName, 0, null);
         }
 
-        throw new DataFormatException($"there is no {what} column '{reference}'; the columns are {Columns(names)}.", sourceName, 0, null);
+        throw new DataFormatException($"there is no {what} column '{Shorten(reference)}'; the columns are {Columns(names)}.", sourceName, 0, null);
     }
 
     private static int[] AssignRoles(string[] names, CsvOptions options, string sourceName, out int labelColumn, out string[] featureNames)
@@ -221,12 +250,12 @@ public static class CsvLoader
                 int c = Array.IndexOf(names, wanted[f]);
                 if (c < 0)
                 {
-                    throw new DataFormatException($"the header has no column '{wanted[f]}' (feature {f + 1} of {wanted.Count} expected).", sourceName, 0, null);
+                    throw new DataFormatException($"the header has no column '{Shorten(wanted[f])}' (feature {f + 1} of {wanted.Count} expected).", sourceName, 0, null);
                 }
 
                 if (c == labelColumn)
                 {
-                    throw new DataFormatException($"column '{wanted[f]}' cannot be both a feature and the label.", sourceName, 0, null);
+                    throw new DataFormatException($"column '{Shorten(wanted[f])}' cannot be both a feature and the label.", sourceName, 0, null);
                 }
 
                 role[c] = f;
@@ -244,7 +273,7 @@ public static class CsvLoader
 
         if (role[labelColumn] == Ignored)
         {
-            throw new DataFormatException($"column '{names[labelColumn]}' cannot be both the label and ignored.", sourceName, 0, null);
+            throw new DataFormatException($"column '{Shorten(names[labelColumn])}' cannot be both the label and ignored.", sourceName, 0, null);
         }
 
         role[labelColumn] = LabelRole;
@@ -260,7 +289,7 @@ public static class CsvLoader
 
         if (features.Count == 0)
         {
-            throw new DataFormatException($"no feature columns are left besides the label '{names[labelColumn]}'.", sourceName, 0, null);
+            throw new DataFormatException($"no feature columns are left besides the label '{Shorten(names[labelColumn])}'.", sourceName, 0, null);
         }
 
         featureNames = [.. features];
@@ -293,8 +322,9 @@ public static class CsvLoader
         return 1024;
     }
 
-    private static string Shorten(ReadOnlySpan<char> text) => text.Length <= 40 ? text.ToString() : string.Concat(text[..40], "…");
+    private static string Shorten(ReadOnlySpan<char> text) => CsvRowReader.Excerpt(text);
 
-    private static string Columns(IReadOnlyList<string> names) =>
-        names.Count <= 12 ? string.Join(", ", names) : string.Join(", ", names.Take(10)) + $", … ({names.Count} in all)";
+    /// <summary>Up to ten names, each cut to an excerpt, for messages.</summary>
+    internal static string Columns(IReadOnlyList<string> names) =>
+        names.Count <= 10 ? string.Join(", ", names.Select(n => Shorten(n))) : string.Join(", ", names.Take(8).Select(n => Shorten(n))) + $", … ({names.Count} in all)";
 }

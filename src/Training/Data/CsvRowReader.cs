@@ -14,9 +14,14 @@ namespace Backprop.Training.Data;
 /// Dialect: one delimiter byte (comma by default); a cell may be quoted with <c>"</c>, in which case
 /// it may hold the delimiter and doubled quotes; a quoted cell may not span lines. Blank lines are
 /// skipped; a UTF-8 byte-order mark is skipped. Lines are numbered from 1 as a text editor would.
+/// A line may hold at most <see cref="CsvLoader.MaxLineBytes"/> bytes and <see cref="CsvLoader.MaxColumns"/>
+/// cells: past either, reading stops with an error before anything larger is allocated.
 /// </remarks>
 internal sealed class CsvRowReader : IDisposable
 {
+    /// <summary>The longest excerpt of a cell or name quoted in a message, in characters (an ellipsis marks a cut).</summary>
+    internal const int ExcerptLength = 40;
+
     private const int InitialBufferSize = 1 << 20;
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
@@ -155,6 +160,12 @@ internal sealed class CsvRowReader : IDisposable
             return T.CreateTruncating(integer);
         }
 
+        // .NET's parser ignores trailing NUL characters ("1\0" would read as 1): refuse them here.
+        if (cell.Contains((byte)0))
+        {
+            throw Error($"'{Shown(index)}' is not a number (it holds a NUL byte).", index);
+        }
+
         if (T.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out T value) && T.IsFinite(value))
         {
             return value;
@@ -167,7 +178,7 @@ internal sealed class CsvRowReader : IDisposable
     public DataFormatException Error(string problem, int index)
     {
         string column = ColumnNames is { } names && index < names.Count
-            ? string.Create(CultureInfo.InvariantCulture, $"{index + 1} ('{names[index]}')")
+            ? string.Create(CultureInfo.InvariantCulture, $"{index + 1} ('{Excerpt(names[index])}')")
             : (index + 1).ToString(CultureInfo.InvariantCulture);
         return new DataFormatException(problem, SourceName, LineNumber, column);
     }
@@ -175,11 +186,44 @@ internal sealed class CsvRowReader : IDisposable
     /// <summary>An exception for the current row as a whole.</summary>
     public DataFormatException RowError(string problem) => new(problem, SourceName, LineNumber, null);
 
-    /// <summary>The first <paramref name="maxChars"/> characters of a cell, for messages.</summary>
-    public string Shown(int index, int maxChars = 40)
+    /// <summary>The first <see cref="ExcerptLength"/> characters of a cell, for messages (control characters shown as <c>\0</c>, <c>\x01</c>…).</summary>
+    public string Shown(int index)
     {
-        string text = Encoding.UTF8.GetString(Cell(index)).Trim();
-        return text.Length <= maxChars ? text : string.Concat(text.AsSpan(0, maxChars), "…");
+        ReadOnlySpan<byte> cell = Cell(index);
+        string text = Encoding.UTF8.GetString(cell[..Math.Min(cell.Length, 4 * ExcerptLength)]).Trim();
+        return Excerpt(text, cut: cell.Length > 4 * ExcerptLength);
+    }
+
+    /// <summary>At most <see cref="ExcerptLength"/> characters of <paramref name="text"/>, control characters escaped, "…" where it is cut.</summary>
+    internal static string Excerpt(ReadOnlySpan<char> text, bool cut = false)
+    {
+        var shown = new StringBuilder();
+        foreach (char c in text)
+        {
+            if (shown.Length >= ExcerptLength)
+            {
+                cut = true;
+                break;
+            }
+
+            shown.Append(c == '\0' ? "\\0" : char.IsControl(c) ? $"\\x{(int)c:X2}" : c.ToString());
+        }
+
+        return cut ? shown.Append('…').ToString() : shown.ToString();
+    }
+
+    /// <summary>Refuses a header that names two columns alike (a later lookup by name would read the wrong one), naming both.</summary>
+    /// <exception cref="DataFormatException">Two names are equal.</exception>
+    public void RequireDistinct(IReadOnlyList<string> names)
+    {
+        var seen = new Dictionary<string, int>(names.Count, StringComparer.Ordinal);
+        for (int c = 0; c < names.Count; c++)
+        {
+            if (!seen.TryAdd(names[c], c))
+            {
+                throw RowError(string.Create(CultureInfo.InvariantCulture, $"columns {seen[names[c]] + 1} and {c + 1} are both named '{Excerpt(names[c])}'; header names must be distinct."));
+            }
+        }
     }
 
     public void Dispose()
@@ -287,9 +331,9 @@ internal sealed class CsvRowReader : IDisposable
 
             if (_end == _buffer.Length)
             {
-                if (_buffer.Length >= Array.MaxLength / 2)
+                if (pending >= CsvLoader.MaxLineBytes)
                 {
-                    throw new DataFormatException("a line is longer than 1 GiB.", SourceName, LineNumber + 1, null);
+                    throw new DataFormatException(string.Create(CultureInfo.InvariantCulture, $"the line is longer than {CsvLoader.MaxLineBytes / (1 << 20)} MiB, the most a CSV line may hold."), SourceName, LineNumber + 1, null);
                 }
 
                 byte[] larger = ArrayPool<byte>.Shared.Rent(_buffer.Length * 2);
@@ -331,6 +375,12 @@ internal sealed class CsvRowReader : IDisposable
         int pos = 0;
         while (true)
         {
+            if (count == CsvLoader.MaxColumns)
+            {
+                CellCount = count;
+                throw RowError(string.Create(CultureInfo.InvariantCulture, $"the row has more than {CsvLoader.MaxColumns:N0} cells, the most a CSV row may hold."));
+            }
+
             if (count == _cellStart.Length)
             {
                 Array.Resize(ref _cellStart, count * 2);

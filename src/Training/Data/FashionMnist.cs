@@ -24,6 +24,9 @@ public static class FashionMnist
     /// <summary>Pixels per image.</summary>
     public const int Features = 28 * 28;
 
+    /// <summary>The most images (and labels) a split may hold: 70,000, the whole data set. A header claiming more is refused before any data are decompressed.</summary>
+    public const int MaxItems = 70_000;
+
     /// <summary>The ten class names, in label order 0–9.</summary>
     public static IReadOnlyList<string> ClassNames { get; } =
         ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
@@ -63,17 +66,14 @@ public static class FashionMnist
         string prefix = train ? "train" : "t10k";
         string imagesPath = Require(dir, prefix + "-images-idx3-ubyte");
         string labelsPath = Require(dir, prefix + "-labels-idx1-ubyte");
-        IdxArray<T> images = IdxFile.Load<T>(imagesPath);
-        IdxArray<int> labels = IdxFile.Load<int>(labelsPath);
-        if (images.Dimensions.Length != 3 || images.Dimensions[1] * images.Dimensions[2] != Features)
-        {
-            throw new DataFormatException($"expected images of shape (n, 28, 28), got ({string.Join(", ", images.Dimensions)}).", imagesPath, 0, null);
-        }
 
-        if (labels.Dimensions.Length != 1 || labels.Dimensions[0] != images.Dimensions[0])
-        {
-            throw new DataFormatException($"expected {images.Dimensions[0]} labels (one per image), got shape ({string.Join(", ", labels.Dimensions)}).", labelsPath, 0, null);
-        }
+        // The shapes are checked on the (decompressed) headers, before the data are read: a small gzip
+        // file that claims, or inflates to, more than the data set holds costs its header's bytes.
+        IdxArray<T> images = IdxFile.Load<T>(imagesPath, (long)MaxItems * Features, dims =>
+            dims is [> 0 and <= MaxItems, 28, 28] ? null : string.Create(CultureInfo.InvariantCulture, $"expected images of shape (n, 28, 28) with n ≤ {MaxItems:N0}, got ({string.Join(", ", dims)})."));
+        int n = images.Dimensions[0];
+        IdxArray<int> labels = IdxFile.Load<int>(labelsPath, MaxItems, dims =>
+            dims is [var count] && count == n ? null : string.Create(CultureInfo.InvariantCulture, $"expected {n} labels (one per image), got shape ({string.Join(", ", dims)})."));
 
         for (int i = 0; i < labels.Values.Length; i++)
         {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Numerics;
 using Backprop.Kernels;
 
@@ -74,12 +75,17 @@ public sealed class FeatureScaling
     /// <summary>What each feature is then multiplied by.</summary>
     public ReadOnlySpan<double> Scales => _scales;
 
-    /// <summary>Fits a scaling to training features: means and standard deviations, or minima and ranges, per column, in double.</summary>
+    /// <summary>
+    /// Fits a scaling to training features: means and standard deviations, or minima and ranges, per
+    /// column, in double. Each column is first divided by a power of two near its largest magnitude
+    /// (exact), so sums, differences and squares cannot overflow whatever the finite values — ±1e308
+    /// included — and the results are scaled back at the end.
+    /// </summary>
     /// <typeparam name="T">float or double.</typeparam>
     /// <param name="features">At least one row of finite features.</param>
     /// <param name="kind">The kind to fit; <see cref="ScalingKind.None"/> gives the identity.</param>
-    /// <returns>The fitted scaling.</returns>
-    /// <exception cref="ArgumentException">No rows or no columns.</exception>
+    /// <returns>The fitted scaling: finite offsets and finite non-zero factors.</returns>
+    /// <exception cref="ArgumentException">No rows or no columns, or a feature is not finite.</exception>
     public static FeatureScaling Fit<T>(ReadOnlyMatrixSpan<T> features, ScalingKind kind)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -88,101 +94,130 @@ public sealed class FeatureScaling
             throw new ArgumentException("Cannot fit a scaling to an empty matrix.", nameof(features));
         }
 
+        if (!Enum.IsDefined(kind))
+        {
+            throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown scaling kind.");
+        }
+
         int n = features.Columns;
         double[] offsets = new double[n];
         double[] scales = new double[n];
         scales.AsSpan().Fill(1);
-        switch (kind)
+        if (kind == ScalingKind.None)
         {
-            case ScalingKind.None:
-                break;
-            case ScalingKind.Standardize:
-                {
-                    for (int r = 0; r < features.Rows; r++)
-                    {
-                        ReadOnlySpan<T> row = features.Row(r);
-                        for (int c = 0; c < n; c++)
-                        {
-                            offsets[c] += double.CreateTruncating(row[c]);
-                        }
-                    }
-
-                    for (int c = 0; c < n; c++)
-                    {
-                        offsets[c] /= features.Rows;
-                    }
-
-                    double[] squares = new double[n];
-                    bool[] varies = new bool[n];
-                    ReadOnlySpan<T> first = features.Row(0);
-                    for (int r = 0; r < features.Rows; r++)
-                    {
-                        ReadOnlySpan<T> row = features.Row(r);
-                        for (int c = 0; c < n; c++)
-                        {
-                            double d = double.CreateTruncating(row[c]) - offsets[c];
-                            squares[c] += d * d;
-                            varies[c] |= row[c] != first[c];
-                        }
-                    }
-
-                    for (int c = 0; c < n; c++)
-                    {
-                        // A constant column has a standard deviation of rounding noise; dividing by it would blow 0 up to ±1.
-                        double std = Math.Sqrt(squares[c] / features.Rows);
-                        scales[c] = varies[c] && std > 0 && double.IsFinite(1 / std) ? 1 / std : 1;
-                    }
-
-                    break;
-                }
-
-            case ScalingKind.MinMax:
-                {
-                    double[] max = new double[n];
-                    offsets.AsSpan().Fill(double.PositiveInfinity);
-                    max.AsSpan().Fill(double.NegativeInfinity);
-                    for (int r = 0; r < features.Rows; r++)
-                    {
-                        ReadOnlySpan<T> row = features.Row(r);
-                        for (int c = 0; c < n; c++)
-                        {
-                            double v = double.CreateTruncating(row[c]);
-                            offsets[c] = Math.Min(offsets[c], v);
-                            max[c] = Math.Max(max[c], v);
-                        }
-                    }
-
-                    for (int c = 0; c < n; c++)
-                    {
-                        double range = max[c] - offsets[c];
-                        scales[c] = range > 0 && double.IsFinite(1 / range) ? 1 / range : 1;
-                    }
-
-                    break;
-                }
-
-            default:
-                throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown scaling kind.");
+            return new FeatureScaling(kind, offsets, scales);
         }
 
-        if (offsets.Any(o => !double.IsFinite(o)))
+        double[] min = new double[n];
+        double[] max = new double[n];
+        min.AsSpan().Fill(double.PositiveInfinity);
+        max.AsSpan().Fill(double.NegativeInfinity);
+        for (int r = 0; r < features.Rows; r++)
         {
-            throw new ArgumentException("The features are not all finite.", nameof(features));
+            ReadOnlySpan<T> row = features.Row(r);
+            for (int c = 0; c < n; c++)
+            {
+                double v = double.CreateTruncating(row[c]);
+                if (!double.IsFinite(v))
+                {
+                    throw new ArgumentException($"Feature {c} of row {r} is {v}; the features must be finite.", nameof(features));
+                }
+
+                min[c] = Math.Min(min[c], v);
+                max[c] = Math.Max(max[c], v);
+            }
         }
 
-        return new FeatureScaling(kind, offsets, scales);
+        if (kind == ScalingKind.MinMax)
+        {
+            for (int c = 0; c < n; c++)
+            {
+                offsets[c] = min[c];
+
+                // max − min may overflow (1e308 − (−1e308)); half of each cannot.
+                double halfRange = (max[c] * 0.5) - (min[c] * 0.5);
+                scales[c] = Reciprocal(halfRange) * 0.5;
+            }
+
+            return new FeatureScaling(kind, offsets, Fallback(scales));
+        }
+
+        // Standardise, column by column on values divided by 2^e (e the exponent of the largest magnitude): |y| < 2.
+        double[] unit = new double[n];
+        for (int c = 0; c < n; c++)
+        {
+            double largest = Math.Max(Math.Abs(min[c]), Math.Abs(max[c]));
+            unit[c] = largest == 0 ? 1 : Math.ScaleB(1.0, -Math.Max(Math.ILogB(largest), -1000));
+        }
+
+        double[] sums = new double[n];
+        for (int r = 0; r < features.Rows; r++)
+        {
+            ReadOnlySpan<T> row = features.Row(r);
+            for (int c = 0; c < n; c++)
+            {
+                sums[c] += double.CreateTruncating(row[c]) * unit[c];
+            }
+        }
+
+        double[] means = new double[n];
+        for (int c = 0; c < n; c++)
+        {
+            means[c] = sums[c] / features.Rows;
+            sums[c] = 0;
+        }
+
+        for (int r = 0; r < features.Rows; r++)
+        {
+            ReadOnlySpan<T> row = features.Row(r);
+            for (int c = 0; c < n; c++)
+            {
+                double d = (double.CreateTruncating(row[c]) * unit[c]) - means[c];
+                sums[c] += d * d;
+            }
+        }
+
+        for (int c = 0; c < n; c++)
+        {
+            // The mean lies in [min, max]; clamping only undoes rounding at the very top of the range.
+            offsets[c] = Math.Clamp(means[c] / unit[c], min[c], max[c]);
+
+            // A constant column has a standard deviation of rounding noise; dividing by it would blow 0 up to ±1.
+            double std = Math.Sqrt(sums[c] / features.Rows);
+            scales[c] = max[c] > min[c] && std > 0 ? Reciprocal(std) * unit[c] : 1;
+        }
+
+        return new FeatureScaling(kind, offsets, Fallback(scales));
     }
 
     /// <summary>Scales every row of <paramref name="features"/> in place.</summary>
     /// <typeparam name="T">float or double.</typeparam>
     /// <param name="features">Rows of <see cref="FeatureCount"/> features, any stride.</param>
     /// <exception cref="ArgumentException">Wrong number of columns.</exception>
+    /// <exception cref="DataFormatException">A value scales to a number beyond the range of <typeparamref name="T"/> (the message names the row and the feature); the rows before it are scaled, the rest are not.</exception>
     public void Apply<T>(MatrixSpan<T> features)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        => Apply(features, null, default, null);
+
+    /// <summary>Scales every row of <paramref name="features"/> in place, naming the file, line and column of a value that cannot be scaled.</summary>
+    /// <typeparam name="T">float or double.</typeparam>
+    /// <param name="features">Rows of <see cref="FeatureCount"/> features, any stride.</param>
+    /// <param name="sourceName">The file the rows came from, or null.</param>
+    /// <param name="rowLines">The 1-based line of each row in that file, or empty when unknown (rows are then named by number).</param>
+    /// <param name="featureNames">The features' names, or null.</param>
+    /// <exception cref="ArgumentException">Wrong number of columns, or <paramref name="rowLines"/> of the wrong length.</exception>
+    /// <exception cref="DataFormatException">A value scales to a number beyond the range of <typeparamref name="T"/>; the rows before it are scaled, the rest are not.</exception>
+    public void Apply<T>(MatrixSpan<T> features, string? sourceName, ReadOnlySpan<long> rowLines, IReadOnlyList<string>? featureNames)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (features.Columns != FeatureCount)
         {
             throw new ArgumentException($"Expected {FeatureCount} features per row, got {features.Columns}.", nameof(features));
+        }
+
+        if (!rowLines.IsEmpty && rowLines.Length != features.Rows)
+        {
+            throw new ArgumentException($"Expected one line number per row ({features.Rows}), got {rowLines.Length}.", nameof(rowLines));
         }
 
         if (Kind == ScalingKind.None && IsIdentity())
@@ -195,9 +230,52 @@ public sealed class FeatureScaling
             Span<T> row = features.Row(r);
             for (int c = 0; c < row.Length; c++)
             {
-                row[c] = T.CreateTruncating((double.CreateTruncating(row[c]) - _offsets[c]) * _scales[c]);
+                double x = double.CreateTruncating(row[c]);
+                double d = x - _offsets[c];
+                double z = double.IsFinite(d) ? d * _scales[c] : (((x * 0.5) - (_offsets[c] * 0.5)) * _scales[c]) * 2;
+                T scaled = T.CreateTruncating(z);
+                if (!T.IsFinite(scaled) && double.IsFinite(x))
+                {
+                    throw OutOfRange<T>(x, z, r, c, sourceName, rowLines, featureNames);
+                }
+
+                row[c] = scaled;
             }
         }
+    }
+
+    private DataFormatException OutOfRange<T>(double x, double z, int row, int column, string? sourceName, ReadOnlySpan<long> rowLines, IReadOnlyList<string>? featureNames)
+    {
+        // The column is named by the feature's name: its position in the network's input need not be its column in the file.
+        string type = typeof(T) == typeof(float) ? "float" : "double";
+        string? name = featureNames is not null && column < featureNames.Count ? $"'{CsvRowReader.Excerpt(featureNames[column])}'" : null;
+        string rowPart = rowLines.IsEmpty ? string.Create(CultureInfo.InvariantCulture, $"row {row + 1}, ") : string.Empty;
+        string featurePart = string.Create(CultureInfo.InvariantCulture, $"feature {column + 1}{(name is null ? string.Empty : " (" + name + ")")}: ");
+        string where = rowLines.IsEmpty || name is null ? rowPart + featurePart : string.Empty;
+        string result = double.IsFinite(z) ? z.ToString("R", CultureInfo.InvariantCulture) : "beyond ±1.8e308";
+        string problem = string.Create(CultureInfo.InvariantCulture, $"{where}{x:R} scales to {result} (offset {_offsets[column]:R}, factor {_scales[column]:R}), beyond the range of {type}.");
+        return new DataFormatException(problem, sourceName, rowLines.IsEmpty ? 0 : rowLines[row], rowLines.IsEmpty ? null : name);
+    }
+
+    /// <summary>1 / <paramref name="x"/>, or 0 when that is not a finite number (x = 0, or x so small its reciprocal overflows).</summary>
+    private static double Reciprocal(double x)
+    {
+        double r = 1 / x;
+        return x > 0 && double.IsFinite(r) ? r : 0;
+    }
+
+    /// <summary>A factor that came out 0 or non-finite (a constant column, or one whose spread is below 2⁻¹⁰²⁴) becomes 1.</summary>
+    private static double[] Fallback(double[] scales)
+    {
+        for (int c = 0; c < scales.Length; c++)
+        {
+            if (!double.IsFinite(scales[c]) || scales[c] == 0)
+            {
+                scales[c] = 1;
+            }
+        }
+
+        return scales;
     }
 
     private bool IsIdentity()

@@ -57,9 +57,21 @@ public static class IdxFile
     /// <exception cref="DataFormatException">A bad header, truncated data, trailing bytes, corrupt compression, or a NaN/∞ element.</exception>
     public static IdxArray<T> Load<T>(string path, long maxElements = int.MaxValue)
         where T : unmanaged, INumber<T>
+        => Load<T>(path, maxElements, checkDimensions: null);
+
+    /// <summary>Loads an IDX file, gzip-compressed or not, letting the caller refuse its dimensions before the data are read.</summary>
+    /// <typeparam name="T">The element type wanted.</typeparam>
+    /// <param name="path">The file.</param>
+    /// <param name="maxElements">The most elements accepted (checked on the header, before allocating).</param>
+    /// <param name="checkDimensions">Called with the header's dimensions before any data are read (decompressed); returns null to go on, or what is wrong.</param>
+    /// <returns>The array.</returns>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="DataFormatException">A bad header (or one <paramref name="checkDimensions"/> refuses), truncated data, trailing bytes, corrupt compression, or an element that <typeparamref name="T"/> cannot hold.</exception>
+    public static IdxArray<T> Load<T>(string path, long maxElements, Func<int[], string?>? checkDimensions)
+        where T : unmanaged, INumber<T>
     {
         using FileStream stream = CsvLoader.OpenRead(path);
-        return Read<T>(stream, path, maxElements);
+        return Read<T>(stream, path, maxElements, checkDimensions);
     }
 
     /// <summary>Reads an IDX array from a stream to its end, gzip-compressed or not.</summary>
@@ -70,6 +82,18 @@ public static class IdxFile
     /// <returns>The array.</returns>
     /// <exception cref="DataFormatException">A bad header, truncated data, trailing bytes, corrupt compression, or a NaN/∞ element.</exception>
     public static IdxArray<T> Read<T>(Stream stream, string sourceName = "input", long maxElements = int.MaxValue)
+        where T : unmanaged, INumber<T>
+        => Read<T>(stream, sourceName, maxElements, checkDimensions: null);
+
+    /// <summary>Reads an IDX array from a stream to its end, letting the caller refuse its dimensions before the data are read.</summary>
+    /// <typeparam name="T">The element type wanted.</typeparam>
+    /// <param name="stream">The stream, positioned at the start of the file; left open.</param>
+    /// <param name="sourceName">Name used in messages.</param>
+    /// <param name="maxElements">The most elements accepted.</param>
+    /// <param name="checkDimensions">Called with the header's dimensions before any data are read (decompressed); returns null to go on, or what is wrong.</param>
+    /// <returns>The array.</returns>
+    /// <exception cref="DataFormatException">A bad header (or one <paramref name="checkDimensions"/> refuses), truncated data, trailing bytes, corrupt compression, or an element that <typeparamref name="T"/> cannot hold.</exception>
+    public static IdxArray<T> Read<T>(Stream stream, string sourceName, long maxElements, Func<int[], string?>? checkDimensions)
         where T : unmanaged, INumber<T>
     {
         ArgumentNullException.ThrowIfNull(stream);
@@ -87,7 +111,7 @@ public static class IdxFile
         using Stream source = gzip ? new GZipStream(prefixed, CompressionMode.Decompress, leaveOpen: true) : prefixed;
         try
         {
-            return ReadPayload<T>(source, sourceName, maxElements, remaining, gzip);
+            return ReadPayload<T>(source, sourceName, maxElements, remaining, gzip, checkDimensions);
         }
         catch (InvalidDataException e)
         {
@@ -95,7 +119,7 @@ public static class IdxFile
         }
     }
 
-    private static IdxArray<T> ReadPayload<T>(Stream source, string sourceName, long maxElements, long? remaining, bool gzip)
+    private static IdxArray<T> ReadPayload<T>(Stream source, string sourceName, long maxElements, long? remaining, bool gzip, Func<int[], string?>? checkDimensions)
         where T : unmanaged, INumber<T>
     {
         string kind = gzip ? "decompressed data" : "file";
@@ -148,6 +172,11 @@ public static class IdxFile
             }
         }
 
+        if (checkDimensions?.Invoke(dims) is { } refused)
+        {
+            throw Error(refused, sourceName);
+        }
+
         int elementSize = ElementSize(type);
         long payload = count * elementSize;
         if (payload > Array.MaxLength)
@@ -186,57 +215,82 @@ public static class IdxFile
     private static T[] ConvertElements<T>(byte[] data, IdxElementType type, int count, string sourceName)
         where T : unmanaged, INumber<T>
     {
+        // An integer T (a label type) truncates 0.5 to 0; a floating-point T keeps it.
+        bool integral = T.CreateTruncating(0.5) == T.Zero;
         var values = new T[count];
         ReadOnlySpan<byte> bytes = data.AsSpan(0, count * ElementSize(type));
         switch (type)
         {
-            case IdxElementType.UnsignedByte:
+            case IdxElementType.UnsignedByte when !integral:
                 for (int i = 0; i < count; i++)
                 {
                     values[i] = T.CreateTruncating(bytes[i]);
                 }
 
                 break;
+            case IdxElementType.UnsignedByte:
             case IdxElementType.SignedByte:
-                for (int i = 0; i < count; i++)
-                {
-                    values[i] = T.CreateTruncating((sbyte)bytes[i]);
-                }
-
-                break;
             case IdxElementType.SignedInt16:
-                for (int i = 0; i < count; i++)
-                {
-                    values[i] = T.CreateTruncating(BinaryPrimitives.ReadInt16BigEndian(bytes[(2 * i)..]));
-                }
-
-                break;
             case IdxElementType.SignedInt32:
                 for (int i = 0; i < count; i++)
                 {
-                    values[i] = T.CreateTruncating(BinaryPrimitives.ReadInt32BigEndian(bytes[(4 * i)..]));
+                    long v = type switch
+                    {
+                        IdxElementType.UnsignedByte => bytes[i],
+                        IdxElementType.SignedByte => (sbyte)bytes[i],
+                        IdxElementType.SignedInt16 => BinaryPrimitives.ReadInt16BigEndian(bytes[(2 * i)..]),
+                        _ => BinaryPrimitives.ReadInt32BigEndian(bytes[(4 * i)..]),
+                    };
+                    T t = T.CreateSaturating(v);
+                    values[i] = !integral || long.CreateSaturating(t) == v ? t : throw OutOfRange<T>(i, v, sourceName);
                 }
 
                 break;
             case IdxElementType.Binary32:
                 for (int i = 0; i < count; i++)
                 {
-                    float v = BinaryPrimitives.ReadSingleBigEndian(bytes[(4 * i)..]);
-                    values[i] = float.IsFinite(v) ? T.CreateTruncating(v) : throw NonFinite(i, v, sourceName);
+                    values[i] = FromFloat<T>(BinaryPrimitives.ReadSingleBigEndian(bytes[(4 * i)..]), integral, i, sourceName);
                 }
 
                 break;
             default:
                 for (int i = 0; i < count; i++)
                 {
-                    double v = BinaryPrimitives.ReadDoubleBigEndian(bytes[(8 * i)..]);
-                    values[i] = double.IsFinite(v) ? T.CreateTruncating(v) : throw NonFinite(i, v, sourceName);
+                    values[i] = FromFloat<T>(BinaryPrimitives.ReadDoubleBigEndian(bytes[(8 * i)..]), integral, i, sourceName);
                 }
 
                 break;
         }
 
         return values;
+    }
+
+    /// <summary>A floating-point element as <typeparamref name="T"/>: finite; for an integer <typeparamref name="T"/>, an integer in its range (never truncated).</summary>
+    private static T FromFloat<T>(double v, bool integral, int index, string sourceName)
+        where T : unmanaged, INumber<T>
+    {
+        if (!double.IsFinite(v))
+        {
+            throw NonFinite(index, v, sourceName);
+        }
+
+        T t = T.CreateSaturating(v);
+        if (integral ? double.CreateSaturating(t) != v : !double.IsFinite(double.CreateSaturating(t)))
+        {
+            throw OutOfRange<T>(index, v, sourceName);
+        }
+
+        return t;
+    }
+
+    private static DataFormatException OutOfRange<T>(int index, double value, string sourceName)
+        where T : unmanaged, INumber<T>
+    {
+        bool integral = T.CreateTruncating(0.5) == T.Zero;
+        string range = integral
+            ? string.Create(CultureInfo.InvariantCulture, $"an integer from {double.CreateSaturating(T.CreateSaturating(double.MinValue))} to {double.CreateSaturating(T.CreateSaturating(double.MaxValue))}")
+            : $"a number within the range of {typeof(T).Name}";
+        return Error(string.Create(CultureInfo.InvariantCulture, $"element {index} is {value}; expected {range}."), sourceName);
     }
 
     private static DataFormatException NonFinite(int index, double value, string sourceName) =>

@@ -9,7 +9,7 @@ namespace Backprop.Training.Data;
 /// display names of the classes). <see cref="ToDataset"/> hands them to a <see cref="Trainer{T}"/>.
 /// </summary>
 /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
-/// <remarks>The feature values are writable so that <see cref="FeatureScaling.Apply{T}(MatrixSpan{T})"/> can scale them in place; slices made by <see cref="Take"/> share them.</remarks>
+/// <remarks>The feature values are writable so that <see cref="Scale"/> can scale them in place; slices made by <see cref="Take"/> share them.</remarks>
 public sealed class LabeledData<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -26,9 +26,15 @@ public sealed class LabeledData<T>
     /// <param name="classLabels">How each class is written in the source's label column (at least two, distinct).</param>
     /// <param name="classNames">Display names of the classes, aligned with <paramref name="classLabels"/>; null to use the labels.</param>
     /// <param name="sourceName">Where the data came from, for messages.</param>
+    /// <param name="lines">The 1-based line of each row in the source (a text file), or empty when rows have no lines.</param>
     /// <exception cref="ArgumentException">Lengths disagree, fewer than two classes, duplicate class labels, or a label out of range.</exception>
-    public LabeledData(Memory<T> features, Memory<int> labels, IReadOnlyList<string> featureNames, IReadOnlyList<string> classLabels, IReadOnlyList<string>? classNames = null, string? sourceName = null)
+    public LabeledData(Memory<T> features, Memory<int> labels, IReadOnlyList<string> featureNames, IReadOnlyList<string> classLabels, IReadOnlyList<string>? classNames = null, string? sourceName = null, ReadOnlyMemory<long> lines = default)
     {
+        if (!lines.IsEmpty && lines.Length != labels.Length)
+        {
+            throw new ArgumentException($"Expected one line number per row ({labels.Length}), got {lines.Length}.", nameof(lines));
+        }
+
         ArgumentNullException.ThrowIfNull(featureNames);
         ArgumentNullException.ThrowIfNull(classLabels);
         ElementType.Check<T>();
@@ -72,6 +78,7 @@ public sealed class LabeledData<T>
         _classLabels = [.. classLabels];
         _classNames = classNames is null ? _classLabels : [.. classNames];
         SourceName = sourceName ?? "data";
+        Lines = lines;
     }
 
     /// <summary>Number of rows (examples).</summary>
@@ -104,6 +111,19 @@ public sealed class LabeledData<T>
     /// <summary>Where the data came from, for messages.</summary>
     public string SourceName { get; }
 
+    /// <summary>The 1-based line of each row in <see cref="SourceName"/> (a CSV file), or empty when unknown (binary files).</summary>
+    public ReadOnlyMemory<long> Lines { get; }
+
+    /// <summary>Applies <paramref name="scaling"/> to the features in place; a value that would scale beyond the element type's range is an error naming the file, line (or row) and column.</summary>
+    /// <param name="scaling">The scaling, fitted on this or other data of the same features.</param>
+    /// <exception cref="ArgumentException">The scaling is for another number of features.</exception>
+    /// <exception cref="DataFormatException">A value would scale beyond the range of <typeparamref name="T"/>.</exception>
+    public void Scale(FeatureScaling scaling)
+    {
+        ArgumentNullException.ThrowIfNull(scaling);
+        scaling.Apply(FeatureMatrix, SourceName, Lines.Span, _featureNames);
+    }
+
     /// <summary>A checked <see cref="Dataset{T}"/> over the same memory (no copy).</summary>
     /// <returns>The data set.</returns>
     /// <exception cref="ArgumentException">No rows, or a NaN/∞ feature.</exception>
@@ -116,7 +136,7 @@ public sealed class LabeledData<T>
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(rows, 1);
         int n = Math.Min(rows, Count);
-        return new LabeledData<T>(_features[..(n * FeatureCount)], _labels[..n], _featureNames, _classLabels, _classNames, SourceName);
+        return new LabeledData<T>(_features[..(n * FeatureCount)], _labels[..n], _featureNames, _classLabels, _classNames, SourceName, Lines.IsEmpty ? default : Lines[..n]);
     }
 
     /// <summary>
@@ -173,6 +193,8 @@ public sealed class LabeledData<T>
     {
         var x = new T[rows * FeatureCount];
         int[] y = new int[rows];
+        long[] lines = Lines.IsEmpty ? [] : new long[rows];
+        ReadOnlySpan<long> sourceLines = Lines.Span;
         ReadOnlySpan<T> features = _features.Span;
         ReadOnlySpan<int> labels = _labels.Span;
         int w = 0;
@@ -181,10 +203,15 @@ public sealed class LabeledData<T>
             if (held[r] == which)
             {
                 features.Slice(r * FeatureCount, FeatureCount).CopyTo(x.AsSpan(w * FeatureCount));
+                if (lines.Length > 0)
+                {
+                    lines[w] = sourceLines[r];
+                }
+
                 y[w++] = labels[r];
             }
         }
 
-        return new LabeledData<T>(x, y, _featureNames, _classLabels, _classNames, SourceName);
+        return new LabeledData<T>(x, y, _featureNames, _classLabels, _classNames, SourceName, lines);
     }
 }

@@ -128,5 +128,13 @@ public sealed class TrainedModel<T> : TrainedModel
 
     /// <summary>Applies <see cref="TrainedModel.Scaling"/> (if any) to raw features in place.</summary>
     /// <param name="features">Rows of <see cref="NetworkShape.Inputs"/> raw features.</param>
+    /// <exception cref="DataFormatException">A value would scale beyond the range of <typeparamref name="T"/> (the message names the row and feature).</exception>
     public void ScaleInputs(MatrixSpan<T> features) => Scaling?.Apply(features);
+
+    /// <summary>Applies <see cref="TrainedModel.Scaling"/> (if any) to raw features in place, naming the file, line and column of a value that cannot be scaled.</summary>
+    /// <param name="features">Rows of <see cref="NetworkShape.Inputs"/> raw features.</param>
+    /// <param name="sourceName">The file the rows came from.</param>
+    /// <param name="rowLines">The 1-based line of each row (e.g. <see cref="CsvFeatureReader{T}.BatchLines"/>), or empty.</param>
+    /// <exception cref="DataFormatException">A value would scale beyond the range of <typeparamref name="T"/>.</exception>
+    public void ScaleInputs(MatrixSpan<T> features, string? sourceName, ReadOnlySpan<long> rowLines) => Scaling?.Apply(features, sourceName, rowLines, FeatureNames.Count == 0 ? null : FeatureNames);
 }

@@ -129,7 +129,7 @@ public class ModelFileProperties
             case 1:
                 return bytes[..random.Next(bytes.Length)];
             case 3:
-                return Reseal(bytes[..Math.Max(ModelFile.HeaderLength, random.Next(bytes.Length))]);
+                return Reseal(bytes[..Math.Max(Field(valid, "layer size").Offset, random.Next(bytes.Length))]);
             case 4:
                 {
                     byte[] noise = new byte[random.Next(0, 300)];
@@ -139,17 +139,17 @@ public class ModelFileProperties
 
             case 5:
                 {
-                    byte[] noise = new byte[random.Next(ModelFile.HeaderLength + 4, 300)];
+                    byte[] noise = new byte[random.Next(Field(valid, "layer size").Offset + 4, 300)];
                     random.NextBytes(noise);
                     ModelFile.Magic.CopyTo(noise);
-                    BinaryPrimitives.WriteUInt16LittleEndian(noise.AsSpan(8), ModelFile.FormatVersion);
+                    BinaryPrimitives.WriteUInt16LittleEndian(noise.AsSpan(Field(valid, "format version").Offset), ModelFile.FormatVersion);
                     return Reseal(noise);
                 }
 
             case 6:
                 {
-                    int[] offsets = [10, 20, 21, 22, 23, 24, 28, 32, 36];
-                    int at = offsets[random.Next(offsets.Length)];
+                    string[] fields = ["flags", "element type", "hidden activation", "output layer", "feature scaling", "layer count", "layer size", "description", "feature-name count"];
+                    int at = Field(valid, fields[random.Next(fields.Length)]).Offset;
                     uint[] extremes = [0, 1, 2, 3, 0xFF, 0xFFFF, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, 1025];
                     BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(at), extremes[random.Next(extremes.Length)]);
                     return Reseal(bytes);
@@ -160,12 +160,30 @@ public class ModelFileProperties
         }
     }
 
+    /// <summary>
+    /// Where a field of a valid model file starts and how long it is (its first occurrence), found by
+    /// walking the file's own field list; the tests use it to aim damage, and the format document is
+    /// checked against the same list (<see cref="ModelCodecProperties"/>), so no offset is typed twice.
+    /// </summary>
+    internal static (int Offset, int Size) Field(byte[] valid, string name)
+    {
+        TrainedModel model = ModelFile.Deserialize(valid);
+        var fields = new List<(string Field, long Offset, long Size)>();
+        var sizer = new ModelCodec.Sizer(fields);
+        ModelCodec.Walk(ref sizer, ModelLayout.From(model));
+        (string _, long offset, long size) = fields.Find(f => f.Field == name);
+        return size == 0 && offset == 0 ? throw new ArgumentException($"no field {name}") : ((int)offset, (int)size);
+    }
+
+    /// <summary>The length field's place: the same in every file (it precedes every variable field).</summary>
+    private static readonly int LengthField = Field(ModelFile.Serialize(RandomModel<float>(1)), "file length").Offset;
+
     /// <summary>Makes the length field and the checksum agree with the bytes, so only the structural checks can catch the damage.</summary>
     internal static byte[] Reseal(byte[] bytes)
     {
-        if (bytes.Length >= 20)
+        if (bytes.Length >= LengthField + 8)
         {
-            BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(12), (ulong)bytes.Length);
+            BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(LengthField), (ulong)bytes.Length);
         }
 
         if (bytes.Length >= 4)
@@ -221,7 +239,7 @@ public class ModelFileProperties
         Assert.Contains("truncated: the header says the file has", Fail(valid[..^7]), StringComparison.Ordinal);
 
         byte[] version = (byte[])valid.Clone();
-        version[8] = 2;
+        version[Field(valid, "format version").Offset] = 2;
         Assert.Contains("unsupported format version 2; this build reads version 1", Fail(Reseal(version)), StringComparison.Ordinal);
 
         byte[] flipped = (byte[])valid.Clone();
@@ -234,11 +252,11 @@ public class ModelFileProperties
         Assert.Contains($"parameter {index} (layer 1 weights) is NaN", Fail(Reseal(nan)), StringComparison.Ordinal);
 
         byte[] count = (byte[])valid.Clone();
-        BinaryPrimitives.WriteUInt32LittleEndian(count.AsSpan(24), 1_000_000_000);
+        BinaryPrimitives.WriteUInt32LittleEndian(count.AsSpan(Field(valid, "layer count").Offset), 1_000_000_000);
         Assert.Contains("1000000000 layer sizes; expected 2 to 1024", Fail(Reseal(count)), StringComparison.Ordinal);
 
         byte[] element = (byte[])valid.Clone();
-        element[20] = 2;
+        element[Field(valid, "element type").Offset] = 2;
         Assert.Contains("unknown element type 2", Fail(Reseal(element)), StringComparison.Ordinal);
     }
 
@@ -247,13 +265,14 @@ public class ModelFileProperties
     public void AbsurdLayerSizesAreRefusedBeforeAllocating()
     {
         byte[] bytes = ModelFile.Serialize(RandomModel<float>(4));
-        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(28), int.MaxValue);
-        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(32), int.MaxValue);
+        int sizes = Field(bytes, "layer size").Offset;
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(sizes), int.MaxValue);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(sizes + 4), int.MaxValue);
         Reseal(bytes);
         long before = GC.GetAllocatedBytesForCurrentThread();
         var e = Assert.Throws<InvalidDataException>(() => ModelFile.Deserialize(bytes));
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.Contains("need more parameters than the", e.Message, StringComparison.Ordinal);
+        Assert.Contains("parameters (the most one array holds)", e.Message, StringComparison.Ordinal);
         Assert.True(allocated < 16 << 10, $"allocated {allocated:N0} bytes");
     }
 
