@@ -18,6 +18,29 @@ public sealed class PredictAndEvaluateGuardTests(ITestOutputHelper output) : IDi
 
     public void Dispose() => _h.Dispose();
 
+    /// <summary>The refusals docs/CLI.md quotes: the same-file message word for word, /dev/null, --threads 100000, -o ''.</summary>
+    [Fact]
+    public void TheDocumentedRefusalsAreAsDocumented()
+    {
+        string input = _h.TestCsv;
+        CliResult same = CliHarness.Run(null, "predict", _h.Model, input, "-o", input);
+        CliHarness.AssertError(same, ExitCodes.Usage, "same file");
+        Assert.Equal($"error: --output {input}: it is the same file as the input {input}; refusing to overwrite an input.", same.ErrorLines[0]);
+        if (OperatingSystem.IsLinux())
+        {
+            CliHarness.AssertError(CliHarness.Run(null, "predict", _h.Model, input, "-o", "/dev/null"), ExitCodes.Usage, "/dev/null");
+            CliHarness.AssertError(CliHarness.Run(null, "train", "--data", _h.TrainCsv, "-o", "/dev/null"), ExitCodes.Usage, "/dev/null");
+            Assert.Equal("character special file", Support.HostileFiles.Kind("/dev/null"));
+        }
+
+        CliResult threads = CliHarness.Run(null, "train", "--data", _h.TrainCsv, "--threads", "100000", "-o", _h.PathOf("t.bpm"));
+        CliHarness.AssertError(threads, ExitCodes.Usage, "--threads 100000");
+        Assert.Contains("--threads 100000: expected 1 to", threads.Error, StringComparison.Ordinal);
+        CliHarness.AssertError(CliHarness.Run(null, "train", "--data", _h.TrainCsv, "-o", string.Empty), ExitCodes.Usage, "-o ''");
+        CliHarness.AssertError(CliHarness.Run(null, "train", "--data", _h.TrainCsv, "-o", _h.PathOf("no/dir/m.bpm")), ExitCodes.FileProblem, "missing folder");
+        _h.AssertInputsUnchanged("documented refusals");
+    }
+
     /// <summary>Seeded: a good output exists; a new input has a bad row after a random number (up to 1000) of good ones. The old output survives byte for byte.</summary>
     [Fact]
     public void PredictToAFileIsAtomic()
