@@ -221,6 +221,7 @@ internal static class TrainCommand
         }
 
         NetworkShape shape = Shape(plan, train);
+        CheckMemory<T>(shape, Math.Min(plan.BatchSize ?? train.Count, train.Count));
         string init = plan.Init == "auto"
             ? (IsWorkedExample(shape) ? "textbook" : shape.HiddenActivation == HiddenActivation.Relu ? "he" : "glorot")
             : plan.Init;
@@ -292,6 +293,29 @@ internal static class TrainCommand
         ModelFile.Save(model, plan.Output);
         o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Saved:     {plan.Output} ({new FileInfo(plan.Output).Length:N0} bytes)"));
         return ExitCodes.Success;
+    }
+
+    /// <summary>
+    /// Refuses, before allocating, a network whose training buffers could not fit in the memory
+    /// available to the process: parameters, gradients, the divergence snapshot and up to two
+    /// optimiser moments (5 copies), plus the training workspace (3 × batch × the layer widths).
+    /// </summary>
+    private static void CheckMemory<T>(NetworkShape shape, int batch)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        long size = System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
+        long widths = 0;
+        foreach (int width in shape.LayerSizes)
+        {
+            widths += width;
+        }
+
+        long needed = (5L * shape.ParameterCount * size) + (3L * batch * widths * size);
+        long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        if (available > 0 && needed > available * 0.8)
+        {
+            throw new InsufficientMemoryException(string.Create(CultureInfo.InvariantCulture, $"the network {shape} ({shape.ParameterCount:N0} parameters) needs about {needed / 1e9:F1} GB to train with batch {batch}; {available / 1e9:F1} GB are available. Choose smaller layers or batches."));
+        }
     }
 
     private static void Report(TextWriter o, string what, Evaluation e) =>

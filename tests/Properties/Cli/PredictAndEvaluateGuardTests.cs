@@ -38,6 +38,14 @@ public sealed class PredictAndEvaluateGuardTests(ITestOutputHelper output) : IDi
         Assert.Contains("--threads 100000: expected 1 to", threads.Error, StringComparison.Ordinal);
         CliHarness.AssertError(CliHarness.Run(null, "train", "--data", _h.TrainCsv, "-o", string.Empty), ExitCodes.Usage, "-o ''");
         CliHarness.AssertError(CliHarness.Run(null, "train", "--data", _h.TrainCsv, "-o", _h.PathOf("no/dir/m.bpm")), ExitCodes.FileProblem, "missing folder");
+        // 2.1·10⁹ double parameters: 85 GB of training buffers, refused before any is allocated.
+        if (GC.GetGCMemoryInfo().TotalAvailableMemoryBytes < 60_000_000_000)
+        {
+            CliResult memory = CliHarness.Run(null, "train", "--data", _h.TrainCsv, "--hidden", "46000,46000", "--element-type", "double", "-o", _h.PathOf("huge.bpm"));
+            CliHarness.AssertError(memory, ExitCodes.OutOfMemory, "huge network");
+            Assert.Contains("not enough memory: the network 5-46000-46000-2 Relu", memory.Error, StringComparison.Ordinal);
+        }
+
         _h.AssertInputsUnchanged("documented refusals");
     }
 
