@@ -46,11 +46,7 @@ public static partial class AtomicFile
     /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
     /// <exception cref="UnauthorizedAccessException">The directory is not writable.</exception>
     /// <exception cref="IOException">The target is not a regular file or is read-only, or writing failed; the old file, if any, is unchanged.</exception>
-    public static void Write(string path, ReadOnlySpan<byte> content)
-    {
-        byte[] copy = content.ToArray();
-        Write(path, stream => stream.Write(copy));
-    }
+    public static void Write(string path, ReadOnlySpan<byte> content) => WriteCore(path, null, content);
 
     /// <summary>Writes a file atomically: <paramref name="writeContent"/> writes the new content to a temporary file, which then replaces <paramref name="path"/>.</summary>
     /// <param name="path">The file to create or replace.</param>
@@ -62,6 +58,12 @@ public static partial class AtomicFile
     public static void Write(string path, Action<Stream> writeContent)
     {
         ArgumentNullException.ThrowIfNull(writeContent);
+        WriteCore(path, writeContent, default);
+    }
+
+    /// <summary>Writes <paramref name="content"/>, or what <paramref name="writeContent"/> writes when it is not null.</summary>
+    private static void WriteCore(string path, Action<Stream>? writeContent, ReadOnlySpan<byte> content)
+    {
         string target = CheckTarget(path);
         string directory = Path.GetDirectoryName(target) ?? ".";
         RemoveStaleTemporaryFiles(directory);
@@ -70,7 +72,15 @@ public static partial class AtomicFile
         {
             using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1 << 16))
             {
-                writeContent(file);
+                if (writeContent is null)
+                {
+                    file.Write(content);
+                }
+                else
+                {
+                    writeContent(file);
+                }
+
                 file.Flush(flushToDisk: true);
             }
 

@@ -28,12 +28,13 @@ public sealed class ArgumentAbuseTests(ITestOutputHelper output) : IDisposable
         File.WriteAllBytes(_h.PathOf("garbage.bpm"), [.. Enumerable.Range(0, 300).Select(i => (byte)random.Next(256))]);
         for (int i = 0; i < cases; i++)
         {
-            string command = random.Next(4) switch { 0 or 1 => "train", 2 => "predict", _ => "evaluate" };
+            string command = random.Next(5) switch { 0 or 1 => "train", 2 => "predict", 3 => "gradcheck", _ => "evaluate" };
             string outputPath = _h.PathOf($"out{i}");
             (List<string> args, int code, string fault) = command switch
             {
                 "train" => Train(random, outputPath),
                 "predict" => Predict(random, outputPath),
+                "gradcheck" => GradCheck(random),
                 _ => Evaluate(random),
             };
             string context = $"case {i} (seed {seed}): {fault}: {string.Join(' ', args)}";
@@ -165,6 +166,16 @@ public sealed class ArgumentAbuseTests(ITestOutputHelper output) : IDisposable
 
         return ([.. new[] { "predict", model, input }, .. extra, .. (extra.Contains("-o") ? Array.Empty<string>() : ["-o", output])], code, name);
     }
+
+    private (List<string> Args, int Code, string Fault) GradCheck(Random random) => random.Next(6) switch
+    {
+        0 => (["gradcheck", "--rows", Pick(random, "0", "-1", "10001", "2000000000", int.MaxValue.ToString(CultureInfo.InvariantCulture))], ExitCodes.Usage, "rows out of range"),
+        1 => (["gradcheck", Pick(random, "--step", "--threshold", "--floor"), Pick(random, "0", "-1", "NaN")], ExitCodes.Usage, "non-positive step, threshold or floor"),
+        2 => (["gradcheck", "--layers", Pick(random, "3", "100000-100000-3", "4-0-2", "a-b")], ExitCodes.Usage, "bad layers"),
+        3 => (["gradcheck", "--model", _h.PathOf("garbage.bpm")], ExitCodes.InvalidData, "garbage model"),
+        4 => (["gradcheck", "--model", _h.PathOf("missing.bpm")], ExitCodes.FileProblem, "missing model"),
+        _ => (["gradcheck", "--rows", random.Next(1, 6).ToString(CultureInfo.InvariantCulture), "--seed", random.Next().ToString(CultureInfo.InvariantCulture), "--layers", "3-4-2"], ExitCodes.Success, "none"),
+    };
 
     private (List<string> Args, int Code, string Fault) Evaluate(Random random) => random.Next(4) switch
     {
