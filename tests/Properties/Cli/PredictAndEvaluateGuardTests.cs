@@ -133,6 +133,36 @@ public sealed class PredictAndEvaluateGuardTests(ITestOutputHelper output) : IDi
         Assert.Equal(expected, positional.Out);
     }
 
+    /// <summary>Generated column orders with extra columns, with and without --ignore: evaluate picks the model's features by name, so the loss is the same as on the original file.</summary>
+    [Fact]
+    public void EvaluateReadsFeaturesByNameWhateverTheColumnOrder()
+    {
+        var random = new Random(13);
+        string expected = Loss(CliHarness.Run(null, "evaluate", _h.Model, "--data", _h.TestCsv));
+        string[] original = File.ReadAllLines(_h.TestCsv);
+        string[] header = original[0].Split(',');
+        for (int i = 0; i < 8; i++)
+        {
+            List<string> names = [.. header.OrderBy(_ => random.Next())];
+            names.Insert(random.Next(names.Count + 1), "note");
+            var text = new StringBuilder(string.Join(',', names)).Append('\n');
+            foreach (string line in original.Skip(1))
+            {
+                string[] cells = line.Split(',');
+                text.AppendJoin(',', names.Select(n => n == "note" ? "9" : cells[Array.IndexOf(header, n)])).Append('\n');
+            }
+
+            string path = _h.PathOf($"shuffled{i}.csv");
+            File.WriteAllText(path, text.ToString());
+            string[] args = random.Next(2) == 0 ? ["evaluate", _h.Model, "--data", path, "--label", "IsStairs", "--ignore", "note"] : ["evaluate", _h.Model, "--data", path, "--label", "IsStairs"];
+            CliResult r = CliHarness.Run(null, args);
+            Assert.True(r.Code == 0, $"{string.Join(',', names)}: {r.Error}");
+            Assert.Equal(expected, Loss(r));
+        }
+    }
+
+    private static string Loss(CliResult r) => r.Out.Split('\n').Single(l => l.StartsWith("Loss:", StringComparison.Ordinal));
+
     /// <summary>The batch of predict never needs an array longer than int allows, however wide the model (the shapes alone, no allocation).</summary>
     [Fact]
     public void PredictBatchBuffersCannotOverflow()
