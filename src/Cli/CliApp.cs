@@ -62,6 +62,8 @@ internal static class CliApp
         DataFormatException or InvalidDataException => (ExitCodes.InvalidData, e.Message),
         TrainingDivergedException => (ExitCodes.Diverged, e.Message),
         OperationCanceledException => (ExitCodes.Interrupted, "interrupted."),
+        InsufficientMemoryException => (ExitCodes.OutOfMemory, "not enough memory: " + e.Message),
+        OutOfMemoryException => (ExitCodes.OutOfMemory, "not enough memory for this model or data (" + e.Message + ")."),
         IOException => (ExitCodes.FileProblem, e.Message),
         _ => (ExitCodes.InternalError, $"internal error ({e.GetType().Name}: {e.Message}); this is a bug, please report it (set {DebugVariable}=1 for the stack trace)."),
     };

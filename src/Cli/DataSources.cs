@@ -106,7 +106,8 @@ internal static class DataSources
                     {
                         ClassLabels = model.ClassLabels,
                         ClassNames = model.ClassNames,
-                        FeatureColumns = request.HasHeader && model.FeatureNames.Count > 0 && request.Ignore.Count == 0 ? model.FeatureNames : null,
+                        // With a header, always by name (--ignore is then moot): never by position, which reads the wrong columns when they are reordered.
+                        FeatureColumns = request.HasHeader && model.FeatureNames.Count == model.Shape.Inputs ? model.FeatureNames : null,
                     };
                     data = CsvLoader.Load<T>(request.Data, options);
                     if (request.TestRows is int m)

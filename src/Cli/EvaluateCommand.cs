@@ -51,15 +51,15 @@ internal static class EvaluateCommand
         model.ScaleInputs(data.FeatureMatrix);
         var workspace = new Workspace<T>(model.Shape, 256, forTraining: false);
         Evaluation e = model.Network.Evaluate(data.FeatureMatrix, data.Labels.Span, workspace);
+        if (!double.IsFinite(e.Loss))
+        {
+            throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"{path}: the model's outputs on {data.SourceName} are not finite (loss {e.Loss}): its weights are too extreme for these inputs."));
+        }
+
         int[] predicted = new int[data.Count];
         model.Network.PredictClasses(data.FeatureMatrix, predicted, workspace);
         int classes = model.Shape.Outputs;
-        long[,] confusion = new long[classes, classes];
         ReadOnlySpan<int> labels = data.Labels.Span;
-        for (int i = 0; i < predicted.Length; i++)
-        {
-            confusion[labels[i], predicted[i]]++;
-        }
 
         TextWriter o = console.Out;
         o.WriteLine($"Model:     {path} ({model.Shape}, {(model.ElementType == typeof(float) ? "float" : "double")}, scaling {(model.Scaling is null ? "none" : model.Scaling.Kind.ToString().ToLowerInvariant())})");
@@ -67,8 +67,67 @@ internal static class EvaluateCommand
         o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Loss:      {e.Loss:F4}"));
         o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Accuracy:  {e.Accuracy:F4} ({Math.Round(e.Accuracy * e.Count)}/{e.Count})"));
         o.WriteLine();
-        o.Write(ConfusionTable(confusion, model.ClassNames));
+        if (classes <= MaxMatrixClasses)
+        {
+            long[,] confusion = new long[classes, classes];
+            for (int i = 0; i < predicted.Length; i++)
+            {
+                confusion[labels[i], predicted[i]]++;
+            }
+
+            o.Write(ConfusionTable(confusion, model.ClassNames));
+        }
+        else
+        {
+            o.Write(PerClassTable(labels, predicted, model.ClassNames));
+        }
+
         return ExitCodes.Success;
+    }
+
+    /// <summary>Up to this many classes the full confusion matrix is printed; above, a per-class summary (memory and output linear in the classes).</summary>
+    internal const int MaxMatrixClasses = 30;
+
+    /// <summary>Per class that occurs in the data or the predictions: rows, predictions, correct ones, recall and precision.</summary>
+    internal static string PerClassTable(ReadOnlySpan<int> labels, ReadOnlySpan<int> predicted, IReadOnlyList<string> names)
+    {
+        int n = names.Count;
+        long[] truth = new long[n];
+        long[] guessed = new long[n];
+        long[] right = new long[n];
+        for (int i = 0; i < labels.Length; i++)
+        {
+            truth[labels[i]]++;
+            guessed[predicted[i]]++;
+            if (labels[i] == predicted[i])
+            {
+                right[labels[i]]++;
+            }
+        }
+
+        var text = new StringBuilder();
+        text.AppendLine(string.Create(CultureInfo.InvariantCulture, $"Per class ({n} classes; the full confusion matrix is printed up to {MaxMatrixClasses})"));
+        text.AppendLine("  class                                     rows   predicted   correct   recall   precision");
+        int omitted = 0;
+        for (int c = 0; c < n; c++)
+        {
+            if (truth[c] == 0 && guessed[c] == 0)
+            {
+                omitted++;
+                continue;
+            }
+
+            string name = $"{c} {names[c]}";
+            name = name.Length > 38 ? string.Concat(name.AsSpan(0, 37), "…") : name;
+            text.AppendLine(string.Create(CultureInfo.InvariantCulture, $"  {name,-38} {truth[c],9} {guessed[c],11} {right[c],9} {Ratio(right[c], truth[c]),8} {Ratio(right[c], guessed[c]),11}"));
+        }
+
+        if (omitted > 0)
+        {
+            text.AppendLine(string.Create(CultureInfo.InvariantCulture, $"  ({omitted} classes neither in the data nor predicted are not listed)"));
+        }
+
+        return text.ToString();
     }
 
     /// <summary>Rows are the true classes, columns the predicted ones, with recall per row and precision per column.</summary>

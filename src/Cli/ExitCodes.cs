@@ -21,6 +21,9 @@ internal static class ExitCodes
     /// <summary>Training diverged (NaN or infinite loss).</summary>
     public const int Diverged = 5;
 
+    /// <summary>Not enough memory for the model or the data (checked before training, or an allocation failed).</summary>
+    public const int OutOfMemory = 6;
+
     /// <summary>An unexpected internal error (a bug).</summary>
     public const int InternalError = 70;
 

@@ -19,6 +19,9 @@ internal static class GradCheckCommand
     private static readonly string[] Activations = ["sigmoid", "tanh", "relu"];
     private static readonly string[] ElementTypes = ["float", "double"];
 
+    /// <summary>The most random rows <c>--rows</c> accepts.</summary>
+    public const int MaxRows = 10_000;
+
     public static Command Create(CliConsole console)
     {
         var model = new Option<string?>("--model", "-m") { Description = "Check this saved model's network instead of a random one.", HelpName = "FILE" };
@@ -53,6 +56,11 @@ internal static class GradCheckCommand
             if (plan.Rows < 1 || !(plan.Step > 0) || !(plan.Threshold > 0) || !(plan.Floor > 0) || plan.MaxChecks < 1)
             {
                 throw new UsageException("--rows and --max-checks must be at least 1; --step, --threshold and --floor must be positive.");
+            }
+
+            if (plan.Rows > MaxRows)
+            {
+                throw new UsageException(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"--rows {plan.Rows}: expected at most {MaxRows} (a gradient check needs a few rows, not a data set)."));
             }
 
             return isDouble ? Run<double>(plan, console) : Run<float>(plan, console);

@@ -35,13 +35,14 @@ internal static class PredictCommand
         command.SetAction(result =>
         {
             string path = result.GetValue(modelPath)!;
-            TrainedModel model = ModelFile.Load(path);
             HeaderMode mode = result.GetValue(header) switch { "yes" => HeaderMode.Present, "no" => HeaderMode.Absent, _ => HeaderMode.Auto };
             string delimiterText = result.GetValue(delimiter) ?? ",";
             char sep = delimiterText is "tab" or "\\t" ? '\t'
                 : delimiterText.Length == 1 && delimiterText[0] is not '"' && delimiterText[0] < 128 ? delimiterText[0]
                 : throw new UsageException($"--delimiter '{delimiterText}': expected one ASCII character (not a quote) or 'tab'.");
             var settings = new Settings(result.GetValue(input), mode, result.GetValue(id), result.GetValue(output), sep);
+            OutputGuard.Check("--output", settings.Output, [path, settings.Input]);
+            TrainedModel model = ModelFile.Load(path);
             return model switch
             {
                 TrainedModel<float> f => Run(f, settings, console),
@@ -52,88 +53,197 @@ internal static class PredictCommand
         return command;
     }
 
+    /// <summary>Rows per batch when reading a file: 256, fewer for models so wide that a batch's buffers would pass <see cref="MaxBatchElements"/>.</summary>
+    internal static int BatchRows(NetworkShape shape)
+    {
+        long widest = 1;
+        foreach (int size in shape.LayerSizes)
+        {
+            widest = Math.Max(widest, size);
+        }
+
+        return (int)Math.Clamp(MaxBatchElements / widest, 1, 256);
+    }
+
+    /// <summary>The most elements a batch buffer holds (unless one row alone is wider).</summary>
+    internal const long MaxBatchElements = 1 << 24;
+
     private static int Run<T>(TrainedModel<T> model, Settings settings, CliConsole console)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (settings.Output is null)
+        {
+            try
+            {
+                Predict(model, settings, console, console.Out);
+            }
+            finally
+            {
+                console.Out.Flush();
+            }
+        }
+        else
+        {
+            // Written to a temporary file and renamed over the target only when every row succeeded.
+            AtomicFile.Write(settings.Output, stream =>
+            {
+                using var writer = new StreamWriter(stream, new UTF8Encoding(false), bufferSize: 1 << 16, leaveOpen: true);
+                Predict(model, settings, console, writer);
+            });
+        }
+
+        return ExitCodes.Success;
+    }
+
+    private static void Predict<T>(TrainedModel<T> model, Settings settings, CliConsole console, TextWriter o)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         bool fromStdin = settings.Input is null or "-";
         bool interactive = fromStdin && console.InputIsTerminal;
-        Stream stream = fromStdin ? console.OpenInput() : OpenInputFile(settings.Input!);
-        using var reader = new CsvFeatureReader<T>(stream, model.Shape.Inputs, model.FeatureNames, fromStdin ? "standard input" : settings.Input!, settings.Header, settings.Id, settings.Delimiter);
-        TextWriter o = settings.Output is null ? console.Out : new StreamWriter(settings.Output, append: false, new UTF8Encoding(false));
-        try
+        string source = fromStdin ? "standard input" : settings.Input!;
+        var capture = new FirstLineCapture(fromStdin ? console.OpenInput() : OpenInputFile(settings.Input!));
+        using var reader = new CsvFeatureReader<T>(capture, model.Shape.Inputs, model.FeatureNames, source, settings.Header, settings.Id, settings.Delimiter);
+        int batch = interactive ? 1 : BatchRows(model.Shape);
+        var features = new T[checked(batch * model.Shape.Inputs)];
+        var probabilities = new T[checked(batch * model.Shape.Outputs)];
+        var ids = settings.Id is null ? null : new List<string>(batch);
+        var workspace = new Workspace<T>(model.Shape, batch, forTraining: false);
+        var line = new StringBuilder();
+        bool headerWritten = false;
+        long rowsDone = 0;
+        while (true)
         {
-            int batch = interactive ? 1 : 256;
-            var features = new T[batch * model.Shape.Inputs];
-            var probabilities = new T[batch * model.Shape.Outputs];
-            var ids = settings.Id is null ? null : new List<string>(batch);
-            var workspace = new Workspace<T>(model.Shape, batch, forTraining: false);
-            var line = new StringBuilder();
-            bool headerWritten = false;
-            while (true)
+            var x = new MatrixSpan<T>(features, batch, model.Shape.Inputs);
+            int rows = reader.ReadBatch(x, ids);
+            if (!headerWritten)
             {
-                var x = new MatrixSpan<T>(features, batch, model.Shape.Inputs);
-                int rows = reader.ReadBatch(x, ids);
-                if (!headerWritten)
+                if (reader.HasHeader)
                 {
-                    WriteHeader(o, model, settings.Id);
-                    headerWritten = true;
+                    CheckHeaderNamesFeatures(model, capture, settings.Delimiter, source);
                 }
 
-                if (rows == 0)
-                {
-                    break;
-                }
-
-                MatrixSpan<T> xs = x.SliceRows(0, rows);
-                model.ScaleInputs(xs);
-                var p = new MatrixSpan<T>(probabilities.AsSpan(0, rows * model.Shape.Outputs), rows, model.Shape.Outputs);
-                model.Network.PredictProbabilities(xs, p, workspace);
-                for (int r = 0; r < rows; r++)
-                {
-                    line.Clear();
-                    if (ids is not null)
-                    {
-                        line.Append(Quote(ids[r])).Append(',');
-                    }
-
-                    ReadOnlySpan<T> row = p.Row(r);
-                    int best = 0;
-                    for (int c = 1; c < row.Length; c++)
-                    {
-                        if (row[c] > row[best])
-                        {
-                            best = c;
-                        }
-                    }
-
-                    line.Append(Quote(model.ClassNames[best]));
-                    foreach (T v in row)
-                    {
-                        line.Append(',').Append(double.CreateTruncating(v).ToString("0.######", CultureInfo.InvariantCulture));
-                    }
-
-                    o.WriteLine(line);
-                }
-
-                if (interactive)
-                {
-                    o.Flush();
-                }
+                WriteHeader(o, model, settings.Id);
+                headerWritten = true;
             }
-        }
-        finally
-        {
-            if (settings.Output is not null)
+
+            if (rows == 0)
             {
-                o.Dispose();
+                break;
             }
-            else
+
+            MatrixSpan<T> xs = x.SliceRows(0, rows);
+            model.ScaleInputs(xs);
+            var p = new MatrixSpan<T>(probabilities.AsSpan(0, rows * model.Shape.Outputs), rows, model.Shape.Outputs);
+            model.Network.PredictProbabilities(xs, p, workspace);
+            for (int r = 0; r < rows; r++)
+            {
+                line.Clear();
+                if (ids is not null)
+                {
+                    line.Append(Quote(ids[r])).Append(',');
+                }
+
+                ReadOnlySpan<T> row = p.Row(r);
+                int best = 0;
+                for (int c = 0; c < row.Length; c++)
+                {
+                    if (!T.IsFinite(row[c]))
+                    {
+                        throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"{source}, data row {rowsDone + r + 1}: the model's probabilities are not finite ({double.CreateTruncating(row[c])} for class {Quote(model.ClassNames[c])}): its weights are too extreme for these inputs."));
+                    }
+
+                    if (row[c] > row[best])
+                    {
+                        best = c;
+                    }
+                }
+
+                line.Append(Quote(model.ClassNames[best]));
+                foreach (T v in row)
+                {
+                    line.Append(',').Append(double.CreateTruncating(v).ToString("0.######", CultureInfo.InvariantCulture));
+                }
+
+                o.WriteLine(line);
+            }
+
+            rowsDone += rows;
+            if (interactive)
             {
                 o.Flush();
             }
         }
 
-        return ExitCodes.Success;
+        o.Flush();
+    }
+
+    /// <summary>
+    /// With a header, the model's features are picked by name; a header that does not name them all
+    /// is refused rather than read by position (the reader's fallback), naming what is expected.
+    /// Models without feature names (from the library, not <c>train</c>) are read by position.
+    /// </summary>
+    private static void CheckHeaderNamesFeatures(TrainedModel model, FirstLineCapture capture, char delimiter, string source)
+    {
+        IReadOnlyList<string> expected = model.FeatureNames;
+        if (expected.Count != model.Shape.Inputs || !capture.Complete)
+        {
+            return;
+        }
+
+        var names = new HashSet<string>(SplitHeader(capture.FirstLine(), delimiter), StringComparer.Ordinal);
+        string[] missing = [.. expected.Where(n => !names.Contains(n))];
+        if (missing.Length > 0)
+        {
+            throw new InvalidDataException(
+                $"{source}, line 1: the header does not name the model's feature column(s) {List(missing)}; the model expects {expected.Count} features: {List(expected)}. Name the columns so, or give headerless rows in the model's order with --header no.");
+        }
+    }
+
+    private static string List(IReadOnlyList<string> names) =>
+        string.Join(", ", names.Take(8).Select(n => n.Length > 40 ? string.Concat(n.AsSpan(0, 40), "…") : n)) + (names.Count > 8 ? string.Create(CultureInfo.InvariantCulture, $", … ({names.Count} in all)") : string.Empty);
+
+    /// <summary>The cells of a CSV header line (quotes as in the reader: <c>"a,b"</c>, <c>""</c> inside quotes).</summary>
+    internal static List<string> SplitHeader(string line, char delimiter)
+    {
+        var cells = new List<string>();
+        var cell = new StringBuilder();
+        bool quoted = false;
+        for (int i = 0; i < line.Length; i++)
+        {
+            char c = line[i];
+            if (quoted)
+            {
+                if (c == '"' && i + 1 < line.Length && line[i + 1] == '"')
+                {
+                    cell.Append('"');
+                    i++;
+                }
+                else if (c == '"')
+                {
+                    quoted = false;
+                }
+                else
+                {
+                    cell.Append(c);
+                }
+            }
+            else if (c == '"')
+            {
+                quoted = true;
+            }
+            else if (c == delimiter)
+            {
+                cells.Add(cell.ToString().Trim());
+                cell.Clear();
+            }
+            else
+            {
+                cell.Append(c);
+            }
+        }
+
+        cells.Add(cell.ToString().Trim());
+        return cells;
     }
 
     private static void WriteHeader(TextWriter o, TrainedModel model, string? id)

@@ -30,11 +30,15 @@ internal sealed record TrainPlan(
     string Output,
     int? ProgressEvery,
     bool Quiet,
-    int Threads);
+    int Threads,
+    double DivergenceFactor);
 
 /// <summary><c>train</c>: fits a network to a data set, reports progress and accuracy, and saves the model.</summary>
 internal static class TrainCommand
 {
+    /// <summary>The most threads <c>--threads</c> accepts per processor.</summary>
+    public const int MaxThreadsPerProcessor = 4;
+
     private static readonly string[] Activations = ["sigmoid", "tanh", "relu"];
     private static readonly string[] Optimizers = ["sgd", "momentum", "nesterov", "adam"];
     private static readonly string[] Schedules = ["constant", "cosine"];
@@ -69,11 +73,12 @@ internal static class TrainCommand
         var output = new Option<string?>("--output", "-o") { Description = "Where to save the model (default: NAME.bpm in the current directory).", HelpName = "FILE" };
         var every = new Option<int?>("--progress-every") { Description = "Print a progress line every N epochs (default: about 15 lines in all).", HelpName = "N" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No per-epoch progress." };
-        var threads = new Option<int>("--threads", "-t") { Description = "Threads for the large products (1 = the calling thread only); the model is bit-identical for every value.", DefaultValueFactory = _ => Environment.ProcessorCount, HelpName = "N" };
+        var threads = new Option<int>("--threads", "-t") { Description = $"Threads for the large products (1 = the calling thread only, at most {MaxThreadsPerProcessor} × the processor count); the model is bit-identical for every value.", DefaultValueFactory = _ => Environment.ProcessorCount, HelpName = "N" };
+        var divergence = new Option<double>("--divergence-factor") { Description = "Stop as diverged (exit 5, no model saved) when an epoch's mean loss exceeds this factor × the starting loss (or ln(classes) if larger); 'Infinity' turns the rule off.", DefaultValueFactory = _ => new TrainerOptions().DivergenceFactor, HelpName = "X" };
 
         var command = new Command("train", "Train a network and save it. With no options: the worked example (4-2-2 sigmoid, full-batch gradient descent, η = 0.1, 1500 epochs) on the shipped stairs data.");
         data.AddTo(command, includeTest: true);
-        foreach (Option option in new Option[] { layers, hidden, activation, optimizer, rate, momentum, decay, schedule, batch, epochs, seed, elementType, scaling, init, validation, output, every, quiet, threads })
+        foreach (Option option in new Option[] { layers, hidden, activation, optimizer, rate, momentum, decay, schedule, batch, epochs, seed, elementType, scaling, init, validation, output, every, quiet, threads, divergence })
         {
             command.Options.Add(option);
         }
@@ -112,8 +117,10 @@ internal static class TrainCommand
                 result.GetValue(output) ?? name + ".bpm",
                 result.GetValue(every),
                 result.GetValue(quiet),
-                result.GetValue(threads));
+                result.GetValue(threads),
+                result.GetValue(divergence));
             Validate(plan);
+            OutputGuard.Check("--output", plan.Output, OutputGuard.InputsOf(request));
             return plan.Double ? Run<double>(plan, console) : Run<float>(plan, console);
         });
         return command;
@@ -138,9 +145,15 @@ internal static class TrainCommand
 
     private static void Validate(TrainPlan plan)
     {
-        if (plan.Threads < 1)
+        int maxThreads = MaxThreadsPerProcessor * Environment.ProcessorCount;
+        if (plan.Threads < 1 || plan.Threads > maxThreads)
         {
-            throw new UsageException($"--threads {plan.Threads}: expected at least 1.");
+            throw new UsageException(string.Create(CultureInfo.InvariantCulture, $"--threads {plan.Threads}: expected 1 to {maxThreads} ({MaxThreadsPerProcessor} × the {Environment.ProcessorCount} processors)."));
+        }
+
+        if (!(plan.DivergenceFactor > 1))
+        {
+            throw new UsageException(string.Create(CultureInfo.InvariantCulture, $"--divergence-factor {plan.DivergenceFactor}: expected a number > 1 (or 'Infinity' for no limit)."));
         }
 
         if (plan.Epochs < 1)
@@ -208,6 +221,7 @@ internal static class TrainCommand
         }
 
         NetworkShape shape = Shape(plan, train);
+        CheckMemory<T>(shape, Math.Min(plan.BatchSize ?? train.Count, train.Count));
         string init = plan.Init == "auto"
             ? (IsWorkedExample(shape) ? "textbook" : shape.HiddenActivation == HiddenActivation.Relu ? "he" : "glorot")
             : plan.Init;
@@ -227,6 +241,7 @@ internal static class TrainCommand
             Seed = plan.Seed,
             Shuffle = batch < train.Count,
             DegreeOfParallelism = plan.Threads,
+            DivergenceFactor = plan.DivergenceFactor,
             LearningRate = plan.Schedule == "cosine"
                 ? LearningRateSchedule.Cosine(plan.LearningRate, plan.LearningRate / 100, plan.Epochs)
                 : LearningRateSchedule.Constant(plan.LearningRate),
@@ -278,6 +293,29 @@ internal static class TrainCommand
         ModelFile.Save(model, plan.Output);
         o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Saved:     {plan.Output} ({new FileInfo(plan.Output).Length:N0} bytes)"));
         return ExitCodes.Success;
+    }
+
+    /// <summary>
+    /// Refuses, before allocating, a network whose training buffers could not fit in the memory
+    /// available to the process: parameters, gradients, the divergence snapshot and up to two
+    /// optimiser moments (5 copies), plus the training workspace (3 × batch × the layer widths).
+    /// </summary>
+    private static void CheckMemory<T>(NetworkShape shape, int batch)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        long size = System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
+        long widths = 0;
+        foreach (int width in shape.LayerSizes)
+        {
+            widths += width;
+        }
+
+        long needed = (5L * shape.ParameterCount * size) + (3L * batch * widths * size);
+        long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        if (available > 0 && needed > available * 0.8)
+        {
+            throw new InsufficientMemoryException(string.Create(CultureInfo.InvariantCulture, $"the network {shape} ({shape.ParameterCount:N0} parameters) needs about {needed / 1e9:F1} GB to train with batch {batch}; {available / 1e9:F1} GB are available. Choose smaller layers or batches."));
+        }
     }
 
     private static void Report(TextWriter o, string what, Evaluation e) =>

@@ -30,7 +30,10 @@ public sealed class Trainer<T> : IDisposable
     private readonly OptimizerStepJob<T> _stepJob = new();
     private readonly T[] _snapshot;
     private readonly LearningRateSchedule _schedule;
+    private readonly double _uniformLoss;
     private Rng _shuffler;
+    private double _startLoss = double.NaN;
+    private double _divergenceLimit = double.PositiveInfinity;
 
     /// <summary>Creates a trainer and allocates everything training will use.</summary>
     /// <param name="network">The network to train (its parameters are updated in place).</param>
@@ -75,8 +78,14 @@ public sealed class Trainer<T> : IDisposable
             throw new ArgumentOutOfRangeException(nameof(options), target, "TargetLoss must be finite.");
         }
 
+        if (!(options.DivergenceFactor > 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.DivergenceFactor, "DivergenceFactor must be greater than 1 (PositiveInfinity turns the rule off).");
+        }
+
         Network = network;
         Optimizer = optimizer;
+        _uniformLoss = Math.Log(network.Shape.Outputs);
         Options = options;
         _schedule = options.LearningRate;
         _workspace = new Workspace<T>(network.Shape, options.BatchSize, forTraining: true);
@@ -164,7 +173,7 @@ public sealed class Trainer<T> : IDisposable
     /// <param name="validation">An optional validation set.</param>
     /// <returns>The epoch's metrics.</returns>
     /// <exception cref="ArgumentException">A data set's features or classes do not match the network.</exception>
-    /// <exception cref="TrainingDivergedException">The loss or the parameters became NaN or infinite; the parameters from the end of the previous epoch are restored first.</exception>
+    /// <exception cref="TrainingDivergedException">The loss or the parameters became NaN or infinite, or the epoch's mean loss grew beyond <see cref="TrainerOptions.DivergenceFactor"/> times the starting loss; the parameters from the end of the previous epoch are restored first.</exception>
     public EpochMetrics RunEpoch(Dataset<T> training, Dataset<T>? validation = null)
     {
         CheckDataset(training, nameof(training));
@@ -216,8 +225,20 @@ public sealed class Trainer<T> : IDisposable
                 throw Diverged(epoch, s, steps, value, string.Create(CultureInfo.InvariantCulture, $"the loss became {value}"));
             }
 
+            if (double.IsNaN(_startLoss))
+            {
+                _startLoss = double.CreateTruncating(loss);
+                _divergenceLimit = Options.DivergenceFactor * Math.Max(_startLoss, _uniformLoss);
+            }
+
             lossSum += double.CreateTruncating(loss) * rows;
             Update();
+        }
+
+        double meanLoss = lossSum / n;
+        if (meanLoss > _divergenceLimit)
+        {
+            throw Diverged(epoch, steps - 1, steps, meanLoss, string.Create(CultureInfo.InvariantCulture, $"the epoch's mean training loss {meanLoss:G4} is more than {Options.DivergenceFactor:G4} × the starting loss {Math.Max(_startLoss, _uniformLoss):G4} (TrainerOptions.DivergenceFactor)"));
         }
 
         if (InputChecks.FirstNonFinite<T>(parameters) >= 0)
@@ -240,7 +261,7 @@ public sealed class Trainer<T> : IDisposable
         }
 
         CompletedEpochs++;
-        return new EpochMetrics(CompletedEpochs, steps, firstRate, lossSum / n, (double)correct / n, validationLoss, validationAccuracy);
+        return new EpochMetrics(CompletedEpochs, steps, firstRate, meanLoss, (double)correct / n, validationLoss, validationAccuracy);
     }
 
     /// <summary>
@@ -253,7 +274,7 @@ public sealed class Trainer<T> : IDisposable
     /// <param name="cancellationToken">Checked before every epoch.</param>
     /// <returns>How many epochs ran, why training stopped, and the last epoch's metrics.</returns>
     /// <exception cref="ArgumentException">A data set's features or classes do not match the network.</exception>
-    /// <exception cref="TrainingDivergedException">The loss or the parameters became NaN or infinite; the parameters from the end of the last finite epoch are restored first.</exception>
+    /// <exception cref="TrainingDivergedException">The loss or the parameters became NaN or infinite, or an epoch's mean loss grew beyond <see cref="TrainerOptions.DivergenceFactor"/> times the starting loss; the parameters from the end of the last good epoch are restored first.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled (the completed epochs stay applied).</exception>
     public TrainingResult Fit(Dataset<T> training, Dataset<T>? validation = null, Action<EpochMetrics>? progress = null, CancellationToken cancellationToken = default)
     {

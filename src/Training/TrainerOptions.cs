@@ -25,6 +25,15 @@ public sealed record TrainerOptions
     /// </summary>
     public int DegreeOfParallelism { get; init; } = Environment.ProcessorCount;
 
+    /// <summary>
+    /// The divergence rule, &gt; 1: training stops as diverged (<see cref="TrainingDivergedException"/>,
+    /// with the parameters of the last good epoch restored, as for a NaN loss) when an epoch's mean
+    /// training loss is more than this factor times the starting loss — the mean loss of the trainer's
+    /// first step, or ln(classes) (a uniform guess) if that is larger. Default 100;
+    /// <see cref="double.PositiveInfinity"/> turns the rule off (NaN and infinite losses still stop training).
+    /// </summary>
+    public double DivergenceFactor { get; init; } = 100;
+
     /// <summary>The step size η per step; <see cref="LearningRateSchedule.Constant"/> 0.01 unless set.</summary>
     public LearningRateSchedule LearningRate { get; init; } = LearningRateSchedule.Constant(0.01);
 }

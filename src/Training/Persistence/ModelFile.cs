@@ -35,12 +35,13 @@ public static class ModelFile
     /// <summary>The eight bytes every model file starts with: <c>89 42 50 4D 4F 44 0D 0A</c> ("\x89BPMOD\r\n").</summary>
     public static ReadOnlySpan<byte> Magic => [0x89, (byte)'B', (byte)'P', (byte)'M', (byte)'O', (byte)'D', 0x0D, 0x0A];
 
-    /// <summary>Saves a model atomically (temporary file, flush to disk, rename over <paramref name="path"/>).</summary>
+    /// <summary>Saves a model atomically with <see cref="AtomicFile"/> (temporary file, flush to disk, rename over <paramref name="path"/>).</summary>
     /// <param name="model">The model; its parameters must be finite.</param>
-    /// <param name="path">The file to create or replace.</param>
-    /// <exception cref="ArgumentException">A parameter is NaN or infinite.</exception>
+    /// <param name="path">The file to create or replace (a regular file that is not read-only, or a new name).</param>
+    /// <exception cref="ArgumentException">A parameter is NaN or infinite, or the path is empty or too long.</exception>
     /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
-    /// <exception cref="IOException">Writing failed; the old file, if any, is unchanged.</exception>
+    /// <exception cref="UnauthorizedAccessException">The directory is not writable.</exception>
+    /// <exception cref="IOException">The path is a directory, device, FIFO or read-only file, or writing failed; the old file, if any, is unchanged.</exception>
     public static void Save(TrainedModel model, string path) => Save(model, path, wrap: null);
 
     /// <summary><see cref="Save(TrainedModel, string)"/> with a hook that wraps the temporary file's stream (tests use it to fail midway).</summary>
@@ -49,36 +50,12 @@ public static class ModelFile
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrEmpty(path);
         byte[] bytes = Serialize(model);
-        string full = Path.GetFullPath(path);
-        string directory = Path.GetDirectoryName(full) ?? ".";
-        if (!Directory.Exists(directory))
+        AtomicFile.Write(path, file =>
         {
-            throw new DirectoryNotFoundException($"Cannot save {path}: directory {directory} does not exist.");
-        }
-
-        if (Directory.Exists(full))
-        {
-            throw new IOException($"Cannot save {path}: it is a directory.");
-        }
-
-        string temporary = Path.Combine(directory, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1))
-            {
-                Stream stream = wrap is null ? file : wrap(file);
-                stream.Write(bytes);
-                stream.Flush();
-                file.Flush(flushToDisk: true);
-            }
-
-            File.Move(temporary, full, overwrite: true);
-        }
-        catch
-        {
-            TryDelete(temporary);
-            throw;
-        }
+            Stream stream = wrap is null ? file : wrap(file);
+            stream.Write(bytes);
+            stream.Flush();
+        });
     }
 
     /// <summary>The bytes of a model file for <paramref name="model"/>.</summary>
@@ -236,21 +213,5 @@ public static class ModelFile
     {
         ArgumentNullException.ThrowIfNull(sourceName);
         return ModelCodec.Decode(bytes, sourceName);
-    }
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (IOException)
-        {
-            // Best effort: the temporary file's name is unique, so a leftover harms nothing.
-        }
-        catch (UnauthorizedAccessException)
-        {
-            // As above.
-        }
     }
 }

@@ -236,6 +236,80 @@ public class TrainerProperties(ITestOutputHelper output)
         Assert.Equal(3, trainer.CompletedEpochs);
     }
 
+    /// <summary>Epochs 1–2 use a sane η, later ones a huge but not overflowing one.</summary>
+    private sealed class JumpAtEpoch3(double huge) : LearningRateSchedule
+    {
+        public override double Rate(int epoch, long globalStep) => epoch < 2 ? 0.01 : huge;
+    }
+
+    /// <summary>
+    /// Generated: η jumps at epoch 3 to a random 10³–10⁶ on a random ReLU network. The loss stays
+    /// finite (or not) but grows far above its start: training stops as diverged with the parameters
+    /// of epoch 2 restored, exactly as for a NaN loss. With the rule off, the same run is not stopped
+    /// unless the loss becomes non-finite (so the rule, not the NaN check, is what stopped it).
+    /// </summary>
+    [Fact]
+    public void ALossFarAboveItsStartStopsTrainingAsDiverged()
+    {
+        var random = new Random(7);
+        int finiteStops = 0;
+        for (int i = 0; i < 20; i++)
+        {
+            int seed = random.Next();
+            double huge = Math.Pow(10, 3 + (3 * random.NextDouble()));
+            var shape = new NetworkShape([5, 8, 3], HiddenActivation.Relu);
+            Dataset<double> data = TestData.Dataset<double>(48, 5, 3, seed);
+            var network = new Network<double>(shape, (ulong)seed);
+            var trainer = new Trainer<double>(network, new SgdOptimizer<double>(shape.ParameterCount), new TrainerOptions { BatchSize = 8, Epochs = 30, LearningRate = new JumpAtEpoch3(huge) });
+            byte[]? afterEpoch2 = null;
+            double firstEpochLoss = double.NaN;
+            var e = Assert.Throws<TrainingDivergedException>(() => trainer.Fit(data, progress: m =>
+            {
+                firstEpochLoss = m.Epoch == 1 ? m.TrainingLoss : firstEpochLoss;
+                afterEpoch2 = m.Epoch == 2 ? TestData.Bits<double>(network.Parameters) : afterEpoch2;
+            }));
+            Assert.True(e.Epoch >= 3, $"stopped at epoch {e.Epoch} before η jumped");
+            Assert.Equal(e.Epoch - 1, e.RestoredEpoch);
+            if (e.RestoredEpoch == 2)
+            {
+                Assert.Equal(afterEpoch2, TestData.Bits<double>(network.Parameters));
+            }
+
+            if (double.IsFinite(e.Loss))
+            {
+                finiteStops++;
+                Assert.Contains("mean training loss", e.Message, StringComparison.Ordinal);
+                Assert.True(e.Loss > 100 * Math.Log(3), $"stopped at loss {e.Loss}");
+
+                // The same run with the rule off goes on past that epoch (until the loss overflows, if it does).
+                var unruled = new Trainer<double>(new Network<double>(shape, (ulong)seed), new SgdOptimizer<double>(shape.ParameterCount), new TrainerOptions { BatchSize = 8, Epochs = e.Epoch, LearningRate = new JumpAtEpoch3(huge), DivergenceFactor = double.PositiveInfinity });
+                try
+                {
+                    Assert.Equal(e.Epoch, unruled.Fit(data).Epochs);
+                }
+                catch (TrainingDivergedException nan)
+                {
+                    Assert.False(double.IsFinite(nan.Loss));
+                }
+            }
+        }
+
+        output.WriteLine($"{finiteStops} of 20 runs stopped by the divergence factor with a finite loss");
+        Assert.True(finiteStops >= 5, $"only {finiteStops} of 20 runs had a finite exploding loss; the rule is barely exercised");
+    }
+
+    [Theory]
+    [InlineData(1.0)]
+    [InlineData(0.5)]
+    [InlineData(double.NaN)]
+    [InlineData(-1.0)]
+    public void TheDivergenceFactorMustExceedOne(double factor)
+    {
+        var shape = new NetworkShape([2, 2]);
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new Trainer<double>(new Network<double>(shape), new SgdOptimizer<double>(shape.ParameterCount), new TrainerOptions { DivergenceFactor = factor }));
+        Assert.Contains("DivergenceFactor", e.Message, StringComparison.Ordinal);
+    }
+
     /// <summary>SGD that poisons one parameter on a chosen step: the loss of that step was finite, so only the end-of-epoch check can catch it.</summary>
     private sealed class PoisonOnStep(int parameterCount, long poisonStep) : Optimizer<double>(parameterCount)
     {
