@@ -208,8 +208,8 @@ internal readonly struct Kernel512<T> : IGemmKernel<T>
 
 /// <summary>
 /// AVX2 (16 vector registers): 6 rows × 2 vectors (12 accumulators, 2 B vectors, 1 broadcast: 15
-/// registers, one spare for the separate multiply where FMA is missing), the BLIS/OpenBLAS Haswell
-/// shape; 8 × 2 needs 19 registers and spills. Blocking as the 512-bit kernel's (KC 256 float / 128
+/// registers), the BLIS/OpenBLAS Haswell shape; 8 × 2 needs 19 registers and spills. (.NET 10 on
+/// x64 accelerates 256-bit vectors only with AVX2, and every AVX2 part has FMA3.) Blocking as the 512-bit kernel's (KC 256 float / 128
 /// double, NC 1024), MC 144 = 24 tiles so a batch of 128 rows is one block.
 /// </summary>
 internal readonly struct Kernel256<T> : IGemmKernel<T>
@@ -301,8 +301,9 @@ internal readonly struct Kernel256<T> : IGemmKernel<T>
 }
 
 /// <summary>
-/// 128-bit (SSE: 16 registers; Arm NEON: 32): 6 rows × 2 vectors, the same register budget as the
-/// AVX2 kernel (15 registers, one spare for SSE's two-operand multiply where FMA is missing). Same
+/// 128-bit with fused multiply-add (SSE with FMA3: 16 registers; Arm NEON: 32): 6 rows × 2 vectors,
+/// the same register budget as the AVX2 kernel (15 registers). Without FMA,
+/// <see cref="Kernel128Split{T}"/> runs instead. Same
 /// blocking as the 256-bit kernel (its slivers are half as wide, so they fit L1 with room to spare).
 /// </summary>
 internal readonly struct Kernel128<T> : IGemmKernel<T>
@@ -374,6 +375,78 @@ internal readonly struct Kernel128<T> : IGemmKernel<T>
             Unsafe.Add(ref destination, j) = Unsafe.Add(ref source, j);
         }
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(ref T c, Vector128<T> v0, Vector128<T> v1, T alpha, T beta)
+    {
+        var va = Vector128.Create(alpha);
+        v0 *= va;
+        v1 *= va;
+        if (beta != T.Zero)
+        {
+            var vb = Vector128.Create(beta);
+            v0 += vb * Vector128.LoadUnsafe(ref c);
+            v1 += vb * Vector128.LoadUnsafe(ref c, (nuint)Vector128<T>.Count);
+        }
+
+        v0.StoreUnsafe(ref c);
+        v1.StoreUnsafe(ref c, (nuint)Vector128<T>.Count);
+    }
+}
+
+/// <summary>
+/// 128-bit without fused multiply-add (x64 without FMA3, e.g. <c>DOTNET_EnableAVX2=0</c>): 4 rows
+/// × 2 vectors. A separate multiply and add needs a temporary register, and the 6 × 2 shape then
+/// needs all 16 and the JIT spilled B and the broadcast to the stack in the hot loop; 4 × 2 uses 12.
+/// </summary>
+internal readonly struct Kernel128Split<T> : IGemmKernel<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public static int Bits => 128;
+
+    public static int MR => 4;
+
+    public static int NR => 2 * Vector128<T>.Count;
+
+    public static int KC => typeof(T) == typeof(float) ? 256 : 128;
+
+    public static int MC => 128;
+
+    public static int NC => 1024;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Tile(int kc, ref T a, ref T b, ref T c, nint ldc, T alpha, T beta)
+    {
+        Vector128<T> c00 = default, c01 = default, c10 = default, c11 = default;
+        Vector128<T> c20 = default, c21 = default, c30 = default, c31 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector128<T> b0 = Vector128.LoadUnsafe(ref b);
+            Vector128<T> b1 = Vector128.LoadUnsafe(ref b, (nuint)Vector128<T>.Count);
+            Vector128<T> av = Vector128.Create(a);
+            c00 += av * b0;
+            c01 += av * b1;
+            av = Vector128.Create(Unsafe.Add(ref a, 1));
+            c10 += av * b0;
+            c11 += av * b1;
+            av = Vector128.Create(Unsafe.Add(ref a, 2));
+            c20 += av * b0;
+            c21 += av * b1;
+            av = Vector128.Create(Unsafe.Add(ref a, 3));
+            c30 += av * b0;
+            c31 += av * b1;
+            a = ref Unsafe.Add(ref a, 4);
+            b = ref Unsafe.Add(ref b, 2 * Vector128<T>.Count);
+        }
+
+        Store(ref c, c00, c01, alpha, beta);
+        Store(ref Unsafe.Add(ref c, ldc), c10, c11, alpha, beta);
+        Store(ref Unsafe.Add(ref c, 2 * ldc), c20, c21, alpha, beta);
+        Store(ref Unsafe.Add(ref c, 3 * ldc), c30, c31, alpha, beta);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Copy(ref T source, ref T destination, int count) => Kernel128<T>.Copy(ref source, ref destination, count);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store(ref T c, Vector128<T> v0, Vector128<T> v1, T alpha, T beta)

@@ -21,7 +21,7 @@ internal static class GemmPacked
         {
             512 => Kernel512<T>.MR,
             256 => Kernel256<T>.MR,
-            128 => Kernel128<T>.MR,
+            128 => GemmMath.Fused ? Kernel128<T>.MR : Kernel128Split<T>.MR,
             _ => KernelScalar<T>.MR,
         };
 
@@ -31,7 +31,7 @@ internal static class GemmPacked
         {
             512 => Kernel512<T>.NR,
             256 => Kernel256<T>.NR,
-            128 => Kernel128<T>.NR,
+            128 => GemmMath.Fused ? Kernel128<T>.NR : Kernel128Split<T>.NR,
             _ => KernelScalar<T>.NR,
         };
 
@@ -45,7 +45,7 @@ internal static class GemmPacked
     {
         512 => Calls<Kernel512<float>>.Count + Calls<Kernel512<double>>.Count,
         256 => Calls<Kernel256<float>>.Count + Calls<Kernel256<double>>.Count,
-        128 => Calls<Kernel128<float>>.Count + Calls<Kernel128<double>>.Count,
+        128 => Calls<Kernel128<float>>.Count + Calls<Kernel128<double>>.Count + Calls<Kernel128Split<float>>.Count + Calls<Kernel128Split<double>>.Count,
         _ => Calls<KernelScalar<float>>.Count + Calls<KernelScalar<double>>.Count,
     };
 
@@ -76,8 +76,11 @@ internal static class GemmPacked
             case 256:
                 Run<T, Kernel256<T>>(o, c, alpha, beta);
                 break;
-            case 128:
+            case 128 when GemmMath.Fused:
                 Run<T, Kernel128<T>>(o, c, alpha, beta);
+                break;
+            case 128:
+                Run<T, Kernel128Split<T>>(o, c, alpha, beta);
                 break;
             default:
                 Run<T, KernelScalar<T>>(o, c, alpha, beta);
