@@ -104,7 +104,11 @@ public class GemmProperties
 
         if (Environment.GetEnvironmentVariable("DOTNET_EnableAVX2") == "0")
         {
+            // .NET 10 disables FMA3 with AVX2 (one x86-64-v3 group): this is CI's no-FMA leg, and the
+            // 128-bit kernel must then be the separate multiply-add one.
             Assert.True(bits <= 128, $"{bits}");
+            Assert.False(KernelSimd.FusedMultiplyAdd);
+            Assert.EndsWith("multiply+add", GemmPacked.KernelName<double>(), StringComparison.Ordinal);
         }
 
         Assert.StartsWith(bits == 0 ? "scalar " : $"{bits}-bit ", GemmPacked.KernelName<float>(), StringComparison.Ordinal);
