@@ -49,6 +49,36 @@ public static class Jobs
     }
 }
 
+/// <summary>
+/// The GEMM suite's jobs: a default process (no environment variable: the kernels pick the widest
+/// accelerated width) against OpenBLAS's AVX-512 (SkylakeX) kernels, and an AVX2-only process
+/// (DOTNET_EnableAVX512=0: 256-bit kernels with 16 vector registers) against OpenBLAS's AVX2
+/// (Haswell) kernels; one thread each.
+/// </summary>
+public static class GemmJobs
+{
+    /// <summary>Adds the two jobs (or the quick job) to <paramref name="config"/>.</summary>
+    /// <param name="config">The suite's configuration.</param>
+    public static void Add(ManualConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        if (Jobs.Quick)
+        {
+            config.AddJob(Job.Dry.WithId("Quick"));
+            return;
+        }
+
+        Job baseJob = Job.Default.WithWarmupCount(3).WithIterationCount(7);
+        config.AddJob(baseJob.WithId("Default-OpenBLAS-SkylakeX").WithEnvironmentVariables(
+            new EnvironmentVariable("OPENBLAS_CORETYPE", "SkylakeX"),
+            new EnvironmentVariable("OPENBLAS_NUM_THREADS", "1")));
+        config.AddJob(baseJob.WithId("NoAVX512-OpenBLAS-Haswell").WithEnvironmentVariables(
+            new EnvironmentVariable("DOTNET_EnableAVX512", "0"),
+            new EnvironmentVariable("OPENBLAS_CORETYPE", "Haswell"),
+            new EnvironmentVariable("OPENBLAS_NUM_THREADS", "1")));
+    }
+}
+
 /// <summary>Both widths in one run; the suite's baseline is a method (the naive loop or a peer).</summary>
 public sealed class WidthConfig : ManualConfig
 {

@@ -72,14 +72,13 @@ public static class ResultsExporter
         long? allocated = report.GcStats.GetBytesAllocatedPerOperation(c);
         string parameters = string.Join("; ", c.Parameters.Items.Select(p => $"{p.Name}={Convert.ToString(p.Value, CultureInfo.InvariantCulture)}"));
         string method = c.Descriptor.WorkloadMethodDisplayInfo.Trim('\'');
-        bool wide = c.Job.Environment.EnvironmentVariables?.Any(v => v.Key == "DOTNET_MaxVectorTBitWidth" && v.Value == "512") == true;
         return string.Join(
             ',',
             Field(suite),
             Field(type),
             Field(method),
             Field(c.Job.ResolvedId),
-            wide ? "512" : "256",
+            KernelWidth(c).ToString(CultureInfo.InvariantCulture),
             Field(parameters),
             Number(stats.Mean, "F1"),
             Number(stats.Median, "F1"),
@@ -88,6 +87,29 @@ public static class ResultsExporter
             gflops,
             rowsPerSecond,
             allocated?.ToString(CultureInfo.InvariantCulture) ?? string.Empty);
+    }
+
+    /// <summary>
+    /// The kernel width the job's process ran at: pinned by BACKPROP_VECTOR_BITS, capped at 256 by
+    /// DOTNET_EnableAVX512=0, 512 under the older DOTNET_MaxVectorTBitWidth=512 jobs, else what a
+    /// default process picks on this machine (<see cref="Backprop.Kernels.KernelSimd.HardwareBits"/>;
+    /// before the kernels chose their width at run time, a default process ran 256-bit <c>Vector&lt;T&gt;</c>).
+    /// </summary>
+    internal static int KernelWidth(BenchmarkCase c)
+    {
+        var env = (c.Job.Environment.EnvironmentVariables ?? []).ToDictionary(v => v.Key, v => v.Value);
+        int hardware = Backprop.Kernels.KernelSimd.HardwareBits;
+        if (env.TryGetValue(Backprop.Kernels.KernelSimd.EnvironmentVariable, out string? pinned) && int.TryParse(pinned, CultureInfo.InvariantCulture, out int bits))
+        {
+            return Math.Min(bits, hardware);
+        }
+
+        if (env.TryGetValue("DOTNET_EnableAVX512", out string? avx512) && avx512 == "0")
+        {
+            return Math.Min(256, hardware);
+        }
+
+        return env.TryGetValue("DOTNET_MaxVectorTBitWidth", out string? wide) && wide == "512" ? 512 : hardware;
     }
 
     /// <summary>

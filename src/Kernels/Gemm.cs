@@ -11,10 +11,14 @@ namespace Backprop.Kernels;
 /// <para>
 /// Large products go through a Goto/BLIS-style blocked path: loops over NC columns, KC depth and MC
 /// rows, B packed into KC × NR slivers and A into MR × KC slivers, and a register-blocked
-/// micro-kernel of MR = 8 rows × NR = 2 · <see cref="Vector{T}.Count"/> columns that keeps its 16
-/// accumulators in registers for the whole KC loop and uses fused multiply-add. Edge tiles go through
-/// a small temporary tile. Small or skinny products, where packing costs more than it saves, take an
-/// unpacked path.
+/// micro-kernel that keeps its MR × NR accumulators in registers for the whole KC loop. The kernel is
+/// chosen once per process at <see cref="KernelSimd.VectorBits"/>: 8 × 2 vectors at 512 bits (32
+/// registers), 6 × 2 vectors at 256 and 128 bits (16 registers), a scalar 4 × 4 at width 0, each with
+/// its own blocking. Where the CPU fuses multiply-add (<see cref="KernelSimd.FusedMultiplyAdd"/>) the
+/// kernels use it; elsewhere they multiply and add separately (the sums may then differ in the last
+/// bits), never a lane-by-lane software fusion. Edge tiles go through a small temporary tile and are
+/// merged with the same operations as full tiles. Small or skinny products, where packing costs more
+/// than it saves, take an unpacked path.
 /// </para>
 /// <para>
 /// Packing buffers live in a per-thread cache (one pinned, 64-byte-aligned array per thread and
@@ -23,7 +27,8 @@ namespace Backprop.Kernels;
 /// </para>
 /// <para>
 /// Results are deterministic for a given shape, vector width and operand values: the order of
-/// every floating-point operation depends only on those.
+/// every floating-point operation depends only on those (and on whether the CPU fuses
+/// multiply-add), never on the thread count.
 /// </para>
 /// </remarks>
 public static class Gemm

@@ -23,13 +23,16 @@ internal static unsafe class GemmParallel
     public const long MinimumWork = 96L * 96 * 96;
 
     /// <summary>
-    /// Whether products and element-wise work are split at all: only with SIMD of 256 bits or more.
-    /// At 128-bit <c>Vector&lt;T&gt;</c> (x64 without AVX2, e.g. <c>DOTNET_EnableAVX2=0</c>) the split
-    /// GEMM failed the bit-identity property for double once in 136 cases and showed 1.3–1.5 KB per
-    /// measurement window allocated on a worker; until that is understood, those machines run every
-    /// call on the calling thread (correct, allocation-free, one core).
+    /// Whether products and element-wise work are split at all: whenever the kernels run SIMD code
+    /// (<see cref="KernelSimd.VectorBits"/> ≠ 0: at scalar width GEMM never takes the packed path). Between 29 Nov and this change it required 256-bit SIMD, because the
+    /// bit-identity property failed once at 128-bit <c>Vector&lt;T&gt;</c> for double. The cause was
+    /// the property, not the kernel: its "the split must have happened" check used NR as the unit of
+    /// both dimensions, while a row split cuts M in MR-row tiles; at 128-bit double NR (4) &lt; MR (8),
+    /// so an 8-row product narrower than it is tall, which has one row tile and is never split, was
+    /// reported as a failure (a Fact in <c>KernelThreadsProperties</c> reproduces it). The property
+    /// now counts tiles with <see cref="GemmPacked.MR{T}"/> and <see cref="GemmPacked.NR{T}"/>.
     /// </summary>
-    public static bool Supported => Vector.IsHardwareAccelerated && Vector<byte>.Count >= 32;
+    public static bool Supported => KernelSimd.VectorBits != 0;
 
     /// <summary>Most chunks per thread.</summary>
     private const int ChunksPerThread = 2;
@@ -46,7 +49,7 @@ internal static unsafe class GemmParallel
         // Split the larger dimension: each thread repacks the other operand's whole block, so the
         // duplicated packing is the smaller one.
         bool splitColumns = o.N >= o.M;
-        int unit = splitColumns ? GemmPacked.NR<T>() : GemmPacked.MR;
+        int unit = splitColumns ? GemmPacked.NR<T>() : GemmPacked.MR<T>();
         int units = ((splitColumns ? o.N : o.M) + unit - 1) / unit;
         int parts = Math.Min(threads.DegreeOfParallelism, units);
         if (parts < 2 || !threads.TryEnter())

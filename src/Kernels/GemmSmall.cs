@@ -14,11 +14,26 @@ namespace Backprop.Kernels;
 /// </summary>
 internal static class GemmSmall
 {
+    /// <summary>Vector code runs unless SIMD is off or the kernels are pinned to scalar (<see cref="KernelSimd.VectorBits"/> = 0).</summary>
+    private static readonly bool Simd = Vector.IsHardwareAccelerated && KernelSimd.VectorBits != 0;
+
+    /// <summary>a·b + c: fused where the hardware fuses, else a separate multiply and add (never the lane-by-lane software fusion).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<T> MulAdd<T>(Vector<T> a, Vector<T> b, Vector<T> c)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        GemmMath.Fused ? SimdMath.FusedMultiplyAdd(a, b, c) : (a * b) + c;
+
+    /// <summary>a·b + c: fused where the hardware fuses, else a separate multiply and add.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static T MulAdd<T>(T a, T b, T c)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        GemmMath.Fused ? T.FusedMultiplyAdd(a, b, c) : (a * b) + c;
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run<T>(in GemmOperands<T> o, MatrixSpan<T> c, T alpha, T beta)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (Vector.IsHardwareAccelerated && o.N < Vector<T>.Count)
+        if (Simd && o.N < Vector<T>.Count)
         {
             if (!o.TransposeA && o.K <= NarrowMaxDepth && beta == T.Zero && (c.Stride == o.N || c.Rows == 1))
             {
@@ -111,7 +126,7 @@ internal static class GemmSmall
             Vector<T> acc = new Vector<T>(ai) * Vector.LoadUnsafe(ref b);
             for (int p = 1; p < k; p++)
             {
-                acc = SimdMath.FusedMultiplyAdd(new Vector<T>(Unsafe.Add(ref ai, p)), Vector.LoadUnsafe(ref b, (nuint)(p * width)), acc);
+                acc = MulAdd(new Vector<T>(Unsafe.Add(ref ai, p)), Vector.LoadUnsafe(ref b, (nuint)(p * width)), acc);
             }
 
             if (scale)
@@ -173,14 +188,14 @@ internal static class GemmSmall
                 ref T aq = ref Unsafe.Add(ref ap, strideA);
                 Vector<T> bp = Vector.LoadUnsafe(ref Unsafe.Add(ref b, p * strideB));
                 Vector<T> bq = Vector.LoadUnsafe(ref Unsafe.Add(ref b, (p + 1) * strideB));
-                s0 = SimdMath.FusedMultiplyAdd(new Vector<T>(Unsafe.Add(ref ap, i0)), bp, s0);
-                s1 = SimdMath.FusedMultiplyAdd(new Vector<T>(Unsafe.Add(ref ap, i1)), bp, s1);
-                s2 = SimdMath.FusedMultiplyAdd(new Vector<T>(Unsafe.Add(ref ap, i2)), bp, s2);
-                s3 = SimdMath.FusedMultiplyAdd(new Vector<T>(Unsafe.Add(ref ap, i3)), bp, s3);
-                t0 = SimdMath.FusedMultiplyAdd(new Vector<T>(Unsafe.Add(ref aq, i0)), bq, t0);
-                t1 = SimdMath.FusedMultiplyAdd(new Vector<T>(Unsafe.Add(ref aq, i1)), bq, t1);
-                t2 = SimdMath.FusedMultiplyAdd(new Vector<T>(Unsafe.Add(ref aq, i2)), bq, t2);
-                t3 = SimdMath.FusedMultiplyAdd(new Vector<T>(Unsafe.Add(ref aq, i3)), bq, t3);
+                s0 = MulAdd(new Vector<T>(Unsafe.Add(ref ap, i0)), bp, s0);
+                s1 = MulAdd(new Vector<T>(Unsafe.Add(ref ap, i1)), bp, s1);
+                s2 = MulAdd(new Vector<T>(Unsafe.Add(ref ap, i2)), bp, s2);
+                s3 = MulAdd(new Vector<T>(Unsafe.Add(ref ap, i3)), bp, s3);
+                t0 = MulAdd(new Vector<T>(Unsafe.Add(ref aq, i0)), bq, t0);
+                t1 = MulAdd(new Vector<T>(Unsafe.Add(ref aq, i1)), bq, t1);
+                t2 = MulAdd(new Vector<T>(Unsafe.Add(ref aq, i2)), bq, t2);
+                t3 = MulAdd(new Vector<T>(Unsafe.Add(ref aq, i3)), bq, t3);
             }
 
             // The same pairing on, for the rows of B in the padded copy.
@@ -190,17 +205,17 @@ internal static class GemmSmall
                 Vector<T> bp = p < direct ? Vector.LoadUnsafe(ref Unsafe.Add(ref b, p * strideB)) : Vector.LoadUnsafe(ref bt, (nuint)((p - direct) * width));
                 if ((p & 1) == 0)
                 {
-                    s0 = SimdMath.FusedMultiplyAdd(new Vector<T>(Unsafe.Add(ref ap, i0)), bp, s0);
-                    s1 = SimdMath.FusedMultiplyAdd(new Vector<T>(Unsafe.Add(ref ap, i1)), bp, s1);
-                    s2 = SimdMath.FusedMultiplyAdd(new Vector<T>(Unsafe.Add(ref ap, i2)), bp, s2);
-                    s3 = SimdMath.FusedMultiplyAdd(new Vector<T>(Unsafe.Add(ref ap, i3)), bp, s3);
+                    s0 = MulAdd(new Vector<T>(Unsafe.Add(ref ap, i0)), bp, s0);
+                    s1 = MulAdd(new Vector<T>(Unsafe.Add(ref ap, i1)), bp, s1);
+                    s2 = MulAdd(new Vector<T>(Unsafe.Add(ref ap, i2)), bp, s2);
+                    s3 = MulAdd(new Vector<T>(Unsafe.Add(ref ap, i3)), bp, s3);
                 }
                 else
                 {
-                    t0 = SimdMath.FusedMultiplyAdd(new Vector<T>(Unsafe.Add(ref ap, i0)), bp, t0);
-                    t1 = SimdMath.FusedMultiplyAdd(new Vector<T>(Unsafe.Add(ref ap, i1)), bp, t1);
-                    t2 = SimdMath.FusedMultiplyAdd(new Vector<T>(Unsafe.Add(ref ap, i2)), bp, t2);
-                    t3 = SimdMath.FusedMultiplyAdd(new Vector<T>(Unsafe.Add(ref ap, i3)), bp, t3);
+                    t0 = MulAdd(new Vector<T>(Unsafe.Add(ref ap, i0)), bp, t0);
+                    t1 = MulAdd(new Vector<T>(Unsafe.Add(ref ap, i1)), bp, t1);
+                    t2 = MulAdd(new Vector<T>(Unsafe.Add(ref ap, i2)), bp, t2);
+                    t3 = MulAdd(new Vector<T>(Unsafe.Add(ref ap, i3)), bp, t3);
                 }
             }
 
@@ -315,19 +330,19 @@ internal static class GemmSmall
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int j = 0;
-        if (Vector.IsHardwareAccelerated && n >= Vector<T>.Count)
+        if (Simd && n >= Vector<T>.Count)
         {
             var vs = new Vector<T>(s);
             for (; j <= n - Vector<T>.Count; j += Vector<T>.Count)
             {
                 Vector<T> vy = Vector.LoadUnsafe(ref y, (nuint)j);
-                SimdMath.FusedMultiplyAdd(vs, Vector.LoadUnsafe(ref x, (nuint)j), vy).StoreUnsafe(ref y, (nuint)j);
+                MulAdd(vs, Vector.LoadUnsafe(ref x, (nuint)j), vy).StoreUnsafe(ref y, (nuint)j);
             }
         }
 
         for (; j < n; j++)
         {
-            Unsafe.Add(ref y, j) = SimdMath.FusedMultiplyAdd(s, Unsafe.Add(ref x, j), Unsafe.Add(ref y, j));
+            Unsafe.Add(ref y, j) = MulAdd(s, Unsafe.Add(ref x, j), Unsafe.Add(ref y, j));
         }
     }
 
@@ -338,12 +353,12 @@ internal static class GemmSmall
     {
         int p = 0;
         T sum = T.Zero;
-        if (Vector.IsHardwareAccelerated && n >= Vector<T>.Count)
+        if (Simd && n >= Vector<T>.Count)
         {
             Vector<T> acc = Vector<T>.Zero;
             for (; p <= n - Vector<T>.Count; p += Vector<T>.Count)
             {
-                acc = SimdMath.FusedMultiplyAdd(Vector.LoadUnsafe(ref x, (nuint)p), Vector.LoadUnsafe(ref y, (nuint)p), acc);
+                acc = MulAdd(Vector.LoadUnsafe(ref x, (nuint)p), Vector.LoadUnsafe(ref y, (nuint)p), acc);
             }
 
             sum = Vector.Sum(acc);
@@ -351,7 +366,7 @@ internal static class GemmSmall
 
         for (; p < n; p++)
         {
-            sum = SimdMath.FusedMultiplyAdd(Unsafe.Add(ref x, p), Unsafe.Add(ref y, p), sum);
+            sum = MulAdd(Unsafe.Add(ref x, p), Unsafe.Add(ref y, p), sum);
         }
 
         return sum;

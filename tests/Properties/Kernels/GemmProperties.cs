@@ -9,6 +9,8 @@ namespace Backprop.Properties.Kernels;
 
 public class GemmProperties
 {
+    private static readonly int[] Widths = [512, 256, 128, 0];
+
     /// <summary>One random product: shapes up to about three micro-tiles in each dimension.</summary>
     internal sealed record Case(int M, int N, int K, bool TransposeA, bool TransposeB, int PadA, int PadB, int PadC, double Alpha, double Beta, int Seed, GemmPath Path)
     {
@@ -19,8 +21,9 @@ public class GemmProperties
     private static Gen<double> Scalar =>
         Gen.Frequency((3, Gen.Constant(1.0)), (1, Gen.Constant(0.0)), (1, Gen.Constant(-1.0)), (3, Gens.FiniteDouble(2.5)));
 
-    internal static Gen<Case> Cases<T>() =>
-        from m in Gen.Choose(0, (3 * GemmPacked.MR) + 3)
+    internal static Gen<Case> Cases<T>()
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        from m in Gen.Choose(0, (3 * GemmPacked.MR<T>()) + 3)
         from n in Gen.Choose(0, (3 * GemmPacked.NR<T>()) + 3)
         from k in Gen.Choose(0, 70)
         from ta in Gen.Elements(false, true)
@@ -71,6 +74,52 @@ public class GemmProperties
     {
         NarrowColumns<float>();
         NarrowColumns<double>();
+    }
+
+    /// <summary>
+    /// The packed path runs the micro-kernel of <see cref="KernelSimd.VectorBits"/> and no other, and
+    /// that width is what the environment asked for (CI runs this under BACKPROP_VECTOR_BITS=512,
+    /// 256, 128, 0 and the DOTNET_Enable* switches), so a green run at a setting proves that
+    /// setting's kernel ran.
+    /// </summary>
+    [Fact]
+    public void TheChosenKernelRuns()
+    {
+        int bits = KernelSimd.VectorBits;
+        string? pinned = Environment.GetEnvironmentVariable(KernelSimd.EnvironmentVariable);
+        if (!string.IsNullOrEmpty(pinned))
+        {
+            Assert.Equal(Math.Min(int.Parse(pinned, System.Globalization.CultureInfo.InvariantCulture), KernelSimd.HardwareBits), bits);
+        }
+
+        if (Environment.GetEnvironmentVariable("DOTNET_EnableHWIntrinsic") == "0")
+        {
+            Assert.Equal(0, bits);
+        }
+
+        if (Environment.GetEnvironmentVariable("DOTNET_EnableAVX512") == "0")
+        {
+            Assert.True(bits <= 256, $"{bits}");
+        }
+
+        if (Environment.GetEnvironmentVariable("DOTNET_EnableAVX2") == "0")
+        {
+            // .NET 10 disables FMA3 with AVX2 (one x86-64-v3 group): this is CI's no-FMA leg, and the
+            // 128-bit kernel must then be the separate multiply-add one.
+            Assert.True(bits <= 128, $"{bits}");
+            Assert.False(KernelSimd.FusedMultiplyAdd);
+            Assert.EndsWith("multiply+add", GemmPacked.KernelName<double>(), StringComparison.Ordinal);
+        }
+
+        Assert.StartsWith(bits == 0 ? "scalar " : $"{bits}-bit ", GemmPacked.KernelName<float>(), StringComparison.Ordinal);
+        long[] before = [.. Widths.Select(GemmPacked.CallsOnThisThread)];
+        Assert.True(Run<float>(new Case(40, 50, 60, false, false, 0, 0, 0, 1, 0, 3, GemmPath.Packed), nanInC: false));
+        Assert.True(Run<double>(new Case(40, 50, 60, true, true, 0, 0, 0, 1, 0, 4, GemmPath.Packed), nanInC: false));
+        long[] after = [.. Widths.Select(GemmPacked.CallsOnThisThread)];
+        for (int i = 0; i < Widths.Length; i++)
+        {
+            Assert.Equal(Widths[i] == bits ? before[i] + 2 : before[i], after[i]);
+        }
     }
 
     [Fact]

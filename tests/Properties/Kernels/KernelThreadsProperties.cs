@@ -44,6 +44,32 @@ public class KernelThreadsProperties
     [Property(MaxTest = 150)]
     public Property DoubleIsBitIdenticalForTwoAndThreeThreads() => Prop.ForAll(Cases().ToArbitrary(), c => SameBits<double>(c));
 
+    /// <summary>
+    /// The case that switched the split off at 128 bits (issue 11, item 5): 8×1×250, Aᵀ·B, double,
+    /// on a group whose workers already run. A product one micro-tile tall (M = 8 ≤ MR) and narrower
+    /// than it is tall is split by rows, has one row tile, and stays on the calling thread. The old
+    /// check counted tiles in NR for both dimensions, so at 128-bit double (NR = 4) it expected a
+    /// split and failed; bit-identity was never lost. Every width and both types, tall and wide, with
+    /// shapes of one, two and three tiles along the split dimension.
+    /// </summary>
+    [Fact]
+    public void SplitHappensExactlyWhenThereAreTwoTiles()
+    {
+        Assert.True(SameBits<double>(new Case(64, 64, 64, false, false, 0, 0, 0, 1, 0, 1)));
+        Assert.True(SameBits<double>(new Case(8, 1, 250, true, false, 1, 2, 0, 1, 1, 507354858)));
+        foreach (int tiles in new[] { 1, 2, 3 })
+        {
+            int rows = tiles * GemmPacked.MR<double>(), columns = tiles * GemmPacked.NR<double>();
+            Assert.True(SameBits<double>(new Case(rows, 1, 70, true, false, 0, 0, 0, 1, 1, tiles)), $"tall double {rows}");
+            Assert.True(SameBits<double>(new Case(rows, Math.Max(1, rows - 1), 70, false, false, 0, 0, 0, 1, 0, tiles)), $"tall double {rows}");
+            Assert.True(SameBits<double>(new Case(1, columns, 70, false, true, 0, 0, 0, 1, 0, tiles)), $"wide double {columns}");
+            rows = tiles * GemmPacked.MR<float>();
+            columns = tiles * GemmPacked.NR<float>();
+            Assert.True(SameBits<float>(new Case(rows, 1, 70, true, false, 0, 0, 0, 1, 1, tiles)), $"tall float {rows}");
+            Assert.True(SameBits<float>(new Case(1, columns, 70, false, true, 0, 0, 0, 1, 0, tiles)), $"wide float {columns}");
+        }
+    }
+
     /// <summary>Products across the NC (1024) and KC edges and an MC edge, split by columns and by rows, through the public threshold.</summary>
     [Theory]
     [InlineData(130, 2100, 300, false, false)]
@@ -247,9 +273,17 @@ public class KernelThreadsProperties
                 return false;
             }
 
-            // The split must have happened whenever there were two tiles to share (else the test proves nothing).
-            bool splittable = group.DegreeOfParallelism > 1 && Math.Max(c.N, c.M) > GemmPacked.NR<T>() && GemmParallel.Supported;
+            // The split must have happened whenever there were two tiles to share (else the test proves
+            // nothing). The split cuts the larger dimension (columns on a tie) in whole micro-tiles:
+            // NR columns or MR rows, which differ at most widths.
+            bool splittable = group.DegreeOfParallelism > 1 && TilesAlongSplit<T>(c.M, c.N) >= 2 && GemmParallel.Supported;
             if (checkSplit && !publicThreshold && splittable && group.LiveWorkers > 0 && group.SplitCalls == before)
+            {
+                return false;
+            }
+
+            // And a product of one tile is never split (there is nothing to share).
+            if (!publicThreshold && !splittable && group.SplitCalls != before)
             {
                 return false;
             }
@@ -275,6 +309,11 @@ public class KernelThreadsProperties
             return result;
         }
     }
+
+    /// <summary>Micro-tiles along the dimension a split cuts: N in NR columns when N ≥ M, else M in MR rows.</summary>
+    private static int TilesAlongSplit<T>(int m, int n)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        n >= m ? (n + GemmPacked.NR<T>() - 1) / GemmPacked.NR<T>() : (m + GemmPacked.MR<T>() - 1) / GemmPacked.MR<T>();
 
     private static bool TestBits<T>(T[] x, T[] y)
         where T : unmanaged

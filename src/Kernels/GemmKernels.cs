@@ -1,0 +1,525 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
+using System.Runtime.Intrinsics.X86;
+
+namespace Backprop.Kernels;
+
+/// <summary>
+/// One register-blocked GEMM micro-kernel and the blocking that suits it. The five BLIS loops
+/// (<see cref="GemmPacked"/>) are written once over this interface; each implementation is a small
+/// struct, so the JIT compiles a separate, fully specialised copy of the loops per kernel.
+/// </summary>
+/// <typeparam name="T">float or double.</typeparam>
+internal interface IGemmKernel<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>The vector width the kernel uses: 512, 256, 128, or 0 for scalar code.</summary>
+    static abstract int Bits { get; }
+
+    /// <summary>Rows of the micro-tile.</summary>
+    static abstract int MR { get; }
+
+    /// <summary>Columns of the micro-tile (a whole number of vectors).</summary>
+    static abstract int NR { get; }
+
+    /// <summary>Depth of a block (an MR × KC sliver of A and a KC × NR sliver of B stay in L1).</summary>
+    static abstract int KC { get; }
+
+    /// <summary>Rows of a packed A block (a multiple of MR; the MC × KC block stays in L2).</summary>
+    static abstract int MC { get; }
+
+    /// <summary>Columns of a packed B panel (a multiple of NR).</summary>
+    static abstract int NC { get; }
+
+    /// <summary>
+    /// C[0..MR, 0..NR) = α · Σₚ a[p·MR + r] · b[p·NR + j] (+ β · C unless β = 0), the MR × NR
+    /// accumulators held in registers for the whole depth loop. Every element is stored as
+    /// <c>α·acc</c> (β = 0) or <c>α·acc + β·C</c>, each product rounded, exactly as
+    /// <see cref="GemmPacked"/>'s scalar edge merge does, so an element's bits never depend on
+    /// whether its tile was full or an edge.
+    /// </summary>
+    static abstract void Tile(int kc, ref T a, ref T b, ref T c, nint ldc, T alpha, T beta);
+
+    /// <summary>Copies <paramref name="count"/> contiguous elements (the packing's row copies) with the kernel's vectors.</summary>
+    static abstract void Copy(ref T source, ref T destination, int count);
+}
+
+/// <summary>
+/// Multiply-add per width: fused where the hardware fuses (FMA3 on x64, AdvSIMD on Arm64), else a
+/// separate multiply and add (two roundings; the result may differ from the fused one in the last
+/// bit), never the runtime's lane-by-lane software fusion. The conditions are JIT-time constants.
+/// </summary>
+internal static class GemmMath
+{
+    /// <summary>Whether the 128- and 256-bit kernels fuse (the same test as <see cref="KernelSimd.FusedMultiplyAdd"/>, written out so the JIT folds it).</summary>
+    public static bool Fused => Fma.IsSupported || AdvSimd.IsSupported;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> MulAdd<T>(Vector512<T> a, Vector512<T> b, Vector512<T> c)
+        where T : unmanaged
+    {
+        // Every AVX-512 part has FMA3.
+        if (typeof(T) == typeof(float))
+        {
+            return Vector512.FusedMultiplyAdd(a.AsSingle(), b.AsSingle(), c.AsSingle()).As<float, T>();
+        }
+
+        return Vector512.FusedMultiplyAdd(a.AsDouble(), b.AsDouble(), c.AsDouble()).As<double, T>();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> MulAdd<T>(Vector256<T> a, Vector256<T> b, Vector256<T> c)
+        where T : unmanaged
+    {
+        if (!Fused)
+        {
+            return (a * b) + c;
+        }
+
+        if (typeof(T) == typeof(float))
+        {
+            return Vector256.FusedMultiplyAdd(a.AsSingle(), b.AsSingle(), c.AsSingle()).As<float, T>();
+        }
+
+        return Vector256.FusedMultiplyAdd(a.AsDouble(), b.AsDouble(), c.AsDouble()).As<double, T>();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<T> MulAdd<T>(Vector128<T> a, Vector128<T> b, Vector128<T> c)
+        where T : unmanaged
+    {
+        if (!Fused)
+        {
+            return (a * b) + c;
+        }
+
+        if (typeof(T) == typeof(float))
+        {
+            return Vector128.FusedMultiplyAdd(a.AsSingle(), b.AsSingle(), c.AsSingle()).As<float, T>();
+        }
+
+        return Vector128.FusedMultiplyAdd(a.AsDouble(), b.AsDouble(), c.AsDouble()).As<double, T>();
+    }
+}
+
+/// <summary>
+/// AVX-512 (32 vector registers): 8 rows × 2 vectors (16 accumulators, 2 B vectors, 1 broadcast:
+/// 19 registers). Blocking measured on the AVX-512 Xeon of <c>benchmarks/results</c>: KC 256 float /
+/// 128 double beat 128, 384 and 512; NC 1024 beat 128–512 by 5–25 %.
+/// </summary>
+internal readonly struct Kernel512<T> : IGemmKernel<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public static int Bits => 512;
+
+    public static int MR => 8;
+
+    public static int NR => 2 * Vector512<T>.Count;
+
+    public static int KC => typeof(T) == typeof(float) ? 256 : 128;
+
+    public static int MC => 128;
+
+    public static int NC => 1024;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Tile(int kc, ref T a, ref T b, ref T c, nint ldc, T alpha, T beta)
+    {
+        Vector512<T> c00 = default, c01 = default, c10 = default, c11 = default;
+        Vector512<T> c20 = default, c21 = default, c30 = default, c31 = default;
+        Vector512<T> c40 = default, c41 = default, c50 = default, c51 = default;
+        Vector512<T> c60 = default, c61 = default, c70 = default, c71 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector512<T> b0 = Vector512.LoadUnsafe(ref b);
+            Vector512<T> b1 = Vector512.LoadUnsafe(ref b, (nuint)Vector512<T>.Count);
+            Vector512<T> av = Vector512.Create(a);
+            c00 = GemmMath.MulAdd(b0, av, c00);
+            c01 = GemmMath.MulAdd(b1, av, c01);
+            av = Vector512.Create(Unsafe.Add(ref a, 1));
+            c10 = GemmMath.MulAdd(b0, av, c10);
+            c11 = GemmMath.MulAdd(b1, av, c11);
+            av = Vector512.Create(Unsafe.Add(ref a, 2));
+            c20 = GemmMath.MulAdd(b0, av, c20);
+            c21 = GemmMath.MulAdd(b1, av, c21);
+            av = Vector512.Create(Unsafe.Add(ref a, 3));
+            c30 = GemmMath.MulAdd(b0, av, c30);
+            c31 = GemmMath.MulAdd(b1, av, c31);
+            av = Vector512.Create(Unsafe.Add(ref a, 4));
+            c40 = GemmMath.MulAdd(b0, av, c40);
+            c41 = GemmMath.MulAdd(b1, av, c41);
+            av = Vector512.Create(Unsafe.Add(ref a, 5));
+            c50 = GemmMath.MulAdd(b0, av, c50);
+            c51 = GemmMath.MulAdd(b1, av, c51);
+            av = Vector512.Create(Unsafe.Add(ref a, 6));
+            c60 = GemmMath.MulAdd(b0, av, c60);
+            c61 = GemmMath.MulAdd(b1, av, c61);
+            av = Vector512.Create(Unsafe.Add(ref a, 7));
+            c70 = GemmMath.MulAdd(b0, av, c70);
+            c71 = GemmMath.MulAdd(b1, av, c71);
+            a = ref Unsafe.Add(ref a, 8);
+            b = ref Unsafe.Add(ref b, 2 * Vector512<T>.Count);
+        }
+
+        Store(ref c, c00, c01, alpha, beta);
+        Store(ref Unsafe.Add(ref c, ldc), c10, c11, alpha, beta);
+        Store(ref Unsafe.Add(ref c, 2 * ldc), c20, c21, alpha, beta);
+        Store(ref Unsafe.Add(ref c, 3 * ldc), c30, c31, alpha, beta);
+        Store(ref Unsafe.Add(ref c, 4 * ldc), c40, c41, alpha, beta);
+        Store(ref Unsafe.Add(ref c, 5 * ldc), c50, c51, alpha, beta);
+        Store(ref Unsafe.Add(ref c, 6 * ldc), c60, c61, alpha, beta);
+        Store(ref Unsafe.Add(ref c, 7 * ldc), c70, c71, alpha, beta);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Copy(ref T source, ref T destination, int count)
+    {
+        int j = 0;
+        for (; j <= count - Vector512<T>.Count; j += Vector512<T>.Count)
+        {
+            Vector512.LoadUnsafe(ref source, (nuint)j).StoreUnsafe(ref destination, (nuint)j);
+        }
+
+        for (; j < count; j++)
+        {
+            Unsafe.Add(ref destination, j) = Unsafe.Add(ref source, j);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(ref T c, Vector512<T> v0, Vector512<T> v1, T alpha, T beta)
+    {
+        var va = Vector512.Create(alpha);
+        v0 *= va;
+        v1 *= va;
+        if (beta != T.Zero)
+        {
+            var vb = Vector512.Create(beta);
+            v0 += vb * Vector512.LoadUnsafe(ref c);
+            v1 += vb * Vector512.LoadUnsafe(ref c, (nuint)Vector512<T>.Count);
+        }
+
+        v0.StoreUnsafe(ref c);
+        v1.StoreUnsafe(ref c, (nuint)Vector512<T>.Count);
+    }
+}
+
+/// <summary>
+/// AVX2 (16 vector registers): 6 rows × 2 vectors (12 accumulators, 2 B vectors, 1 broadcast: 15
+/// registers), the BLIS/OpenBLAS Haswell shape; 8 × 2 needs 19 registers and spills. (.NET 10 on
+/// x64 accelerates 256-bit vectors only with AVX2, and every AVX2 part has FMA3.) Blocking as the 512-bit kernel's (KC 256 float / 128
+/// double, NC 1024), MC 144 = 24 tiles so a batch of 128 rows is one block.
+/// </summary>
+internal readonly struct Kernel256<T> : IGemmKernel<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public static int Bits => 256;
+
+    public static int MR => 6;
+
+    public static int NR => 2 * Vector256<T>.Count;
+
+    public static int KC => typeof(T) == typeof(float) ? 256 : 128;
+
+    public static int MC => 144;
+
+    public static int NC => 1024;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Tile(int kc, ref T a, ref T b, ref T c, nint ldc, T alpha, T beta)
+    {
+        Vector256<T> c00 = default, c01 = default, c10 = default, c11 = default;
+        Vector256<T> c20 = default, c21 = default, c30 = default, c31 = default;
+        Vector256<T> c40 = default, c41 = default, c50 = default, c51 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector256<T> b0 = Vector256.LoadUnsafe(ref b);
+            Vector256<T> b1 = Vector256.LoadUnsafe(ref b, (nuint)Vector256<T>.Count);
+            Vector256<T> av = Vector256.Create(a);
+            c00 = GemmMath.MulAdd(b0, av, c00);
+            c01 = GemmMath.MulAdd(b1, av, c01);
+            av = Vector256.Create(Unsafe.Add(ref a, 1));
+            c10 = GemmMath.MulAdd(b0, av, c10);
+            c11 = GemmMath.MulAdd(b1, av, c11);
+            av = Vector256.Create(Unsafe.Add(ref a, 2));
+            c20 = GemmMath.MulAdd(b0, av, c20);
+            c21 = GemmMath.MulAdd(b1, av, c21);
+            av = Vector256.Create(Unsafe.Add(ref a, 3));
+            c30 = GemmMath.MulAdd(b0, av, c30);
+            c31 = GemmMath.MulAdd(b1, av, c31);
+            av = Vector256.Create(Unsafe.Add(ref a, 4));
+            c40 = GemmMath.MulAdd(b0, av, c40);
+            c41 = GemmMath.MulAdd(b1, av, c41);
+            av = Vector256.Create(Unsafe.Add(ref a, 5));
+            c50 = GemmMath.MulAdd(b0, av, c50);
+            c51 = GemmMath.MulAdd(b1, av, c51);
+            a = ref Unsafe.Add(ref a, 6);
+            b = ref Unsafe.Add(ref b, 2 * Vector256<T>.Count);
+        }
+
+        Store(ref c, c00, c01, alpha, beta);
+        Store(ref Unsafe.Add(ref c, ldc), c10, c11, alpha, beta);
+        Store(ref Unsafe.Add(ref c, 2 * ldc), c20, c21, alpha, beta);
+        Store(ref Unsafe.Add(ref c, 3 * ldc), c30, c31, alpha, beta);
+        Store(ref Unsafe.Add(ref c, 4 * ldc), c40, c41, alpha, beta);
+        Store(ref Unsafe.Add(ref c, 5 * ldc), c50, c51, alpha, beta);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Copy(ref T source, ref T destination, int count)
+    {
+        int j = 0;
+        for (; j <= count - Vector256<T>.Count; j += Vector256<T>.Count)
+        {
+            Vector256.LoadUnsafe(ref source, (nuint)j).StoreUnsafe(ref destination, (nuint)j);
+        }
+
+        for (; j < count; j++)
+        {
+            Unsafe.Add(ref destination, j) = Unsafe.Add(ref source, j);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(ref T c, Vector256<T> v0, Vector256<T> v1, T alpha, T beta)
+    {
+        var va = Vector256.Create(alpha);
+        v0 *= va;
+        v1 *= va;
+        if (beta != T.Zero)
+        {
+            var vb = Vector256.Create(beta);
+            v0 += vb * Vector256.LoadUnsafe(ref c);
+            v1 += vb * Vector256.LoadUnsafe(ref c, (nuint)Vector256<T>.Count);
+        }
+
+        v0.StoreUnsafe(ref c);
+        v1.StoreUnsafe(ref c, (nuint)Vector256<T>.Count);
+    }
+}
+
+/// <summary>
+/// 128-bit with fused multiply-add (SSE with FMA3: 16 registers; Arm NEON: 32): 6 rows × 2 vectors,
+/// the same register budget as the AVX2 kernel (15 registers). Without FMA,
+/// <see cref="Kernel128Split{T}"/> runs instead. Same
+/// blocking as the 256-bit kernel (its slivers are half as wide, so they fit L1 with room to spare).
+/// </summary>
+internal readonly struct Kernel128<T> : IGemmKernel<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public static int Bits => 128;
+
+    public static int MR => 6;
+
+    public static int NR => 2 * Vector128<T>.Count;
+
+    public static int KC => typeof(T) == typeof(float) ? 256 : 128;
+
+    public static int MC => 144;
+
+    public static int NC => 1024;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Tile(int kc, ref T a, ref T b, ref T c, nint ldc, T alpha, T beta)
+    {
+        Vector128<T> c00 = default, c01 = default, c10 = default, c11 = default;
+        Vector128<T> c20 = default, c21 = default, c30 = default, c31 = default;
+        Vector128<T> c40 = default, c41 = default, c50 = default, c51 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector128<T> b0 = Vector128.LoadUnsafe(ref b);
+            Vector128<T> b1 = Vector128.LoadUnsafe(ref b, (nuint)Vector128<T>.Count);
+            Vector128<T> av = Vector128.Create(a);
+            c00 = GemmMath.MulAdd(b0, av, c00);
+            c01 = GemmMath.MulAdd(b1, av, c01);
+            av = Vector128.Create(Unsafe.Add(ref a, 1));
+            c10 = GemmMath.MulAdd(b0, av, c10);
+            c11 = GemmMath.MulAdd(b1, av, c11);
+            av = Vector128.Create(Unsafe.Add(ref a, 2));
+            c20 = GemmMath.MulAdd(b0, av, c20);
+            c21 = GemmMath.MulAdd(b1, av, c21);
+            av = Vector128.Create(Unsafe.Add(ref a, 3));
+            c30 = GemmMath.MulAdd(b0, av, c30);
+            c31 = GemmMath.MulAdd(b1, av, c31);
+            av = Vector128.Create(Unsafe.Add(ref a, 4));
+            c40 = GemmMath.MulAdd(b0, av, c40);
+            c41 = GemmMath.MulAdd(b1, av, c41);
+            av = Vector128.Create(Unsafe.Add(ref a, 5));
+            c50 = GemmMath.MulAdd(b0, av, c50);
+            c51 = GemmMath.MulAdd(b1, av, c51);
+            a = ref Unsafe.Add(ref a, 6);
+            b = ref Unsafe.Add(ref b, 2 * Vector128<T>.Count);
+        }
+
+        Store(ref c, c00, c01, alpha, beta);
+        Store(ref Unsafe.Add(ref c, ldc), c10, c11, alpha, beta);
+        Store(ref Unsafe.Add(ref c, 2 * ldc), c20, c21, alpha, beta);
+        Store(ref Unsafe.Add(ref c, 3 * ldc), c30, c31, alpha, beta);
+        Store(ref Unsafe.Add(ref c, 4 * ldc), c40, c41, alpha, beta);
+        Store(ref Unsafe.Add(ref c, 5 * ldc), c50, c51, alpha, beta);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Copy(ref T source, ref T destination, int count)
+    {
+        int j = 0;
+        for (; j <= count - Vector128<T>.Count; j += Vector128<T>.Count)
+        {
+            Vector128.LoadUnsafe(ref source, (nuint)j).StoreUnsafe(ref destination, (nuint)j);
+        }
+
+        for (; j < count; j++)
+        {
+            Unsafe.Add(ref destination, j) = Unsafe.Add(ref source, j);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(ref T c, Vector128<T> v0, Vector128<T> v1, T alpha, T beta)
+    {
+        var va = Vector128.Create(alpha);
+        v0 *= va;
+        v1 *= va;
+        if (beta != T.Zero)
+        {
+            var vb = Vector128.Create(beta);
+            v0 += vb * Vector128.LoadUnsafe(ref c);
+            v1 += vb * Vector128.LoadUnsafe(ref c, (nuint)Vector128<T>.Count);
+        }
+
+        v0.StoreUnsafe(ref c);
+        v1.StoreUnsafe(ref c, (nuint)Vector128<T>.Count);
+    }
+}
+
+/// <summary>
+/// 128-bit without fused multiply-add (x64 without FMA3, e.g. <c>DOTNET_EnableAVX2=0</c>): 4 rows
+/// × 2 vectors. A separate multiply and add needs a temporary register, and the 6 × 2 shape then
+/// needs all 16 and the JIT spilled B and the broadcast to the stack in the hot loop; 4 × 2 uses 12.
+/// </summary>
+internal readonly struct Kernel128Split<T> : IGemmKernel<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public static int Bits => 128;
+
+    public static int MR => 4;
+
+    public static int NR => 2 * Vector128<T>.Count;
+
+    public static int KC => typeof(T) == typeof(float) ? 256 : 128;
+
+    public static int MC => 128;
+
+    public static int NC => 1024;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Tile(int kc, ref T a, ref T b, ref T c, nint ldc, T alpha, T beta)
+    {
+        Vector128<T> c00 = default, c01 = default, c10 = default, c11 = default;
+        Vector128<T> c20 = default, c21 = default, c30 = default, c31 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector128<T> b0 = Vector128.LoadUnsafe(ref b);
+            Vector128<T> b1 = Vector128.LoadUnsafe(ref b, (nuint)Vector128<T>.Count);
+            Vector128<T> av = Vector128.Create(a);
+            c00 += av * b0;
+            c01 += av * b1;
+            av = Vector128.Create(Unsafe.Add(ref a, 1));
+            c10 += av * b0;
+            c11 += av * b1;
+            av = Vector128.Create(Unsafe.Add(ref a, 2));
+            c20 += av * b0;
+            c21 += av * b1;
+            av = Vector128.Create(Unsafe.Add(ref a, 3));
+            c30 += av * b0;
+            c31 += av * b1;
+            a = ref Unsafe.Add(ref a, 4);
+            b = ref Unsafe.Add(ref b, 2 * Vector128<T>.Count);
+        }
+
+        Store(ref c, c00, c01, alpha, beta);
+        Store(ref Unsafe.Add(ref c, ldc), c10, c11, alpha, beta);
+        Store(ref Unsafe.Add(ref c, 2 * ldc), c20, c21, alpha, beta);
+        Store(ref Unsafe.Add(ref c, 3 * ldc), c30, c31, alpha, beta);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Copy(ref T source, ref T destination, int count) => Kernel128<T>.Copy(ref source, ref destination, count);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(ref T c, Vector128<T> v0, Vector128<T> v1, T alpha, T beta)
+    {
+        var va = Vector128.Create(alpha);
+        v0 *= va;
+        v1 *= va;
+        if (beta != T.Zero)
+        {
+            var vb = Vector128.Create(beta);
+            v0 += vb * Vector128.LoadUnsafe(ref c);
+            v1 += vb * Vector128.LoadUnsafe(ref c, (nuint)Vector128<T>.Count);
+        }
+
+        v0.StoreUnsafe(ref c);
+        v1.StoreUnsafe(ref c, (nuint)Vector128<T>.Count);
+    }
+}
+
+/// <summary>
+/// Scalar code (width 0: no SIMD, or pinned to 0): a 4 × 4 tile of plain multiply and add. Chosen
+/// by shape only when forced (<see cref="GemmPacked.Pays{T}(int, int, int, bool, bool)"/> sends
+/// everything to the unpacked path at width 0); it exists so the packed path has a kernel at every
+/// width and the properties cover it.
+/// </summary>
+internal readonly struct KernelScalar<T> : IGemmKernel<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public static int Bits => 0;
+
+    public static int MR => 4;
+
+    public static int NR => 4;
+
+    public static int KC => 256;
+
+    public static int MC => 128;
+
+    public static int NC => 1024;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Tile(int kc, ref T a, ref T b, ref T c, nint ldc, T alpha, T beta)
+    {
+        for (int r = 0; r < 4; r++)
+        {
+            T s0 = T.Zero, s1 = T.Zero, s2 = T.Zero, s3 = T.Zero;
+            for (int p = 0; p < kc; p++)
+            {
+                T ar = Unsafe.Add(ref a, (p * 4) + r);
+                ref T bp = ref Unsafe.Add(ref b, p * 4);
+                s0 += ar * bp;
+                s1 += ar * Unsafe.Add(ref bp, 1);
+                s2 += ar * Unsafe.Add(ref bp, 2);
+                s3 += ar * Unsafe.Add(ref bp, 3);
+            }
+
+            ref T row = ref Unsafe.Add(ref c, r * ldc);
+            Store(ref row, s0, alpha, beta);
+            Store(ref Unsafe.Add(ref row, 1), s1, alpha, beta);
+            Store(ref Unsafe.Add(ref row, 2), s2, alpha, beta);
+            Store(ref Unsafe.Add(ref row, 3), s3, alpha, beta);
+        }
+    }
+
+    public static void Copy(ref T source, ref T destination, int count)
+    {
+        for (int j = 0; j < count; j++)
+        {
+            Unsafe.Add(ref destination, j) = Unsafe.Add(ref source, j);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(ref T c, T sum, T alpha, T beta) =>
+        c = beta == T.Zero ? alpha * sum : (alpha * sum) + (beta * c);
+}
