@@ -32,7 +32,13 @@ public static class Softmax
         }
     }
 
-    /// <summary><c>L[i, j] = Z[i, j] − mᵢ − log Σₖ e^(Z[i, k] − mᵢ)</c>; finite for every finite input.</summary>
+    /// <summary><c>L[i, j] = (Z[i, j] − mᵢ) − log Σₖ e^(Z[i, k] − mᵢ)</c>; finite for every finite input.</summary>
+    /// <remarks>
+    /// The two terms are subtracted in this order (never <c>Z − (m + log Σ)</c>, where the sum with a
+    /// large m rounds the logarithm away): both are exact or nearly so and have opposite signs, so the
+    /// error is a few ulp of the result whatever the size of the logits (a row of n equal logits
+    /// gives −ln n even at 1e300).
+    /// </remarks>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
     /// <param name="logits">Z. Shape (rows, classes).</param>
     /// <param name="destination">log P, same shape; may be the same memory as <paramref name="logits"/>.</param>
@@ -50,8 +56,8 @@ public static class Softmax
         {
             ReadOnlySpan<T> z = logits.Row(i);
             T max = Max(z);
-            T shift = max + T.Log(SumExpShifted(z, max));
-            ElementwiseDriver.Map(z, destination.Row(i), new SubtractOperator<T>(shift));
+            T logSum = T.Log(SumExpShifted(z, max));
+            ElementwiseDriver.Map(z, destination.Row(i), new ShiftLogOperator<T>(max, logSum));
         }
     }
 
@@ -203,11 +209,11 @@ public static class Softmax
             int count = Math.Min(rowsPerChunk, logits.Rows - first);
             ExpShiftedChunk(logits, first, count, e, max, sums);
 
-            // Per row: the scale 1 / sum (softmax), or the shift m + log sum (log-softmax), into sums.
+            // Per row: the scale 1 / sum (softmax), or log sum (log-softmax), into sums.
             for (int k = 0; k < count; k += width)
             {
                 var sum = new Vector<T>(sums[k..]);
-                Vector<T> result = log ? new Vector<T>(max[k..]) + VectorMath.Log(sum) : Vector<T>.One / sum;
+                Vector<T> result = log ? VectorMath.Log(sum) : Vector<T>.One / sum;
                 result.CopyTo(sums[k..]);
             }
 
@@ -218,9 +224,10 @@ public static class Softmax
                 if (log)
                 {
                     ReadOnlySpan<T> z = logits.Row(first + i);
+                    T m = max[i];
                     for (int j = 0; j < d.Length; j++)
                     {
-                        d[j] = z[j] - s;
+                        d[j] = (z[j] - m) - s;
                     }
                 }
                 else
@@ -278,14 +285,15 @@ public static class Softmax
         public Vector<T> Invoke(Vector<T> x) => x * _scale;
     }
 
-    /// <summary><c>x − shift</c>.</summary>
-    private readonly struct SubtractOperator<T>(T shift) : IUnaryOperator<T>
+    /// <summary><c>(x − max) − logSum</c>, in that order.</summary>
+    private readonly struct ShiftLogOperator<T>(T max, T logSum) : IUnaryOperator<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        private readonly T _shift = shift;
+        private readonly T _max = max;
+        private readonly T _logSum = logSum;
 
-        public T Invoke(T x) => x - _shift;
+        public T Invoke(T x) => (x - _max) - _logSum;
 
-        public Vector<T> Invoke(Vector<T> x) => x - new Vector<T>(_shift);
+        public Vector<T> Invoke(Vector<T> x) => (x - new Vector<T>(_max)) - new Vector<T>(_logSum);
     }
 }
