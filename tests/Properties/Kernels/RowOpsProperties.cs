@@ -37,7 +37,7 @@ public class RowOpsProperties
     [Fact]
     public void SumColumnsWithZeroBetaIgnoresNaNInTheDestination()
     {
-        int n = (2 * Vector<float>.Count) + 3;
+        int n = (2 * WidestLanes<float>()) + 3;
         float[] destination = new float[n];
         destination.AsSpan().Fill(float.NaN);
         RowOps.SumColumns(new ReadOnlyMatrixSpan<float>(new float[2 * n], 2, n), destination, 1f, 0f);
@@ -86,9 +86,9 @@ public class RowOpsProperties
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var random = new Random(seed);
-        for (int n = 1; n < Vector<T>.Count; n++)
+        for (int n = 1; n < WidestLanes<T>(); n++)
         {
-            foreach (int rows in new[] { 0, 1, 2, 3, Vector<T>.Count - 1, Vector<T>.Count, Vector<T>.Count + 1, 37, 130 })
+            foreach (int rows in new[] { 0, 1, 2, 3, WidestLanes<T>() - 1, WidestLanes<T>(), WidestLanes<T>() + 1, 37, 130 })
             {
                 AddRowVectorCase<T>(random, n, rows);
                 SumColumnsCase<T>(random, n, rows);
