@@ -37,11 +37,20 @@ internal static unsafe class ElementwiseParallel
         return index >= chunks ? length : (int)((long)vectors * index / chunks) * width;
     }
 
+    /// <summary>
+    /// Whether element-wise work is split at all: only at 256-bit vectors or wider, as for GEMM. At the
+    /// scalar width (<c>BACKPROP_VECTOR_BITS=0</c>) splitting was bit-identical but the process-wide
+    /// allocation test saw 336 B in every measurement window (2 threads, 100 K elements; 0 B at 128,
+    /// 256 and 512 bits), the same symptom as the split GEMM at 128-bit <c>Vector&lt;T&gt;</c>; until
+    /// the hand-off is understood, narrower widths run every call on the calling thread.
+    /// </summary>
+    public static bool Supported => SimdWidth.Use256;
+
     /// <summary>How many ranges to cut <paramref name="length"/> elements into for <paramref name="threads"/>; below 2, run on the calling thread.</summary>
     /// <remarks>Each range is at least <see cref="MinimumElements"/> / 4 elements, far more than one vector at any width.</remarks>
     public static int Chunks(KernelThreads? threads, int length)
     {
-        if (threads is null || threads.DegreeOfParallelism < 2 || length < MinimumElements)
+        if (threads is null || threads.DegreeOfParallelism < 2 || length < MinimumElements || !Supported)
         {
             return 1;
         }
