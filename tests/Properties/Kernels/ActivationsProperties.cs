@@ -10,7 +10,7 @@ namespace Backprop.Properties.Kernels;
 
 /// <summary>
 /// The activation kernels against <see cref="ActivationsReference"/> at every length up to
-/// 4·Vector&lt;T&gt;.Count + 3, unaligned, out of place and exactly in place.
+/// 3·(512-bit lanes) + 3 (every tail at every width), unaligned, out of place and exactly in place.
 /// </summary>
 /// <remarks>
 /// Tolerances, in ε relative to |expected|:

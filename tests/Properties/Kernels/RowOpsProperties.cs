@@ -10,7 +10,7 @@ namespace Backprop.Properties.Kernels;
 
 /// <summary>
 /// Bias add, column sums and row arg-max against <see cref="RowOpsReference"/>, at every column count
-/// up to 4·Vector&lt;T&gt;.Count + 3, with strides. All exact: the kernels add each column's elements in
+/// up to 3·(512-bit lanes) + 3 (every tail at every width), with strides. All exact: the kernels add each column's elements in
 /// row order, as the reference does, with the same IEEE operations.
 /// </summary>
 public class RowOpsProperties
