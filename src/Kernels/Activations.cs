@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.Intrinsics;
 
 namespace Backprop.Kernels;
 
@@ -21,7 +22,7 @@ public static class Activations
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Validate(input, destination);
-        ElementwiseDriver.Map(input, destination, default(SigmoidOperator<T>));
+        ElementwiseParallel.Map(null, input, destination, default(SigmoidOperator<T>));
     }
 
     /// <summary>Fused sigmoid backward: <c>dZ = dA ⊙ A ⊙ (1 − A)</c> in one pass.</summary>
@@ -33,7 +34,7 @@ public static class Activations
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Validate(outputGradient, output, destination);
-        ElementwiseDriver.Map(outputGradient, output, destination, default(SigmoidBackwardOperator<T>));
+        ElementwiseParallel.Map(null, outputGradient, output, destination, default(SigmoidBackwardOperator<T>));
     }
 
     /// <summary>Hyperbolic tangent: <c>A = tanh(Z)</c>, within 7 ulp; saturates to exactly ±1, never NaN for finite input.</summary>
@@ -44,7 +45,7 @@ public static class Activations
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Validate(input, destination);
-        ElementwiseDriver.Map(input, destination, default(TanhOperator<T>));
+        ElementwiseParallel.Map(null, input, destination, default(TanhOperator<T>));
     }
 
     /// <summary>Fused tanh backward: <c>dZ = dA ⊙ (1 − A²)</c>.</summary>
@@ -56,7 +57,7 @@ public static class Activations
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Validate(outputGradient, output, destination);
-        ElementwiseDriver.Map(outputGradient, output, destination, default(TanhBackwardOperator<T>));
+        ElementwiseParallel.Map(null, outputGradient, output, destination, default(TanhBackwardOperator<T>));
     }
 
     /// <summary>Rectified linear unit: <c>A = max(Z, 0)</c>.</summary>
@@ -67,7 +68,7 @@ public static class Activations
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Validate(input, destination);
-        ElementwiseDriver.Map(input, destination, default(ReluOperator<T>));
+        ElementwiseParallel.Map(null, input, destination, default(ReluOperator<T>));
     }
 
     /// <summary>Fused ReLU backward: <c>dZ = dA ⊙ [A &gt; 0]</c>.</summary>
@@ -79,7 +80,118 @@ public static class Activations
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Validate(outputGradient, output, destination);
-        ElementwiseDriver.Map(outputGradient, output, destination, default(ReluBackwardOperator<T>));
+        ElementwiseParallel.Map(null, outputGradient, output, destination, default(ReluBackwardOperator<T>));
+    }
+
+    /// <summary>
+    /// Logistic sigmoid split across <paramref name="threads"/>: see <see cref="Sigmoid{T}(ReadOnlySpan{T}, Span{T})"/>. Large buffers are cut
+    /// into ranges of whole vectors run by the group's threads; results are bit-identical to the
+    /// single-threaded call for every degree of parallelism. Small buffers, a null or one-thread
+    /// group, or a group busy with another call run on the calling thread. Allocates nothing once
+    /// the group's workers have started.
+    /// </summary>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="input">Z.</param>
+    /// <param name="destination">A; same length as <paramref name="input"/>; may be the same span.</param>
+    /// <param name="threads">The threads to split across, or null for the calling thread only.</param>
+    public static void Sigmoid<T>(ReadOnlySpan<T> input, Span<T> destination, KernelThreads? threads)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Validate(input, destination);
+        ElementwiseParallel.Map(threads, input, destination, default(SigmoidOperator<T>));
+    }
+
+    /// <summary>
+    /// Fused sigmoid backward split across <paramref name="threads"/>: see <see cref="SigmoidBackward{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T})"/>. Large buffers are cut
+    /// into ranges of whole vectors run by the group's threads; results are bit-identical to the
+    /// single-threaded call for every degree of parallelism. Small buffers, a null or one-thread
+    /// group, or a group busy with another call run on the calling thread. Allocates nothing once
+    /// the group's workers have started.
+    /// </summary>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="outputGradient">dA.</param>
+    /// <param name="output">A, the activation's output.</param>
+    /// <param name="destination">dZ; may be the same span as an input.</param>
+    /// <param name="threads">The threads to split across, or null for the calling thread only.</param>
+    public static void SigmoidBackward<T>(ReadOnlySpan<T> outputGradient, ReadOnlySpan<T> output, Span<T> destination, KernelThreads? threads)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Validate(outputGradient, output, destination);
+        ElementwiseParallel.Map(threads, outputGradient, output, destination, default(SigmoidBackwardOperator<T>));
+    }
+
+    /// <summary>
+    /// Hyperbolic tangent split across <paramref name="threads"/>: see <see cref="Tanh{T}(ReadOnlySpan{T}, Span{T})"/>. Large buffers are cut
+    /// into ranges of whole vectors run by the group's threads; results are bit-identical to the
+    /// single-threaded call for every degree of parallelism. Small buffers, a null or one-thread
+    /// group, or a group busy with another call run on the calling thread. Allocates nothing once
+    /// the group's workers have started.
+    /// </summary>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="input">Z.</param>
+    /// <param name="destination">A; same length as <paramref name="input"/>; may be the same span.</param>
+    /// <param name="threads">The threads to split across, or null for the calling thread only.</param>
+    public static void Tanh<T>(ReadOnlySpan<T> input, Span<T> destination, KernelThreads? threads)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Validate(input, destination);
+        ElementwiseParallel.Map(threads, input, destination, default(TanhOperator<T>));
+    }
+
+    /// <summary>
+    /// Fused tanh backward split across <paramref name="threads"/>: see <see cref="TanhBackward{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T})"/>. Large buffers are cut
+    /// into ranges of whole vectors run by the group's threads; results are bit-identical to the
+    /// single-threaded call for every degree of parallelism. Small buffers, a null or one-thread
+    /// group, or a group busy with another call run on the calling thread. Allocates nothing once
+    /// the group's workers have started.
+    /// </summary>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="outputGradient">dA.</param>
+    /// <param name="output">A, the activation's output.</param>
+    /// <param name="destination">dZ; may be the same span as an input.</param>
+    /// <param name="threads">The threads to split across, or null for the calling thread only.</param>
+    public static void TanhBackward<T>(ReadOnlySpan<T> outputGradient, ReadOnlySpan<T> output, Span<T> destination, KernelThreads? threads)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Validate(outputGradient, output, destination);
+        ElementwiseParallel.Map(threads, outputGradient, output, destination, default(TanhBackwardOperator<T>));
+    }
+
+    /// <summary>
+    /// ReLU split across <paramref name="threads"/>: see <see cref="Relu{T}(ReadOnlySpan{T}, Span{T})"/>. Large buffers are cut
+    /// into ranges of whole vectors run by the group's threads; results are bit-identical to the
+    /// single-threaded call for every degree of parallelism. Small buffers, a null or one-thread
+    /// group, or a group busy with another call run on the calling thread. Allocates nothing once
+    /// the group's workers have started.
+    /// </summary>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="input">Z.</param>
+    /// <param name="destination">A; same length as <paramref name="input"/>; may be the same span.</param>
+    /// <param name="threads">The threads to split across, or null for the calling thread only.</param>
+    public static void Relu<T>(ReadOnlySpan<T> input, Span<T> destination, KernelThreads? threads)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Validate(input, destination);
+        ElementwiseParallel.Map(threads, input, destination, default(ReluOperator<T>));
+    }
+
+    /// <summary>
+    /// Fused ReLU backward split across <paramref name="threads"/>: see <see cref="ReluBackward{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T})"/>. Large buffers are cut
+    /// into ranges of whole vectors run by the group's threads; results are bit-identical to the
+    /// single-threaded call for every degree of parallelism. Small buffers, a null or one-thread
+    /// group, or a group busy with another call run on the calling thread. Allocates nothing once
+    /// the group's workers have started.
+    /// </summary>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="outputGradient">dA.</param>
+    /// <param name="output">A, the activation's output.</param>
+    /// <param name="destination">dZ; may be the same span as an input.</param>
+    /// <param name="threads">The threads to split across, or null for the calling thread only.</param>
+    public static void ReluBackward<T>(ReadOnlySpan<T> outputGradient, ReadOnlySpan<T> output, Span<T> destination, KernelThreads? threads)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Validate(outputGradient, output, destination);
+        ElementwiseParallel.Map(threads, outputGradient, output, destination, default(ReluBackwardOperator<T>));
     }
 
     /// <summary>Sigmoid over a matrix view; see <see cref="Sigmoid{T}(ReadOnlySpan{T}, Span{T})"/>.</summary>
@@ -188,7 +300,11 @@ public static class Activations
     {
         public T Invoke(T x) => T.One / (T.One + T.Exp(-x));
 
-        public Vector<T> Invoke(Vector<T> x) => VectorMath.Sigmoid(x);
+        public Vector128<T> Invoke(Vector128<T> x) => VectorMath.Sigmoid<T, Vector128<T>, Simd128<T>>(x);
+
+        public Vector256<T> Invoke(Vector256<T> x) => VectorMath.Sigmoid<T, Vector256<T>, Simd256<T>>(x);
+
+        public Vector512<T> Invoke(Vector512<T> x) => VectorMath.Sigmoid<T, Vector512<T>, Simd512<T>>(x);
     }
 
     private readonly struct SigmoidBackwardOperator<T> : IBinaryOperator<T>
@@ -196,7 +312,11 @@ public static class Activations
     {
         public T Invoke(T da, T a) => da * a * (T.One - a);
 
-        public Vector<T> Invoke(Vector<T> da, Vector<T> a) => da * a * (Vector<T>.One - a);
+        public Vector128<T> Invoke(Vector128<T> da, Vector128<T> a) => da * a * (Vector128<T>.One - a);
+
+        public Vector256<T> Invoke(Vector256<T> da, Vector256<T> a) => da * a * (Vector256<T>.One - a);
+
+        public Vector512<T> Invoke(Vector512<T> da, Vector512<T> a) => da * a * (Vector512<T>.One - a);
     }
 
     private readonly struct TanhOperator<T> : IUnaryOperator<T>
@@ -204,7 +324,11 @@ public static class Activations
     {
         public T Invoke(T x) => T.Tanh(x);
 
-        public Vector<T> Invoke(Vector<T> x) => VectorMath.Tanh(x);
+        public Vector128<T> Invoke(Vector128<T> x) => VectorMath.Tanh<T, Vector128<T>, Simd128<T>>(x);
+
+        public Vector256<T> Invoke(Vector256<T> x) => VectorMath.Tanh<T, Vector256<T>, Simd256<T>>(x);
+
+        public Vector512<T> Invoke(Vector512<T> x) => VectorMath.Tanh<T, Vector512<T>, Simd512<T>>(x);
     }
 
     private readonly struct TanhBackwardOperator<T> : IBinaryOperator<T>
@@ -212,7 +336,11 @@ public static class Activations
     {
         public T Invoke(T da, T a) => da * (T.One - (a * a));
 
-        public Vector<T> Invoke(Vector<T> da, Vector<T> a) => da * (Vector<T>.One - (a * a));
+        public Vector128<T> Invoke(Vector128<T> da, Vector128<T> a) => da * (Vector128<T>.One - (a * a));
+
+        public Vector256<T> Invoke(Vector256<T> da, Vector256<T> a) => da * (Vector256<T>.One - (a * a));
+
+        public Vector512<T> Invoke(Vector512<T> da, Vector512<T> a) => da * (Vector512<T>.One - (a * a));
     }
 
     // max(z, 0) written as a comparison, so −0 and NaN map to +0 exactly as the scalar form does.
@@ -221,7 +349,11 @@ public static class Activations
     {
         public T Invoke(T x) => x > T.Zero ? x : T.Zero;
 
-        public Vector<T> Invoke(Vector<T> x) => Vector.ConditionalSelect(Vector.GreaterThan(x, Vector<T>.Zero), x, Vector<T>.Zero);
+        public Vector128<T> Invoke(Vector128<T> x) => Vector128.ConditionalSelect(Vector128.GreaterThan(x, Vector128<T>.Zero), x, Vector128<T>.Zero);
+
+        public Vector256<T> Invoke(Vector256<T> x) => Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<T>.Zero), x, Vector256<T>.Zero);
+
+        public Vector512<T> Invoke(Vector512<T> x) => Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<T>.Zero), x, Vector512<T>.Zero);
     }
 
     private readonly struct ReluBackwardOperator<T> : IBinaryOperator<T>
@@ -229,6 +361,10 @@ public static class Activations
     {
         public T Invoke(T da, T a) => a > T.Zero ? da : T.Zero;
 
-        public Vector<T> Invoke(Vector<T> da, Vector<T> a) => Vector.ConditionalSelect(Vector.GreaterThan(a, Vector<T>.Zero), da, Vector<T>.Zero);
+        public Vector128<T> Invoke(Vector128<T> da, Vector128<T> a) => Vector128.ConditionalSelect(Vector128.GreaterThan(a, Vector128<T>.Zero), da, Vector128<T>.Zero);
+
+        public Vector256<T> Invoke(Vector256<T> da, Vector256<T> a) => Vector256.ConditionalSelect(Vector256.GreaterThan(a, Vector256<T>.Zero), da, Vector256<T>.Zero);
+
+        public Vector512<T> Invoke(Vector512<T> da, Vector512<T> a) => Vector512.ConditionalSelect(Vector512.GreaterThan(a, Vector512<T>.Zero), da, Vector512<T>.Zero);
     }
 }

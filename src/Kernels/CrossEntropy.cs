@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.Intrinsics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -141,29 +142,51 @@ public static class CrossEntropy
     private static T NarrowSoftmaxCrossEntropy<T>(ReadOnlyMatrixSpan<T> logits, ReadOnlySpan<int> targets, MatrixSpan<T> gradient, T invN)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (Vector512.IsHardwareAccelerated && SimdWidth.Use512)
+        {
+            return NarrowSoftmaxCrossEntropy<T, Vector512<T>, Simd512<T>>(logits, targets, gradient, invN);
+        }
+
+        if (Vector256.IsHardwareAccelerated && SimdWidth.Use256)
+        {
+            return NarrowSoftmaxCrossEntropy<T, Vector256<T>, Simd256<T>>(logits, targets, gradient, invN);
+        }
+
+        return NarrowSoftmaxCrossEntropy<T, Vector128<T>, Simd128<T>>(logits, targets, gradient, invN);
+    }
+
+    private static T NarrowSoftmaxCrossEntropy<T, TV, TW>(ReadOnlyMatrixSpan<T> logits, ReadOnlySpan<int> targets, MatrixSpan<T> gradient, T invN)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TV : struct
+        where TW : struct, ISimdWidth<T, TV>
+    {
         int n = logits.Columns;
         int rowsPerChunk = Softmax.RowsPerChunk(n);
-        int width = Vector<T>.Count;
+        int width = TW.Count;
         bool lossOnly = gradient.IsEmpty;
         Span<T> e = stackalloc T[Softmax.ChunkElements];
         Span<T> shifted = stackalloc T[Softmax.ChunkRows];
         Span<T> sums = stackalloc T[Softmax.ChunkRows];
-        Vector<T> total = Vector<T>.Zero;
-        var vInvN = new Vector<T>(invN);
+        ref T shr = ref MemoryMarshal.GetReference(shifted);
+        ref T sr = ref MemoryMarshal.GetReference(sums);
+        TV total = TW.Zero;
+        TV vInvN = TW.Create(invN);
         for (int first = 0; first < logits.Rows; first += rowsPerChunk)
         {
             int count = Math.Min(rowsPerChunk, logits.Rows - first);
             // shifted[i] = z[t] − max, read before the gradient (which may be the logits) is written.
             Softmax.ExpShiftedChunk(logits, first, count, e, shifted, sums, targets);
 
+            // The last vector may reach past count (never past ChunkRows, a multiple of every
+            // width); those lanes are masked out of the loss and their scales never read.
             for (int k = 0; k < count; k += width)
             {
-                var sum = new Vector<T>(sums[k..]);
-                Vector<T> term = VectorMath.Log(sum) - new Vector<T>(shifted[k..]);
-                total += count - k >= width ? term : Vector.ConditionalSelect(Softmax.LeadingLanes<T>(count - k), term, Vector<T>.Zero);
+                TV sum = TW.Load(ref sr, (nuint)k);
+                TV term = TW.Subtract(TW.Log(sum), TW.Load(ref shr, (nuint)k));
+                total = TW.Add(total, count - k >= width ? term : TW.Select(TW.LeadingMask(count - k), term, TW.Zero));
                 if (!lossOnly)
                 {
-                    (vInvN / sum).CopyTo(sums[k..]);
+                    TW.Store(TW.Divide(vInvN, sum), ref sr, (nuint)k);
                 }
             }
 
@@ -192,7 +215,7 @@ public static class CrossEntropy
             }
         }
 
-        T loss = Vector.Sum(total);
+        T loss = TW.Sum(total);
         return lossOnly ? loss : loss * invN;
     }
 
@@ -225,8 +248,14 @@ public static class CrossEntropy
 
         public T Invoke(T z, T y) => y != T.Zero ? y * (z - _max) : T.Zero;
 
-        public Vector<T> Invoke(Vector<T> z, Vector<T> y) =>
-            Vector.ConditionalSelect(Vector.Equals(y, Vector<T>.Zero), Vector<T>.Zero, y * (z - new Vector<T>(_max)));
+        public Vector128<T> Invoke(Vector128<T> z, Vector128<T> y) =>
+            Vector128.ConditionalSelect(Vector128.Equals(y, Vector128<T>.Zero), Vector128<T>.Zero, y * (z - Vector128.Create(_max)));
+
+        public Vector256<T> Invoke(Vector256<T> z, Vector256<T> y) =>
+            Vector256.ConditionalSelect(Vector256.Equals(y, Vector256<T>.Zero), Vector256<T>.Zero, y * (z - Vector256.Create(_max)));
+
+        public Vector512<T> Invoke(Vector512<T> z, Vector512<T> y) =>
+            Vector512.ConditionalSelect(Vector512.Equals(y, Vector512<T>.Zero), Vector512<T>.Zero, y * (z - Vector512.Create(_max)));
     }
 
     private readonly struct IdentityOperator<T> : IUnaryOperator<T>
@@ -234,7 +263,11 @@ public static class CrossEntropy
     {
         public T Invoke(T x) => x;
 
-        public Vector<T> Invoke(Vector<T> x) => x;
+        public Vector128<T> Invoke(Vector128<T> x) => x;
+
+        public Vector256<T> Invoke(Vector256<T> x) => x;
+
+        public Vector512<T> Invoke(Vector512<T> x) => x;
     }
 
     /// <summary><c>e · (1 / (N · sum)) − y / N</c>: the softmax-CE gradient from the stored exponential e.</summary>
@@ -246,6 +279,10 @@ public static class CrossEntropy
 
         public T Invoke(T e, T y) => (e * _scale) - (y * _invN);
 
-        public Vector<T> Invoke(Vector<T> e, Vector<T> y) => (e * _scale) - (y * _invN);
+        public Vector128<T> Invoke(Vector128<T> e, Vector128<T> y) => (e * _scale) - (y * _invN);
+
+        public Vector256<T> Invoke(Vector256<T> e, Vector256<T> y) => (e * _scale) - (y * _invN);
+
+        public Vector512<T> Invoke(Vector512<T> e, Vector512<T> y) => (e * _scale) - (y * _invN);
     }
 }

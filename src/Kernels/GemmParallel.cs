@@ -62,7 +62,7 @@ internal static unsafe class GemmParallel
         // least ~128 columns or rows keep the repacking of the other operand small.
         int chunks = Math.Clamp(units / Math.Max(1, 128 / unit), parts, ChunksPerThread * parts);
 
-        Job<T> job = threads.GemmJob<T>();
+        Job<T> job = threads.Job<Job<T>>();
         fixed (T* pa = o.A.Span)
         fixed (T* pb = o.B.Span)
         fixed (T* pc = c.Span)

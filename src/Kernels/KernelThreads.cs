@@ -69,28 +69,25 @@ public sealed class KernelThreads : IDisposable
     /// <summary>The worker threads, once started (tests).</summary>
     internal Thread[] WorkerThreads => _pool.WorkerThreads;
 
-    /// <summary>Preallocated GEMM job for <typeparamref name="T"/> (one per element type, created on first use).</summary>
-    internal GemmParallel.Job<T> GemmJob<T>()
-        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    /// <summary>
+    /// The group's preallocated job of type <typeparamref name="TJob"/>, created on first use (one per
+    /// job type and group). Only while holding the workers (after a successful <see cref="TryEnter"/>),
+    /// so no two calls share one job. Jobs are known to the group only as <see cref="KernelWork"/>.
+    /// </summary>
+    /// <typeparam name="TJob">The job type, e.g. a GEMM or element-wise job for one element type.</typeparam>
+    /// <returns>The job.</returns>
+    internal TJob Job<TJob>()
+        where TJob : KernelWork, new()
     {
-        if (typeof(T) == typeof(float))
+        int slot = JobSlot<TJob>.Index;
+        KernelWork?[] jobs = _pool.Jobs;
+        if (slot >= jobs.Length)
         {
-            return (GemmParallel.Job<T>)(object)(_pool.GemmFloat ??= new GemmParallel.Job<float>());
+            Array.Resize(ref jobs, Math.Max(slot + 1, 2 * jobs.Length));
+            _pool.Jobs = jobs;
         }
 
-        return (GemmParallel.Job<T>)(object)(_pool.GemmDouble ??= new GemmParallel.Job<double>());
-    }
-
-    /// <summary>Preallocated element-wise job for <typeparamref name="T"/> (created on first use).</summary>
-    internal ElementwiseParallel.Job<T> ElementwiseJob<T>()
-        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
-    {
-        if (typeof(T) == typeof(float))
-        {
-            return (ElementwiseParallel.Job<T>)(object)(_pool.ElementwiseFloat ??= new ElementwiseParallel.Job<float>());
-        }
-
-        return (ElementwiseParallel.Job<T>)(object)(_pool.ElementwiseDouble ??= new ElementwiseParallel.Job<double>());
+        return (TJob)(jobs[slot] ??= new TJob());
     }
 
     /// <summary>Stops the worker threads and waits for them to exit. Later calls run on the calling thread.</summary>
@@ -130,10 +127,8 @@ public sealed class KernelThreads : IDisposable
         private int _state = Closed;
         private ExceptionDispatchInfo? _failure;
 
-        public object? GemmFloat;
-        public object? GemmDouble;
-        public object? ElementwiseFloat;
-        public object? ElementwiseDouble;
+        /// <summary>The preallocated jobs, indexed by <see cref="JobSlot{TJob}.Index"/>.</summary>
+        public KernelWork?[] Jobs = new KernelWork?[8];
         public long SplitCalls;
 
         /// <summary>Bytes the workers had allocated, by their own per-thread counters, when each last finished a part or parked.</summary>
@@ -526,7 +521,6 @@ internal sealed class Signal
             while (!IsSet)
             {
                 _blockedWaits++; // under the lock
-
                 Monitor.Wait(_gate);
             }
 
@@ -538,9 +532,30 @@ internal sealed class Signal
     public override string ToString() => IsSet ? "set" : $"unset ({Volatile.Read(ref _waiters)} blocked)";
 }
 
-/// <summary>A unit of parallel kernel work: preallocated, parameters set in fields before each call, split into parts by index.</summary>
+/// <summary>
+/// The one type through which <see cref="KernelThreads"/> knows its jobs: a unit of parallel kernel
+/// work, preallocated, parameters set in fields before each call, split into parts by index.
+/// </summary>
 internal abstract class KernelWork
 {
     /// <summary>Runs part <paramref name="part"/> of <paramref name="parts"/>.</summary>
     public abstract void Execute(int part, int parts);
+}
+
+/// <summary>A process-wide slot number per job type (assigned once, on first use, thread-safely; never changes).</summary>
+/// <typeparam name="TJob">The job type.</typeparam>
+internal static class JobSlot<TJob>
+    where TJob : KernelWork
+{
+    /// <summary>The slot of <typeparamref name="TJob"/> in every group's job table.</summary>
+    public static readonly int Index = JobSlots.Next();
+}
+
+/// <summary>Hands out job slot numbers.</summary>
+internal static class JobSlots
+{
+    private static int s_count;
+
+    /// <summary>A new slot number.</summary>
+    public static int Next() => Interlocked.Increment(ref s_count) - 1;
 }

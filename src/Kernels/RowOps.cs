@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.Intrinsics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -17,10 +18,23 @@ public static class RowOps
         Check.ElementType<T>();
         Check.Length(row.Length, matrix.Columns, nameof(row));
         Check.NoOverlap(new ReadOnlyMatrixSpan<T>(row, 1, row.Length), matrix, nameof(row));
-        if (Vector.IsHardwareAccelerated && row.Length < Vector<T>.Count && (matrix.Stride == matrix.Columns || matrix.Rows == 1)
-            && matrix.Rows * matrix.Columns >= Vector<T>.Count)
+        int lanes = SimdWidth.Lanes<T>();
+        if (row.Length < lanes && (matrix.Stride == matrix.Columns || matrix.Rows == 1) && matrix.Rows * matrix.Columns >= lanes)
         {
-            AddRowVectorNarrow(matrix.Span[..(matrix.Rows * matrix.Columns)], row);
+            Span<T> flat = matrix.Span[..(matrix.Rows * matrix.Columns)];
+            if (Vector512.IsHardwareAccelerated && SimdWidth.Use512)
+            {
+                AddRowVectorNarrow<T, Vector512<T>, Simd512<T>>(flat, row);
+            }
+            else if (Vector256.IsHardwareAccelerated && SimdWidth.Use256)
+            {
+                AddRowVectorNarrow<T, Vector256<T>, Simd256<T>>(flat, row);
+            }
+            else
+            {
+                AddRowVectorNarrow<T, Vector128<T>, Simd128<T>>(flat, row);
+            }
+
             return;
         }
 
@@ -43,70 +57,85 @@ public static class RowOps
         Check.ElementType<T>();
         Check.Length(destination.Length, matrix.Columns, nameof(destination));
         Check.NoOverlap(matrix, new ReadOnlyMatrixSpan<T>(destination, 1, destination.Length), nameof(destination));
-        int rows = matrix.Rows;
         nuint n = (nuint)matrix.Columns;
-        nuint width = (nuint)Vector<T>.Count;
-        if (Vector.IsHardwareAccelerated && n < width && n > 0)
+        if (Vector512.IsHardwareAccelerated && SimdWidth.Use512 && n >= (nuint)Vector512<T>.Count)
         {
-            SumColumnsNarrow(matrix, destination, alpha, beta);
-            return;
+            SumColumns<T, Vector512<T>, Simd512<T>>(matrix, destination, alpha, beta);
         }
-
-        if (!Vector.IsHardwareAccelerated || n < width)
+        else if (Vector256.IsHardwareAccelerated && SimdWidth.Use256 && n >= (nuint)Vector256<T>.Count)
+        {
+            SumColumns<T, Vector256<T>, Simd256<T>>(matrix, destination, alpha, beta);
+        }
+        else if (Vector128.IsHardwareAccelerated && SimdWidth.Use128 && n >= (nuint)Vector128<T>.Count)
+        {
+            SumColumns<T, Vector128<T>, Simd128<T>>(matrix, destination, alpha, beta);
+        }
+        else if (Vector128.IsHardwareAccelerated && SimdWidth.Use128 && n > 0)
+        {
+            SumColumnsNarrow<T, Vector128<T>, Simd128<T>>(matrix, destination, alpha, beta);
+        }
+        else
         {
             for (int j = 0; j < destination.Length; j++)
             {
                 T sum = T.Zero;
-                for (int i = 0; i < rows; i++)
+                for (int i = 0; i < matrix.Rows; i++)
                 {
                     sum += matrix[i, j];
                 }
 
                 destination[j] = beta == T.Zero ? alpha * sum : (alpha * sum) + (beta * destination[j]);
             }
-
-            return;
         }
+    }
 
+    private static void SumColumns<T, TV, TW>(ReadOnlyMatrixSpan<T> matrix, Span<T> destination, T alpha, T beta)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TV : struct
+        where TW : struct, ISimdWidth<T, TV>
+    {
+        int rows = matrix.Rows;
+        nuint n = (nuint)matrix.Columns;
+        nuint width = (nuint)TW.Count;
         ref T m = ref MemoryMarshal.GetReference(matrix.Span);
         ref T d = ref MemoryMarshal.GetReference(destination);
         nuint stride = (nuint)matrix.Stride;
-        var scale = new SumScale<T>(alpha, beta);
+        var scale = new SumScale<T, TV, TW>(alpha, beta);
 
         // The final vector overlaps the previous one; its old destination values are read before
         // anything is written, and it is stored last, so overlapping columns get identical values.
         nuint last = n - width;
-        Vector<T> oldTail = Vector.LoadUnsafe(ref d, last);
+        TV oldTail = TW.Load(ref d, last);
 
         // Blocks of four vectors of columns, accumulated in registers down all the rows.
         nuint j0 = 0;
         for (; j0 + (4 * width) <= n; j0 += 4 * width)
         {
-            Vector<T> s0 = Vector<T>.Zero, s1 = Vector<T>.Zero, s2 = Vector<T>.Zero, s3 = Vector<T>.Zero;
+            TV s0 = TW.Zero, s1 = TW.Zero, s2 = TW.Zero, s3 = TW.Zero;
             ref T column = ref Unsafe.Add(ref m, j0);
             for (int i = 0; i < rows; i++)
             {
                 ref T r = ref Unsafe.Add(ref column, (nuint)i * stride);
-                s0 += Vector.LoadUnsafe(ref r);
-                s1 += Vector.LoadUnsafe(ref r, width);
-                s2 += Vector.LoadUnsafe(ref r, 2 * width);
-                s3 += Vector.LoadUnsafe(ref r, 3 * width);
+                s0 = TW.Add(s0, TW.Load(ref r, 0));
+                s1 = TW.Add(s1, TW.Load(ref r, width));
+                s2 = TW.Add(s2, TW.Load(ref r, 2 * width));
+                s3 = TW.Add(s3, TW.Load(ref r, 3 * width));
             }
 
-            scale.Apply(s0, Vector.LoadUnsafe(ref d, j0)).StoreUnsafe(ref d, j0);
-            scale.Apply(s1, Vector.LoadUnsafe(ref d, j0 + width)).StoreUnsafe(ref d, j0 + width);
-            scale.Apply(s2, Vector.LoadUnsafe(ref d, j0 + (2 * width))).StoreUnsafe(ref d, j0 + (2 * width));
-            scale.Apply(s3, Vector.LoadUnsafe(ref d, j0 + (3 * width))).StoreUnsafe(ref d, j0 + (3 * width));
+            TW.Store(scale.Apply(s0, TW.Load(ref d, j0)), ref d, j0);
+            TW.Store(scale.Apply(s1, TW.Load(ref d, j0 + width)), ref d, j0 + width);
+            TW.Store(scale.Apply(s2, TW.Load(ref d, j0 + (2 * width))), ref d, j0 + (2 * width));
+            TW.Store(scale.Apply(s3, TW.Load(ref d, j0 + (3 * width))), ref d, j0 + (3 * width));
         }
 
         for (; j0 + width <= n; j0 += width)
         {
-            scale.Apply(SumColumnVector(ref Unsafe.Add(ref m, j0), rows, stride), Vector.LoadUnsafe(ref d, j0)).StoreUnsafe(ref d, j0);
+            TW.Store(scale.Apply(SumColumnVector<T, TV, TW>(ref Unsafe.Add(ref m, j0), rows, stride), TW.Load(ref d, j0)), ref d, j0);
         }
 
         if (j0 < n)
         {
-            scale.Apply(SumColumnVector(ref Unsafe.Add(ref m, last), rows, stride), oldTail).StoreUnsafe(ref d, last);
+            TW.Store(scale.Apply(SumColumnVector<T, TV, TW>(ref Unsafe.Add(ref m, last), rows, stride), oldTail), ref d, last);
         }
     }
 
@@ -114,12 +143,14 @@ public static class RowOps
     // n, so the vector at flat offset q adds pattern[q mod n ..], where pattern[x] = row[x mod n].
     // Each element gets exactly M[i, j] + row[j], as row by row; the final vector overlaps the previous
     // one and keeps the lanes already updated (measured 500×3 float: 1.1 µs → well under 0.1 µs).
-    private static void AddRowVectorNarrow<T>(Span<T> flat, ReadOnlySpan<T> row)
+    private static void AddRowVectorNarrow<T, TV, TW>(Span<T> flat, ReadOnlySpan<T> row)
         where T : unmanaged, IFloatingPointIeee754<T>
+        where TV : struct
+        where TW : struct, ISimdWidth<T, TV>
     {
         int n = row.Length;
-        nuint width = (nuint)Vector<T>.Count;
-        Span<T> pattern = stackalloc T[2 * Vector<T>.Count];
+        nuint width = (nuint)TW.Count;
+        Span<T> pattern = stackalloc T[2 * TW.Count];
         for (int x = 0; x < pattern.Length; x++)
         {
             pattern[x] = row[x % n];
@@ -133,7 +164,7 @@ public static class RowOps
         nuint q = 0;
         for (; q + width <= total; q += width)
         {
-            (Vector.LoadUnsafe(ref m, q) + Vector.LoadUnsafe(ref p, phase)).StoreUnsafe(ref m, q);
+            TW.Store(TW.Add(TW.Load(ref m, q), TW.Load(ref p, phase)), ref m, q);
             phase += step;
             if (phase >= (nuint)n)
             {
@@ -144,9 +175,9 @@ public static class RowOps
         if (q < total)
         {
             nuint last = total - width;
-            Vector<T> old = Vector.LoadUnsafe(ref m, last);
-            Vector<T> sum = old + Vector.LoadUnsafe(ref p, last % (nuint)n);
-            Vector.ConditionalSelect(VectorMath.TailMask<T>(total - q), sum, old).StoreUnsafe(ref m, last);
+            TV old = TW.Load(ref m, last);
+            TV sum = TW.Add(old, TW.Load(ref p, last % (nuint)n));
+            TW.Store(TW.Select(TW.TailMask(total - q), sum, old), ref m, last);
         }
     }
 
@@ -154,10 +185,12 @@ public static class RowOps
     // the same instruction, still from the first row to the last (the column loop ran one add chain
     // per column). Lanes ≥ n pick up whatever follows the row and are never stored; rows whose vector
     // would leave the span (fewer than a vector's worth: stride ≥ 1) are read from a zero-padded copy.
-    private static void SumColumnsNarrow<T>(ReadOnlyMatrixSpan<T> matrix, Span<T> destination, T alpha, T beta)
+    private static void SumColumnsNarrow<T, TV, TW>(ReadOnlyMatrixSpan<T> matrix, Span<T> destination, T alpha, T beta)
         where T : unmanaged, IFloatingPointIeee754<T>
+        where TV : struct
+        where TW : struct, ISimdWidth<T, TV>
     {
-        int width = Vector<T>.Count;
+        int width = TW.Count;
         int rows = matrix.Rows;
         ReadOnlySpan<T> span = matrix.Span;
         nint stride = matrix.Stride;
@@ -165,7 +198,7 @@ public static class RowOps
 
         // The last rows (fewer than a vector's worth), zero-padded, copied before the loop: a call
         // inside it would keep the running sum out of a register.
-        Span<T> tail = stackalloc T[Vector<T>.Count * Vector<T>.Count];
+        Span<T> tail = stackalloc T[TW.Count * TW.Count];
         for (int r = direct; r < rows; r++)
         {
             matrix.Row(r).CopyTo(tail[((r - direct) * width)..]);
@@ -173,21 +206,21 @@ public static class RowOps
 
         ref T m = ref MemoryMarshal.GetReference(span);
         ref T t = ref MemoryMarshal.GetReference(tail);
-        Vector<T> sum = Vector<T>.Zero;
+        TV sum = TW.Zero;
         int i = 0;
         for (; i < direct; i++)
         {
-            sum += Vector.LoadUnsafe(ref Unsafe.Add(ref m, i * stride));
+            sum = TW.Add(sum, TW.Load(ref Unsafe.Add(ref m, i * stride), 0));
         }
 
         for (; i < rows; i++)
         {
-            sum += Vector.LoadUnsafe(ref t, (nuint)((i - direct) * width));
+            sum = TW.Add(sum, TW.Load(ref t, (nuint)((i - direct) * width)));
         }
 
         Span<T> padded = tail[..width];
-        // Through memory rather than sum[j], which would keep the running sum out of a register.
-        sum.CopyTo(padded);
+        // Through memory rather than lane reads, which would keep the running sum out of a register.
+        TW.Store(sum, ref t, 0);
         for (int j = 0; j < destination.Length; j++)
         {
             destination[j] = beta == T.Zero ? alpha * padded[j] : (alpha * padded[j]) + (beta * destination[j]);
@@ -219,47 +252,61 @@ public static class RowOps
     {
         ref T r = ref MemoryMarshal.GetReference(row);
         nuint n = (nuint)row.Length;
-        nuint width = (nuint)Vector<T>.Count;
-        if (!Vector.IsHardwareAccelerated || n < width)
+        if (Vector512.IsHardwareAccelerated && SimdWidth.Use512 && n >= (nuint)Vector512<T>.Count)
         {
-            nuint best = 0;
-            for (nuint j = 1; j < n; j++)
-            {
-                T v = Unsafe.Add(ref r, j);
-                T b = Unsafe.Add(ref r, best);
-                if (v > b || (T.IsNaN(b) && !T.IsNaN(v)))
-                {
-                    best = j;
-                }
-            }
-
-            return (int)best;
+            return ArgMax<T, Vector512<T>, Simd512<T>>(ref r, n);
         }
+
+        if (Vector256.IsHardwareAccelerated && SimdWidth.Use256 && n >= (nuint)Vector256<T>.Count)
+        {
+            return ArgMax<T, Vector256<T>, Simd256<T>>(ref r, n);
+        }
+
+        if (Vector128.IsHardwareAccelerated && SimdWidth.Use128 && n >= (nuint)Vector128<T>.Count)
+        {
+            return ArgMax<T, Vector128<T>, Simd128<T>>(ref r, n);
+        }
+
+        nuint best = 0;
+        for (nuint j = 1; j < n; j++)
+        {
+            T v = Unsafe.Add(ref r, j);
+            T b = Unsafe.Add(ref r, best);
+            if (v > b || (T.IsNaN(b) && !T.IsNaN(v)))
+            {
+                best = j;
+            }
+        }
+
+        return (int)best;
+    }
+
+    private static int ArgMax<T, TV, TW>(ref T r, nuint n)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TV : struct
+        where TW : struct, ISimdWidth<T, TV>
+    {
+        nuint width = (nuint)TW.Count;
 
         // The largest number (MaxNumber ignores NaN; the overlapping last vector is harmless) ...
-        Vector<T> acc = Vector.LoadUnsafe(ref r, n - width);
+        TV acc = TW.Load(ref r, n - width);
         for (nuint j = 0; j < n - width; j += width)
         {
-            acc = Vector.MaxNumber(acc, Vector.LoadUnsafe(ref r, j));
+            acc = TW.MaxNumber(acc, TW.Load(ref r, j));
         }
 
-        T max = acc[0];
-        for (int k = 1; k < Vector<T>.Count; k++)
-        {
-            max = T.MaxNumber(max, acc[k]);
-        }
-
+        T max = TW.HorizontalMaxNumber(acc);
         if (T.IsNaN(max))
         {
             return 0; // every element is NaN
         }
 
         // ... then the first position holding it (−0 and +0 compare equal, as in the scalar form).
-        var target = new Vector<T>(max);
+        TV target = TW.Create(max);
         nuint start = 0;
         for (; start + width <= n; start += width)
         {
-            if (Vector.EqualsAny(Vector.LoadUnsafe(ref r, start), target))
+            if (TW.EqualsAny(TW.Load(ref r, start), target))
             {
                 break;
             }
@@ -276,27 +323,32 @@ public static class RowOps
         return 0; // unreachable: max is an element of the row
     }
 
-    private static Vector<T> SumColumnVector<T>(ref T column, int rows, nuint stride)
+    private static TV SumColumnVector<T, TV, TW>(ref T column, int rows, nuint stride)
         where T : unmanaged, IFloatingPointIeee754<T>
+        where TV : struct
+        where TW : struct, ISimdWidth<T, TV>
     {
-        Vector<T> s = Vector<T>.Zero;
+        TV s = TW.Zero;
         for (int i = 0; i < rows; i++)
         {
-            s += Vector.LoadUnsafe(ref column, (nuint)i * stride);
+            s = TW.Add(s, TW.Load(ref column, (nuint)i * stride));
         }
 
         return s;
     }
 
     /// <summary><c>α · sum</c>, or <c>α · sum + β · old</c> when β ≠ 0 (so NaN in old does not survive β = 0).</summary>
-    private readonly struct SumScale<T>(T alpha, T beta)
+    private readonly struct SumScale<T, TV, TW>(T alpha, T beta)
         where T : unmanaged, IFloatingPointIeee754<T>
+        where TV : struct
+        where TW : struct, ISimdWidth<T, TV>
     {
-        private readonly T _alpha = alpha;
-        private readonly T _beta = beta;
+        private readonly TV _alpha = TW.Create(alpha);
+        private readonly TV _beta = TW.Create(beta);
+        private readonly bool _overwrite = beta == T.Zero;
 
-        public Vector<T> Apply(Vector<T> sum, Vector<T> old) =>
-            _beta == T.Zero ? sum * _alpha : (sum * _alpha) + (old * _beta);
+        public TV Apply(TV sum, TV old) =>
+            _overwrite ? TW.Multiply(sum, _alpha) : TW.Add(TW.Multiply(sum, _alpha), TW.Multiply(old, _beta));
     }
 
     private readonly struct AddOperator<T> : IUpdateOperator<T>
@@ -304,6 +356,10 @@ public static class RowOps
     {
         public T Invoke(T p, T g) => p + g;
 
-        public Vector<T> Invoke(Vector<T> p, Vector<T> g) => p + g;
+        public Vector128<T> Invoke(Vector128<T> p, Vector128<T> g) => p + g;
+
+        public Vector256<T> Invoke(Vector256<T> p, Vector256<T> g) => p + g;
+
+        public Vector512<T> Invoke(Vector512<T> p, Vector512<T> g) => p + g;
     }
 }

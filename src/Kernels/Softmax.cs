@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.Intrinsics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -32,7 +33,13 @@ public static class Softmax
         }
     }
 
-    /// <summary><c>L[i, j] = Z[i, j] − mᵢ − log Σₖ e^(Z[i, k] − mᵢ)</c>; finite for every finite input.</summary>
+    /// <summary><c>L[i, j] = (Z[i, j] − mᵢ) − log Σₖ e^(Z[i, k] − mᵢ)</c>; finite for every finite input.</summary>
+    /// <remarks>
+    /// The two terms are subtracted in this order (never <c>Z − (m + log Σ)</c>, where the sum with a
+    /// large m rounds the logarithm away): both are exact or nearly so and have opposite signs, so the
+    /// error is a few ulp of the result whatever the size of the logits (a row of n equal logits
+    /// gives −ln n even at 1e300).
+    /// </remarks>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
     /// <param name="logits">Z. Shape (rows, classes).</param>
     /// <param name="destination">log P, same shape; may be the same memory as <paramref name="logits"/>.</param>
@@ -50,8 +57,8 @@ public static class Softmax
         {
             ReadOnlySpan<T> z = logits.Row(i);
             T max = Max(z);
-            T shift = max + T.Log(SumExpShifted(z, max));
-            ElementwiseDriver.Map(z, destination.Row(i), new SubtractOperator<T>(shift));
+            T logSum = T.Log(SumExpShifted(z, max));
+            ElementwiseDriver.Map(z, destination.Row(i), new ShiftLogOperator<T>(max, logSum));
         }
     }
 
@@ -61,40 +68,58 @@ public static class Softmax
     {
         ref T r = ref MemoryMarshal.GetReference(row);
         nuint n = (nuint)row.Length;
-        nuint width = (nuint)Vector<T>.Count;
-        if (!Vector.IsHardwareAccelerated || n < width)
+        if (Vector512.IsHardwareAccelerated && SimdWidth.Use512 && n >= (nuint)Vector512<T>.Count)
         {
-            T max = r;
-            for (nuint j = 1; j < n; j++)
-            {
-                max = T.Max(max, Unsafe.Add(ref r, j));
-            }
-
-            return max;
+            return Max<T, Vector512<T>, Simd512<T>>(ref r, n);
         }
 
+        if (Vector256.IsHardwareAccelerated && SimdWidth.Use256 && n >= (nuint)Vector256<T>.Count)
+        {
+            return Max<T, Vector256<T>, Simd256<T>>(ref r, n);
+        }
+
+        if (Vector128.IsHardwareAccelerated && SimdWidth.Use128 && n >= (nuint)Vector128<T>.Count)
+        {
+            return Max<T, Vector128<T>, Simd128<T>>(ref r, n);
+        }
+
+        T max = r;
+        for (nuint j = 1; j < n; j++)
+        {
+            max = T.Max(max, Unsafe.Add(ref r, j));
+        }
+
+        return max;
+    }
+
+    private static T Max<T, TV, TW>(ref T r, nuint n)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TV : struct
+        where TW : struct, ISimdWidth<T, TV>
+    {
         // Max is idempotent, so the final vector may simply overlap the previous one. MaxNative is
         // one instruction (Max's NaN/−0 handling takes three, on a dependency chain); a NaN it may
         // skip still turns the row's exponential sum, and so every result, into NaN.
-        Vector<T> acc0 = Vector.LoadUnsafe(ref r);
-        Vector<T> acc1 = Vector.LoadUnsafe(ref r, n - width);
-        Vector<T> acc2 = acc0;
-        Vector<T> acc3 = acc1;
+        nuint width = (nuint)TW.Count;
+        TV acc0 = TW.Load(ref r, 0);
+        TV acc1 = TW.Load(ref r, n - width);
+        TV acc2 = acc0;
+        TV acc3 = acc1;
         nuint i = width;
         for (; i + (4 * width) <= n; i += 4 * width)
         {
-            acc0 = Vector.MaxNative(acc0, Vector.LoadUnsafe(ref r, i));
-            acc1 = Vector.MaxNative(acc1, Vector.LoadUnsafe(ref r, i + width));
-            acc2 = Vector.MaxNative(acc2, Vector.LoadUnsafe(ref r, i + (2 * width)));
-            acc3 = Vector.MaxNative(acc3, Vector.LoadUnsafe(ref r, i + (3 * width)));
+            acc0 = TW.MaxNative(acc0, TW.Load(ref r, i));
+            acc1 = TW.MaxNative(acc1, TW.Load(ref r, i + width));
+            acc2 = TW.MaxNative(acc2, TW.Load(ref r, i + (2 * width)));
+            acc3 = TW.MaxNative(acc3, TW.Load(ref r, i + (3 * width)));
         }
 
         for (; i + width <= n; i += width)
         {
-            acc0 = Vector.MaxNative(acc0, Vector.LoadUnsafe(ref r, i));
+            acc0 = TW.MaxNative(acc0, TW.Load(ref r, i));
         }
 
-        return VectorMath.HorizontalMax(Vector.Max(Vector.Max(acc0, acc1), Vector.Max(acc2, acc3)));
+        return TW.HorizontalMax(TW.Max(TW.Max(acc0, acc1), TW.Max(acc2, acc3)));
     }
 
     /// <summary><c>Σⱼ e^(row[j] − max)</c>.</summary>
@@ -126,8 +151,9 @@ public static class Softmax
     /// <summary>Elements of a narrow chunk's scratch (rows × columns).</summary>
     internal const int ChunkElements = 512;
 
-    /// <summary>Whether rows of <paramref name="columns"/> elements take the narrow (chunked) forms.</summary>
-    internal static bool IsNarrow<T>(int columns) => Vector.IsHardwareAccelerated && columns < Vector<T>.Count;
+    /// <summary>Whether rows of <paramref name="columns"/> elements take the narrow (chunked) forms: shorter than one vector of the chosen width.</summary>
+    internal static bool IsNarrow<T>(int columns)
+        where T : unmanaged => columns < SimdWidth.Lanes<T>();
 
     /// <summary>Rows of <paramref name="columns"/> elements per narrow chunk.</summary>
     internal static int RowsPerChunk(int columns) => Math.Min(ChunkRows, ChunkElements / columns);
@@ -184,31 +210,47 @@ public static class Softmax
         }
     }
 
-    /// <summary>Lanes [0, <paramref name="count"/>) of a vector.</summary>
-    internal static Vector<T> LeadingLanes<T>(int count)
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        Vector.LessThan(Vector<T>.Indices, new Vector<T>(T.CreateTruncating(count)));
-
     private static void NarrowForward<T>(ReadOnlyMatrixSpan<T> logits, MatrixSpan<T> destination, bool log)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (Vector512.IsHardwareAccelerated && SimdWidth.Use512)
+        {
+            NarrowForward<T, Vector512<T>, Simd512<T>>(logits, destination, log);
+        }
+        else if (Vector256.IsHardwareAccelerated && SimdWidth.Use256)
+        {
+            NarrowForward<T, Vector256<T>, Simd256<T>>(logits, destination, log);
+        }
+        else
+        {
+            NarrowForward<T, Vector128<T>, Simd128<T>>(logits, destination, log);
+        }
+    }
+
+    private static void NarrowForward<T, TV, TW>(ReadOnlyMatrixSpan<T> logits, MatrixSpan<T> destination, bool log)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TV : struct
+        where TW : struct, ISimdWidth<T, TV>
+    {
         int n = logits.Columns;
         int rowsPerChunk = RowsPerChunk(n);
-        int width = Vector<T>.Count;
+        int width = TW.Count;
         Span<T> e = stackalloc T[ChunkElements];
         Span<T> max = stackalloc T[ChunkRows];
         Span<T> sums = stackalloc T[ChunkRows];
+        ref T sr = ref MemoryMarshal.GetReference(sums);
         for (int first = 0; first < logits.Rows; first += rowsPerChunk)
         {
             int count = Math.Min(rowsPerChunk, logits.Rows - first);
             ExpShiftedChunk(logits, first, count, e, max, sums);
 
-            // Per row: the scale 1 / sum (softmax), or the shift m + log sum (log-softmax), into sums.
+            // Per row: the scale 1 / sum (softmax), or log sum (log-softmax), into sums. The last
+            // vector may reach past count (never past ChunkRows, a multiple of every width): those
+            // lanes hold stale sums and are never read.
             for (int k = 0; k < count; k += width)
             {
-                var sum = new Vector<T>(sums[k..]);
-                Vector<T> result = log ? new Vector<T>(max[k..]) + VectorMath.Log(sum) : Vector<T>.One / sum;
-                result.CopyTo(sums[k..]);
+                TV sum = TW.Load(ref sr, (nuint)k);
+                TW.Store(log ? TW.Log(sum) : TW.Divide(TW.One, sum), ref sr, (nuint)k);
             }
 
             for (int i = 0; i < count; i++)
@@ -218,9 +260,10 @@ public static class Softmax
                 if (log)
                 {
                     ReadOnlySpan<T> z = logits.Row(first + i);
+                    T m = max[i];
                     for (int j = 0; j < d.Length; j++)
                     {
-                        d[j] = z[j] - s;
+                        d[j] = (z[j] - m) - s;
                     }
                 }
                 else
@@ -255,7 +298,11 @@ public static class Softmax
 
         public T Invoke(T x) => T.Exp(x - _shift);
 
-        public Vector<T> Invoke(Vector<T> x) => VectorMath.Exp(x - new Vector<T>(_shift));
+        public Vector128<T> Invoke(Vector128<T> x) => Simd128<T>.Exp(x - Vector128.Create(_shift));
+
+        public Vector256<T> Invoke(Vector256<T> x) => Simd256<T>.Exp(x - Vector256.Create(_shift));
+
+        public Vector512<T> Invoke(Vector512<T> x) => Simd512<T>.Exp(x - Vector512.Create(_shift));
     }
 
     /// <summary><c>e^x</c>.</summary>
@@ -264,7 +311,11 @@ public static class Softmax
     {
         public T Invoke(T x) => T.Exp(x);
 
-        public Vector<T> Invoke(Vector<T> x) => VectorMath.Exp(x);
+        public Vector128<T> Invoke(Vector128<T> x) => Simd128<T>.Exp(x);
+
+        public Vector256<T> Invoke(Vector256<T> x) => Simd256<T>.Exp(x);
+
+        public Vector512<T> Invoke(Vector512<T> x) => Simd512<T>.Exp(x);
     }
 
     /// <summary><c>x · scale</c>.</summary>
@@ -275,17 +326,26 @@ public static class Softmax
 
         public T Invoke(T x) => x * _scale;
 
-        public Vector<T> Invoke(Vector<T> x) => x * _scale;
+        public Vector128<T> Invoke(Vector128<T> x) => x * _scale;
+
+        public Vector256<T> Invoke(Vector256<T> x) => x * _scale;
+
+        public Vector512<T> Invoke(Vector512<T> x) => x * _scale;
     }
 
-    /// <summary><c>x − shift</c>.</summary>
-    private readonly struct SubtractOperator<T>(T shift) : IUnaryOperator<T>
+    /// <summary><c>(x − max) − logSum</c>, in that order.</summary>
+    private readonly struct ShiftLogOperator<T>(T max, T logSum) : IUnaryOperator<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        private readonly T _shift = shift;
+        private readonly T _max = max;
+        private readonly T _logSum = logSum;
 
-        public T Invoke(T x) => x - _shift;
+        public T Invoke(T x) => (x - _max) - _logSum;
 
-        public Vector<T> Invoke(Vector<T> x) => x - new Vector<T>(_shift);
+        public Vector128<T> Invoke(Vector128<T> x) => (x - Vector128.Create(_max)) - Vector128.Create(_logSum);
+
+        public Vector256<T> Invoke(Vector256<T> x) => (x - Vector256.Create(_max)) - Vector256.Create(_logSum);
+
+        public Vector512<T> Invoke(Vector512<T> x) => (x - Vector512.Create(_max)) - Vector512.Create(_logSum);
     }
 }

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.Intrinsics;
 
 namespace Backprop.Kernels;
 
@@ -29,12 +30,23 @@ public static class Updates
     /// <param name="learningRate">η.</param>
     /// <param name="weightDecay">λ (0 for none).</param>
     public static void SgdStep<T>(Span<T> parameters, ReadOnlySpan<T> gradients, T learningRate, T weightDecay)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        SgdStep(parameters, gradients, learningRate, weightDecay, null);
+
+    /// <summary>Plain gradient descent, split across <paramref name="threads"/>: <c>θ −= η · (g + λ·θ)</c>.</summary>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="parameters">θ, updated in place.</param>
+    /// <param name="gradients">g; same length.</param>
+    /// <param name="learningRate">η.</param>
+    /// <param name="weightDecay">λ (0 for none).</param>
+    /// <param name="threads">The threads to split across (bit-identical results for every degree of parallelism; small buffers or a busy group run on the calling thread), or null for the calling thread only.</param>
+    public static void SgdStep<T>(Span<T> parameters, ReadOnlySpan<T> gradients, T learningRate, T weightDecay, KernelThreads? threads)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Check.ElementType<T>();
         Check.Length(gradients.Length, parameters.Length, nameof(gradients));
         Check.NoOverlap(gradients, parameters, nameof(parameters));
-        ElementwiseDriver.Update(parameters, gradients, new SgdOperator<T>(learningRate, weightDecay));
+        ElementwiseParallel.Update(threads, parameters, gradients, new SgdOperator<T>(learningRate, weightDecay));
     }
 
     /// <summary>
@@ -49,6 +61,20 @@ public static class Updates
     /// <param name="nesterov">Use the Nesterov form.</param>
     /// <param name="weightDecay">λ (0 for none).</param>
     public static void MomentumStep<T>(Span<T> parameters, ReadOnlySpan<T> gradients, Span<T> velocity, T learningRate, T momentum, bool nesterov, T weightDecay)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        MomentumStep(parameters, gradients, velocity, learningRate, momentum, nesterov, weightDecay, null);
+
+    /// <summary>Momentum (heavy-ball, or Nesterov), split across <paramref name="threads"/>; see <see cref="MomentumStep{T}(Span{T}, ReadOnlySpan{T}, Span{T}, T, T, bool, T)"/>.</summary>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="parameters">θ, updated in place.</param>
+    /// <param name="gradients">g; same length.</param>
+    /// <param name="velocity">v, updated in place; same length; starts at 0.</param>
+    /// <param name="learningRate">η.</param>
+    /// <param name="momentum">μ, in [0, 1).</param>
+    /// <param name="nesterov">Use the Nesterov form.</param>
+    /// <param name="weightDecay">λ (0 for none).</param>
+    /// <param name="threads">The threads to split across (bit-identical results for every degree of parallelism; small buffers or a busy group run on the calling thread), or null for the calling thread only.</param>
+    public static void MomentumStep<T>(Span<T> parameters, ReadOnlySpan<T> gradients, Span<T> velocity, T learningRate, T momentum, bool nesterov, T weightDecay, KernelThreads? threads)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Check.ElementType<T>();
@@ -59,11 +85,11 @@ public static class Updates
         Check.NoOverlap((ReadOnlySpan<T>)velocity, parameters, nameof(parameters));
         if (nesterov)
         {
-            ElementwiseDriver.Update(parameters, gradients, velocity, new NesterovOperator<T>(learningRate, momentum, weightDecay));
+            ElementwiseParallel.Update(threads, parameters, gradients, velocity, new NesterovOperator<T>(learningRate, momentum, weightDecay));
         }
         else
         {
-            ElementwiseDriver.Update(parameters, gradients, velocity, new MomentumOperator<T>(learningRate, momentum, weightDecay));
+            ElementwiseParallel.Update(threads, parameters, gradients, velocity, new MomentumOperator<T>(learningRate, momentum, weightDecay));
         }
     }
 
@@ -84,6 +110,23 @@ public static class Updates
     /// <param name="step">t, the 1-based number of this step (for bias correction).</param>
     /// <param name="weightDecay">λ (0 for none).</param>
     public static void AdamStep<T>(Span<T> parameters, ReadOnlySpan<T> gradients, Span<T> firstMoment, Span<T> secondMoment, T learningRate, T beta1, T beta2, T epsilon, long step, T weightDecay)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        AdamStep(parameters, gradients, firstMoment, secondMoment, learningRate, beta1, beta2, epsilon, step, weightDecay, null);
+
+    /// <summary>Adam with decoupled weight decay (AdamW), split across <paramref name="threads"/>; see <see cref="AdamStep{T}(Span{T}, ReadOnlySpan{T}, Span{T}, Span{T}, T, T, T, T, long, T)"/>.</summary>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="parameters">θ, updated in place.</param>
+    /// <param name="gradients">g; same length.</param>
+    /// <param name="firstMoment">m, updated in place; starts at 0.</param>
+    /// <param name="secondMoment">v, updated in place; starts at 0.</param>
+    /// <param name="learningRate">η.</param>
+    /// <param name="beta1">β₁, in [0, 1).</param>
+    /// <param name="beta2">β₂, in [0, 1).</param>
+    /// <param name="epsilon">ε &gt; 0.</param>
+    /// <param name="step">t, the 1-based number of this step (for bias correction).</param>
+    /// <param name="weightDecay">λ (0 for none).</param>
+    /// <param name="threads">The threads to split across (bit-identical results for every degree of parallelism; small buffers or a busy group run on the calling thread), or null for the calling thread only.</param>
+    public static void AdamStep<T>(Span<T> parameters, ReadOnlySpan<T> gradients, Span<T> firstMoment, Span<T> secondMoment, T learningRate, T beta1, T beta2, T epsilon, long step, T weightDecay, KernelThreads? threads)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Check.ElementType<T>();
@@ -99,7 +142,7 @@ public static class Updates
         ArgumentOutOfRangeException.ThrowIfLessThan(step, 1);
         T c1 = T.One / (T.One - T.Pow(beta1, T.CreateTruncating(step)));
         T c2 = T.One / (T.One - T.Pow(beta2, T.CreateTruncating(step)));
-        ElementwiseDriver.Update(parameters, gradients, firstMoment, secondMoment, new AdamOperator<T>(learningRate, beta1, beta2, epsilon, weightDecay, c1, c2));
+        ElementwiseParallel.Update(threads, parameters, gradients, firstMoment, secondMoment, new AdamOperator<T>(learningRate, beta1, beta2, epsilon, weightDecay, c1, c2));
     }
 
     // Each operator evaluates exactly the documented formula in the same order in scalar and vector
@@ -111,7 +154,11 @@ public static class Updates
 
         public T Invoke(T y, T x) => y + (_alpha * x);
 
-        public Vector<T> Invoke(Vector<T> y, Vector<T> x) => y + (x * _alpha);
+        public Vector128<T> Invoke(Vector128<T> y, Vector128<T> x) => y + (x * _alpha);
+
+        public Vector256<T> Invoke(Vector256<T> y, Vector256<T> x) => y + (x * _alpha);
+
+        public Vector512<T> Invoke(Vector512<T> y, Vector512<T> x) => y + (x * _alpha);
     }
 
     private readonly struct SgdOperator<T>(T learningRate, T weightDecay) : IUpdateOperator<T>
@@ -122,7 +169,11 @@ public static class Updates
 
         public T Invoke(T p, T g) => p - (_learningRate * (g + (_weightDecay * p)));
 
-        public Vector<T> Invoke(Vector<T> p, Vector<T> g) => p - ((g + (p * _weightDecay)) * _learningRate);
+        public Vector128<T> Invoke(Vector128<T> p, Vector128<T> g) => p - ((g + (p * _weightDecay)) * _learningRate);
+
+        public Vector256<T> Invoke(Vector256<T> p, Vector256<T> g) => p - ((g + (p * _weightDecay)) * _learningRate);
+
+        public Vector512<T> Invoke(Vector512<T> p, Vector512<T> g) => p - ((g + (p * _weightDecay)) * _learningRate);
     }
 
     private readonly struct MomentumOperator<T>(T learningRate, T momentum, T weightDecay) : IUpdateOperator1<T>
@@ -139,9 +190,23 @@ public static class Updates
             return p - (_learningRate * v);
         }
 
-        public Vector<T> Invoke(Vector<T> p, Vector<T> g, ref Vector<T> velocity)
+        public Vector128<T> Invoke(Vector128<T> p, Vector128<T> g, ref Vector128<T> velocity)
         {
-            Vector<T> v = (velocity * _momentum) + (g + (p * _weightDecay));
+            Vector128<T> v = (velocity * _momentum) + (g + (p * _weightDecay));
+            velocity = v;
+            return p - (v * _learningRate);
+        }
+
+        public Vector256<T> Invoke(Vector256<T> p, Vector256<T> g, ref Vector256<T> velocity)
+        {
+            Vector256<T> v = (velocity * _momentum) + (g + (p * _weightDecay));
+            velocity = v;
+            return p - (v * _learningRate);
+        }
+
+        public Vector512<T> Invoke(Vector512<T> p, Vector512<T> g, ref Vector512<T> velocity)
+        {
+            Vector512<T> v = (velocity * _momentum) + (g + (p * _weightDecay));
             velocity = v;
             return p - (v * _learningRate);
         }
@@ -162,10 +227,26 @@ public static class Updates
             return p - (_learningRate * (decayed + (_momentum * v)));
         }
 
-        public Vector<T> Invoke(Vector<T> p, Vector<T> g, ref Vector<T> velocity)
+        public Vector128<T> Invoke(Vector128<T> p, Vector128<T> g, ref Vector128<T> velocity)
         {
-            Vector<T> decayed = g + (p * _weightDecay);
-            Vector<T> v = (velocity * _momentum) + decayed;
+            Vector128<T> decayed = g + (p * _weightDecay);
+            Vector128<T> v = (velocity * _momentum) + decayed;
+            velocity = v;
+            return p - ((decayed + (v * _momentum)) * _learningRate);
+        }
+
+        public Vector256<T> Invoke(Vector256<T> p, Vector256<T> g, ref Vector256<T> velocity)
+        {
+            Vector256<T> decayed = g + (p * _weightDecay);
+            Vector256<T> v = (velocity * _momentum) + decayed;
+            velocity = v;
+            return p - ((decayed + (v * _momentum)) * _learningRate);
+        }
+
+        public Vector512<T> Invoke(Vector512<T> p, Vector512<T> g, ref Vector512<T> velocity)
+        {
+            Vector512<T> decayed = g + (p * _weightDecay);
+            Vector512<T> v = (velocity * _momentum) + decayed;
             velocity = v;
             return p - ((decayed + (v * _momentum)) * _learningRate);
         }
@@ -193,13 +274,33 @@ public static class Updates
             return p - (_learningRate * (((m * _c1) / (T.Sqrt(v * _c2) + _epsilon)) + (_weightDecay * p)));
         }
 
-        public Vector<T> Invoke(Vector<T> p, Vector<T> g, ref Vector<T> firstMoment, ref Vector<T> secondMoment)
+        public Vector128<T> Invoke(Vector128<T> p, Vector128<T> g, ref Vector128<T> firstMoment, ref Vector128<T> secondMoment)
         {
-            Vector<T> m = (firstMoment * _beta1) + (g * _oneMinusBeta1);
-            Vector<T> v = (secondMoment * _beta2) + (g * _oneMinusBeta2 * g);
+            Vector128<T> m = (firstMoment * _beta1) + (g * _oneMinusBeta1);
+            Vector128<T> v = (secondMoment * _beta2) + (g * _oneMinusBeta2 * g);
             firstMoment = m;
             secondMoment = v;
-            Vector<T> step = ((m * _c1) / (Vector.SquareRoot(v * _c2) + new Vector<T>(_epsilon))) + (p * _weightDecay);
+            Vector128<T> step = ((m * _c1) / (Vector128.Sqrt(v * _c2) + Vector128.Create(_epsilon))) + (p * _weightDecay);
+            return p - (step * _learningRate);
+        }
+
+        public Vector256<T> Invoke(Vector256<T> p, Vector256<T> g, ref Vector256<T> firstMoment, ref Vector256<T> secondMoment)
+        {
+            Vector256<T> m = (firstMoment * _beta1) + (g * _oneMinusBeta1);
+            Vector256<T> v = (secondMoment * _beta2) + (g * _oneMinusBeta2 * g);
+            firstMoment = m;
+            secondMoment = v;
+            Vector256<T> step = ((m * _c1) / (Vector256.Sqrt(v * _c2) + Vector256.Create(_epsilon))) + (p * _weightDecay);
+            return p - (step * _learningRate);
+        }
+
+        public Vector512<T> Invoke(Vector512<T> p, Vector512<T> g, ref Vector512<T> firstMoment, ref Vector512<T> secondMoment)
+        {
+            Vector512<T> m = (firstMoment * _beta1) + (g * _oneMinusBeta1);
+            Vector512<T> v = (secondMoment * _beta2) + (g * _oneMinusBeta2 * g);
+            firstMoment = m;
+            secondMoment = v;
+            Vector512<T> step = ((m * _c1) / (Vector512.Sqrt(v * _c2) + Vector512.Create(_epsilon))) + (p * _weightDecay);
             return p - (step * _learningRate);
         }
     }

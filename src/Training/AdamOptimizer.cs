@@ -75,8 +75,6 @@ public sealed class AdamOptimizer<T> : Optimizer<T>
     protected override void Apply(Span<T> parameters, ReadOnlySpan<T> gradients, T learningRate, long stepNumber) =>
         Updates.AdamStep(parameters, gradients, _firstMoment, _secondMoment, learningRate, _beta1, _beta2, _epsilon, stepNumber, _weightDecay);
 
-    internal override bool SplitsByRange => true;
-
-    internal override void ApplyRange(Span<T> parameters, ReadOnlySpan<T> gradients, T learningRate, long stepNumber, int start) =>
-        Updates.AdamStep(parameters, gradients, _firstMoment.AsSpan(start, parameters.Length), _secondMoment.AsSpan(start, parameters.Length), learningRate, _beta1, _beta2, _epsilon, stepNumber, _weightDecay);
+    internal override void Apply(Span<T> parameters, ReadOnlySpan<T> gradients, T learningRate, long stepNumber, KernelThreads threads) =>
+        Updates.AdamStep(parameters, gradients, _firstMoment, _secondMoment, learningRate, _beta1, _beta2, _epsilon, stepNumber, _weightDecay, threads);
 }

@@ -46,26 +46,36 @@ internal static class Backpropagation
     public static void ActivationForward<T>(HiddenActivation activation, Span<T> z, KernelThreads? threads = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        ElementwiseKind kind = activation switch
+        switch (activation)
         {
-            HiddenActivation.Sigmoid => ElementwiseKind.Sigmoid,
-            HiddenActivation.Tanh => ElementwiseKind.Tanh,
-            _ => ElementwiseKind.Relu,
-        };
-        ElementwiseParallel.Run<T>(threads, kind, z, default, z);
+            case HiddenActivation.Sigmoid:
+                Activations.Sigmoid(z, z, threads);
+                break;
+            case HiddenActivation.Tanh:
+                Activations.Tanh(z, z, threads);
+                break;
+            default:
+                Activations.Relu(z, z, threads);
+                break;
+        }
     }
 
     /// <summary><c>dZ = dA ⊙ f′</c> with f′ written in terms of the output A (fused kernel), over dA (split across <paramref name="threads"/> when large).</summary>
     public static void ActivationBackward<T>(HiddenActivation activation, ReadOnlySpan<T> a, Span<T> da, KernelThreads? threads = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        ElementwiseKind kind = activation switch
+        switch (activation)
         {
-            HiddenActivation.Sigmoid => ElementwiseKind.SigmoidBackward,
-            HiddenActivation.Tanh => ElementwiseKind.TanhBackward,
-            _ => ElementwiseKind.ReluBackward,
-        };
-        ElementwiseParallel.Run<T>(threads, kind, da, a, da);
+            case HiddenActivation.Sigmoid:
+                Activations.SigmoidBackward(da, a, da, threads);
+                break;
+            case HiddenActivation.Tanh:
+                Activations.TanhBackward(da, a, da, threads);
+                break;
+            default:
+                Activations.ReluBackward(da, a, da, threads);
+                break;
+        }
     }
 
     // ---- Output: softmax + mean cross-entropy -------------------------------------------------

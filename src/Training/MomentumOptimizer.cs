@@ -55,8 +55,6 @@ public sealed class MomentumOptimizer<T> : Optimizer<T>
     protected override void Apply(Span<T> parameters, ReadOnlySpan<T> gradients, T learningRate, long stepNumber) =>
         Updates.MomentumStep(parameters, gradients, _velocity, learningRate, _momentum, Nesterov, _weightDecay);
 
-    internal override bool SplitsByRange => true;
-
-    internal override void ApplyRange(Span<T> parameters, ReadOnlySpan<T> gradients, T learningRate, long stepNumber, int start) =>
-        Updates.MomentumStep(parameters, gradients, _velocity.AsSpan(start, parameters.Length), learningRate, _momentum, Nesterov, _weightDecay);
+    internal override void Apply(Span<T> parameters, ReadOnlySpan<T> gradients, T learningRate, long stepNumber, KernelThreads threads) =>
+        Updates.MomentumStep(parameters, gradients, _velocity, learningRate, _momentum, Nesterov, _weightDecay, threads);
 }

@@ -57,29 +57,25 @@ public abstract class Optimizer<T>
     }
 
     /// <summary>
-    /// <see cref="Step(Span{T}, ReadOnlySpan{T}, double)"/> split over contiguous ranges of whole vectors across <paramref name="threads"/>
-    /// for the built-in optimisers (every element sees the same operations as on one thread), or
-    /// on the calling thread when small, busy or a custom optimiser.
+    /// <see cref="Step(Span{T}, ReadOnlySpan{T}, double)"/> with the built-in optimisers' update split
+    /// across <paramref name="threads"/> by the kernels' public threaded overloads (bit-identical for
+    /// every degree of parallelism); a custom optimiser's <see cref="Apply(Span{T}, ReadOnlySpan{T}, T, long)"/> runs on the calling thread.
     /// </summary>
-    internal void Step(Span<T> parameters, ReadOnlySpan<T> gradients, double learningRate, KernelThreads? threads, OptimizerStepJob<T> job)
+    internal void Step(Span<T> parameters, ReadOnlySpan<T> gradients, double learningRate, KernelThreads? threads)
     {
-        int chunks = SplitsByRange ? ElementwiseParallel.Chunks<T>(threads, parameters.Length) : 1;
-        if (chunks < 2 || parameters.Length != ParameterCount || gradients.Length != ParameterCount || !(learningRate >= 0) || double.IsInfinity(learningRate) || !threads!.TryEnter())
+        if (threads is null || parameters.Length != ParameterCount || gradients.Length != ParameterCount || !(learningRate >= 0) || double.IsInfinity(learningRate))
         {
             Step(parameters, gradients, learningRate);
             return;
         }
 
         StepCount++;
-        job.Run(threads, this, parameters, gradients, T.CreateTruncating(learningRate), StepCount, chunks);
+        Apply(parameters, gradients, T.CreateTruncating(learningRate), StepCount, threads);
     }
 
-    /// <summary>Whether <see cref="ApplyRange"/> is implemented (the built-in optimisers).</summary>
-    internal virtual bool SplitsByRange => false;
-
-    /// <summary>The update of elements [<paramref name="start"/>, <paramref name="start"/> + length) of the buffers.</summary>
-    internal virtual void ApplyRange(Span<T> parameters, ReadOnlySpan<T> gradients, T learningRate, long stepNumber, int start) =>
-        throw new NotSupportedException();
+    /// <summary>The update, split across <paramref name="threads"/> where the optimiser can (the built-in ones); by default <see cref="Apply(Span{T}, ReadOnlySpan{T}, T, long)"/>.</summary>
+    internal virtual void Apply(Span<T> parameters, ReadOnlySpan<T> gradients, T learningRate, long stepNumber, KernelThreads threads) =>
+        Apply(parameters, gradients, learningRate, stepNumber);
 
     /// <summary>Forgets the state (velocity, moments, step count), as if newly constructed.</summary>
     public virtual void Reset() => StepCount = 0;

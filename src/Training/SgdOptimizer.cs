@@ -28,8 +28,6 @@ public sealed class SgdOptimizer<T> : Optimizer<T>
     protected override void Apply(Span<T> parameters, ReadOnlySpan<T> gradients, T learningRate, long stepNumber) =>
         Updates.SgdStep(parameters, gradients, learningRate, _weightDecay);
 
-    internal override bool SplitsByRange => true;
-
-    internal override void ApplyRange(Span<T> parameters, ReadOnlySpan<T> gradients, T learningRate, long stepNumber, int start) =>
-        Updates.SgdStep(parameters, gradients, learningRate, _weightDecay);
+    internal override void Apply(Span<T> parameters, ReadOnlySpan<T> gradients, T learningRate, long stepNumber, KernelThreads threads) =>
+        Updates.SgdStep(parameters, gradients, learningRate, _weightDecay, threads);
 }

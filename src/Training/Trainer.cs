@@ -27,7 +27,6 @@ public sealed class Trainer<T> : IDisposable
     private readonly Workspace<T> _workspace;
     private readonly KernelThreads? _threads;
     private readonly bool _ownsThreads;
-    private readonly OptimizerStepJob<T> _stepJob = new();
     private readonly T[] _snapshot;
     private readonly LearningRateSchedule _schedule;
     private readonly double _uniformLoss;
@@ -315,7 +314,7 @@ public sealed class Trainer<T> : IDisposable
     private void Update()
     {
         double rate = _schedule.Rate(CompletedEpochs, StepCount);
-        Optimizer.Step(Network.Parameters, Network.Gradients, rate, _threads, _stepJob);
+        Optimizer.Step(Network.Parameters, Network.Gradients, rate, _threads);
         StepCount++;
     }
 

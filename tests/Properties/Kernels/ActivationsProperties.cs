@@ -10,7 +10,7 @@ namespace Backprop.Properties.Kernels;
 
 /// <summary>
 /// The activation kernels against <see cref="ActivationsReference"/> at every length up to
-/// 4·Vector&lt;T&gt;.Count + 3, unaligned, out of place and exactly in place.
+/// 3·(512-bit lanes) + 3 (every tail at every width), unaligned, out of place and exactly in place.
 /// </summary>
 /// <remarks>
 /// Tolerances, in ε relative to |expected|:
@@ -257,7 +257,7 @@ public class ActivationsProperties
         for (int shape = 0; shape < 8; shape++)
         {
             int rows = random.Next(4);
-            int columns = random.Next((2 * Vector<T>.Count) + 4);
+            int columns = random.Next((2 * WidestLanes<T>()) + 4);
             int stride = columns + (random.Next(2) * random.Next(1, 3));
             T[] zDense = Gens.RandomWithEdges<T>(rows * columns, random.Next(), 3);
             T[] aDense = Gens.RandomWithEdges<T>(rows * columns, random.Next(), 1);

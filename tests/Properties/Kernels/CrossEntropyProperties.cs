@@ -138,10 +138,10 @@ public class CrossEntropyProperties
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var random = new Random(seed);
-        for (int n = 1; n < Vector<T>.Count; n++)
+        for (int n = 1; n < WidestLanes<T>(); n++)
         {
             int chunk = Softmax.RowsPerChunk(n);
-            foreach (int rows in new[] { 1, 2, Vector<T>.Count - 1, Vector<T>.Count + 1, chunk - 1, chunk, chunk + 1, (2 * chunk) + 3 })
+            foreach (int rows in new[] { 1, 2, WidestLanes<T>() - 1, WidestLanes<T>() + 1, chunk - 1, chunk, chunk + 1, (2 * chunk) + 3 })
             {
                 MatchesCase<T>(random, n, Math.Max(1, rows), 30, probabilities);
             }

@@ -10,7 +10,7 @@ namespace Backprop.Properties.Kernels;
 
 /// <summary>
 /// Bias add, column sums and row arg-max against <see cref="RowOpsReference"/>, at every column count
-/// up to 4·Vector&lt;T&gt;.Count + 3, with strides. All exact: the kernels add each column's elements in
+/// up to 3·(512-bit lanes) + 3 (every tail at every width), with strides. All exact: the kernels add each column's elements in
 /// row order, as the reference does, with the same IEEE operations.
 /// </summary>
 public class RowOpsProperties
@@ -37,7 +37,7 @@ public class RowOpsProperties
     [Fact]
     public void SumColumnsWithZeroBetaIgnoresNaNInTheDestination()
     {
-        int n = (2 * Vector<float>.Count) + 3;
+        int n = (2 * WidestLanes<float>()) + 3;
         float[] destination = new float[n];
         destination.AsSpan().Fill(float.NaN);
         RowOps.SumColumns(new ReadOnlyMatrixSpan<float>(new float[2 * n], 2, n), destination, 1f, 0f);
@@ -86,9 +86,9 @@ public class RowOpsProperties
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var random = new Random(seed);
-        for (int n = 1; n < Vector<T>.Count; n++)
+        for (int n = 1; n < WidestLanes<T>(); n++)
         {
-            foreach (int rows in new[] { 0, 1, 2, 3, Vector<T>.Count - 1, Vector<T>.Count, Vector<T>.Count + 1, 37, 130 })
+            foreach (int rows in new[] { 0, 1, 2, 3, WidestLanes<T>() - 1, WidestLanes<T>(), WidestLanes<T>() + 1, 37, 130 })
             {
                 AddRowVectorCase<T>(random, n, rows);
                 SumColumnsCase<T>(random, n, rows);

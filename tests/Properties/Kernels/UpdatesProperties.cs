@@ -10,7 +10,7 @@ namespace Backprop.Properties.Kernels;
 
 /// <summary>
 /// The optimiser steps against <see cref="UpdatesReference"/>, at every length up to
-/// 4·Vector&lt;T&gt;.Count + 3, unaligned, over several consecutive steps. Exact: the kernels use the
+/// 3·(512-bit lanes) + 3 (every tail at every width), unaligned, over several consecutive steps. Exact: the kernels use the
 /// same IEEE operations in the same order as the formulas (no fused multiply-add), and the masked
 /// tail updates each element once.
 /// </summary>

@@ -19,13 +19,18 @@ internal static class VectorMathReference
         where T : unmanaged, IFloatingPointIeee754<T> =>
         typeof(T) == typeof(float) ? 1.1754943508222875e-38 : 2.2250738585072014e-308;
 
+    /// <summary>Lanes of the widest vector any setting can select (512 bits), whatever this process runs at.</summary>
+    public static int WidestLanes<T>()
+        where T : unmanaged => 64 / System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
+
     /// <summary>
-    /// Every length from 0 to 4·<see cref="Vector{T}.Count"/> + 3: all-scalar inputs, exactly one
-    /// vector, every tail size, and the unrolled main loops.
+    /// Every length from 0 to 3·(512-bit lanes) + 1 + 2: at every width CI can force, all-scalar inputs,
+    /// lengths just below, at and above one vector, every tail size, and the unrolled main loops
+    /// (at 128 bits that is up to 12 float vectors and a tail).
     /// </summary>
     public static IEnumerable<int> Lengths<T>(int from = 0)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        Enumerable.Range(from, (4 * Vector<T>.Count) + 4 - from);
+        Enumerable.Range(from, (3 * WidestLanes<T>()) + 4 - from);
 
     /// <summary>Throws (so FsCheck reports the case) unless |actual − expected| ≤ ulps·ε·scale + MinNormal.</summary>
     public static void Close<T>(T actual, T expected, double ulps, double scale, string what)
