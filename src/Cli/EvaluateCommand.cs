@@ -48,7 +48,7 @@ internal static class EvaluateCommand
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         LabeledData<T> data = DataSources.LoadForModel<T>(request, model, trainSplit);
-        model.ScaleInputs(data.FeatureMatrix);
+        model.ScaleInputs(data.FeatureMatrix, data.SourceName, data.Lines.Span);
         var workspace = new Workspace<T>(model.Shape, 256, forTraining: false);
         Evaluation e = model.Network.Evaluate(data.FeatureMatrix, data.Labels.Span, workspace);
         if (!double.IsFinite(e.Loss))

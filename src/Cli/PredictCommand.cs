@@ -132,7 +132,7 @@ internal static class PredictCommand
             }
 
             MatrixSpan<T> xs = x.SliceRows(0, rows);
-            model.ScaleInputs(xs);
+            model.ScaleInputs(xs, reader.SourceName, reader.BatchLines.Length == rows ? reader.BatchLines : default);
             var p = new MatrixSpan<T>(probabilities.AsSpan(0, rows * model.Shape.Outputs), rows, model.Shape.Outputs);
             model.Network.PredictProbabilities(xs, p, workspace);
             for (int r = 0; r < rows; r++)

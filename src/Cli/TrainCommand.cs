@@ -209,19 +209,23 @@ internal static class TrainCommand
 
         TimeSpan loadTime = clock.Elapsed;
         FeatureScaling scaling = FeatureScaling.Fit<T>(train.FeatureMatrix, plan.Scaling);
-        scaling.Apply(train.FeatureMatrix);
-        if (validation is not null)
-        {
-            scaling.Apply(validation.FeatureMatrix);
-        }
 
-        if (loaded.Test is not null)
-        {
-            scaling.Apply(loaded.Test.FeatureMatrix);
-        }
+        // Scaled through the data sets, so a value that would leave the type's range is named by file, line and column.
+        train.Scale(scaling);
+        validation?.Scale(scaling);
+        loaded.Test?.Scale(scaling);
 
         NetworkShape shape = Shape(plan, train);
         CheckMemory<T>(shape, Math.Min(plan.BatchSize ?? train.Count, train.Count));
+        try
+        {
+            // The model file's own limits (layer count, string lengths, file size), checked before any training.
+            ModelFile.ValidateLayout(shape, train.ClassNames, train.FeatureNames, loaded.Name);
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException($"this network and data would make a model file that cannot be saved: {e.Message}", e);
+        }
         string init = plan.Init == "auto"
             ? (IsWorkedExample(shape) ? "textbook" : shape.HiddenActivation == HiddenActivation.Relu ? "he" : "glorot")
             : plan.Init;

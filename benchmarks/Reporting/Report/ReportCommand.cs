@@ -57,7 +57,7 @@ public static class ReportCommand
     {
         resultsRoot = Path.GetFullPath(resultsRoot ?? ResultsFolder.ResultsRoot());
         readme = Path.GetFullPath(readme ?? Path.Combine(resultsRoot, "..", "..", "README.md"));
-        string slug = cpu ?? ChooseSlug(resultsRoot);
+        string slug = cpu ?? ChooseSlug(resultsRoot, File.Exists(readme) ? File.ReadAllText(readme) : string.Empty);
         string folder = Path.Combine(resultsRoot, slug);
         if (!Directory.Exists(folder) || Directory.GetFiles(folder, "*.csv").Length == 0)
         {
@@ -133,7 +133,12 @@ public static class ReportCommand
     /// The only folder with CSVs; of several, this machine's when it has results, else the one whose CSVs
     /// were written last.
     /// </summary>
-    private static string ChooseSlug(string resultsRoot)
+    /// <summary>
+    /// The results folder to report: the only one; else the one the README's performance section was
+    /// generated from (so a clone on any machine checks the same thing: switch with --cpu); else this
+    /// machine's; else the newest.
+    /// </summary>
+    private static string ChooseSlug(string resultsRoot, string readmeText)
     {
         List<string> candidates = Directory.Exists(resultsRoot)
             ? [.. Directory.GetDirectories(resultsRoot).Where(d => Directory.GetFiles(d, "*.csv").Length > 0).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal)]
@@ -146,6 +151,18 @@ public static class ReportCommand
         if (candidates.Count == 1)
         {
             return candidates[0];
+        }
+
+        int begin = readmeText.IndexOf(BeginMarker, StringComparison.Ordinal);
+        int end = begin < 0 ? -1 : readmeText.IndexOf(EndMarker, begin, StringComparison.Ordinal);
+        if (end > begin)
+        {
+            string section = readmeText[begin..end];
+            string[] named = [.. candidates.Where(c => section.Contains("results/" + c + "/", StringComparison.Ordinal))];
+            if (named.Length == 1)
+            {
+                return named[0];
+            }
         }
 
         string mine = ResultsFolder.CpuSlug();
