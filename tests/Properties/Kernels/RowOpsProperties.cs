@@ -64,9 +64,9 @@ public class RowOpsProperties
         double[] md = Gens.Random<double>(1000, 3, 5);
         double[] sums = new double[90];
         int[] indices = new int[10];
-        Assert.Equal(0, Allocations.Measure(() => RowOps.AddRowVector(new MatrixSpan<float>(m, 10, 100), bias)));
-        Assert.Equal(0, Allocations.Measure(() => RowOps.SumColumns(new ReadOnlyMatrixSpan<double>(md, 10, 90, 100), sums, 1.0, 0.5)));
-        Assert.Equal(0, Allocations.Measure(() => RowOps.ArgMaxRows(new ReadOnlyMatrixSpan<float>(m, 10, 100), indices)));
+        Allocations.AssertNone(() => RowOps.AddRowVector(new MatrixSpan<float>(m, 10, 100), bias));
+        Allocations.AssertNone(() => RowOps.SumColumns(new ReadOnlyMatrixSpan<double>(md, 10, 90, 100), sums, 1.0, 0.5));
+        Allocations.AssertNone(() => RowOps.ArgMaxRows(new ReadOnlyMatrixSpan<float>(m, 10, 100), indices));
     }
 
     private static bool AddRowVectorMatches<T>(int seed)

@@ -9,6 +9,13 @@ public static class Allocations
     /// <summary>Bytes allocated on this thread by <paramref name="repetitions"/> runs of <paramref name="action"/>, after warm-up runs.</summary>
     public static long Measure(Action action, int repetitions = 100, int warmup = 3) => Measure(action, repetitions, warmup, out _);
 
+    /// <summary>Fails, saying which repetitions allocated and what the JIT and GC did during them, unless <paramref name="repetitions"/> runs of <paramref name="action"/> after warm-up allocate nothing on this thread.</summary>
+    public static void AssertNone(Action action, int repetitions = 100, int warmup = 3)
+    {
+        long bytes = Measure(action, repetitions, warmup, out string where);
+        Xunit.Assert.True(bytes == 0, $"{bytes} B allocated: {where}");
+    }
+
     /// <summary>
     /// As <see cref="Measure(Action, int, int)"/>, and says where: which repetitions allocated (the
     /// first few), how much, and how many methods the JIT compiled on this thread and how many
