@@ -262,6 +262,18 @@ public sealed class CliTests(ITestOutputHelper output) : IDisposable
         AssertUserError(Run(null, "frobnicate"), ExitCodes.Usage, "frobnicate");
     }
 
+    /// <summary>A network the model file could not hold (more layer sizes than a file may list) is refused before training, and nothing is written.</summary>
+    [Fact]
+    public void ANetworkTheModelFileCannotHoldIsRefusedBeforeTraining()
+    {
+        string model = PathOf("deep.bpm");
+        string hidden = string.Join(',', Enumerable.Repeat("1", ModelFile.MaxLayerSizes - 1)); // + inputs + outputs = one size too many
+        Result r = Run(null, "train", "--hidden", hidden, "--epochs", "1", "-o", model);
+        AssertUserError(r, ExitCodes.Usage, "cannot be saved");
+        Assert.DoesNotContain("Epoch", r.Out, StringComparison.Ordinal);
+        Assert.False(File.Exists(model));
+    }
+
     [Fact]
     public void HelpListsTheCommands()
     {
