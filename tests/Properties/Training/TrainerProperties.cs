@@ -400,7 +400,7 @@ public class TrainerProperties(ITestOutputHelper output)
         Action<EpochMetrics> progress = _ => epochs++;
 
         // One warm-up call each (Measure's warm-up), then the measured calls. A full and a partial batch.
-        long steps = Allocations.Measure(() => trainer.Step(new ReadOnlyMatrixSpan<T>(x, 16, 6), y), repetitions: 1000, warmup: 1, out string where)
+        long steps = Allocations.MeasureSteady(() => trainer.Step(new ReadOnlyMatrixSpan<T>(x, 16, 6), y), repetitions: 1000, warmup: 1, out string where)
             + Allocations.Measure(() => trainer.Step(new ReadOnlyMatrixSpan<T>(x.AsSpan(0, 30), 5, 6), y5), repetitions: 100, warmup: 1);
 
         // Again with every core busy and no further warm-up: a slow path taken only when the machine
@@ -408,7 +408,7 @@ public class TrainerProperties(ITestOutputHelper output)
         long contended;
         using (new CpuLoad())
         {
-            contended = Allocations.Measure(() => trainer.Step(new ReadOnlyMatrixSpan<T>(x, 16, 6), y), repetitions: 1000, warmup: 0, out string contendedWhere);
+            contended = Allocations.MeasureSteady(() => trainer.Step(new ReadOnlyMatrixSpan<T>(x, 16, 6), y), repetitions: 1000, warmup: 0, out string contendedWhere);
             where += "; with every core busy: " + contendedWhere;
         }
 
