@@ -6,8 +6,8 @@ namespace Backprop.Properties.Support;
 /// <summary>Measures managed allocation on the current thread.</summary>
 public static class Allocations
 {
-    /// <summary>Bytes allocated on this thread by <paramref name="repetitions"/> runs of <paramref name="action"/>, after warm-up runs.</summary>
-    public static long Measure(Action action, int repetitions = 100, int warmup = 3) => Measure(action, repetitions, warmup, out _);
+    /// <summary>Bytes allocated on this thread by <paramref name="repetitions"/> runs of <paramref name="action"/>, after warm-up runs (<see cref="MeasureSteady"/>: a single allocating run is measured again).</summary>
+    public static long Measure(Action action, int repetitions = 100, int warmup = 3) => MeasureSteady(action, repetitions, warmup, out _);
 
     /// <summary>
     /// Fails, saying which repetitions allocated and what the JIT and GC did during them, unless
