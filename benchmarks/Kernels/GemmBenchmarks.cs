@@ -2,6 +2,7 @@ using System.Numerics;
 using Backprop.Benchmarks.Peers;
 using Backprop.Benchmarks.Reporting;
 using Backprop.Kernels;
+using Backprop.Reference;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Filters;
@@ -61,7 +62,7 @@ public sealed class GemmConfig : ManualConfig
 }
 
 /// <summary>
-/// GEMM against the naive i-k-j loop (baseline), OpenBLAS and MathNet.Numerics' managed multiply, on squares and on the shapes of a
+/// GEMM against the naive i-k-j loop (baseline: the tests' <see cref="GemmReference"/>, accumulating in double), OpenBLAS and MathNet.Numerics' managed multiply, on squares and on the shapes of a
 /// 784-256-10 network's training step at batch 128. Each implementation is checked against the
 /// naive result before anything is timed.
 /// </summary>
@@ -73,6 +74,7 @@ public class GemmBenchmarks<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private T[] _a = [], _b = [], _c = [];
+    private double[] _reference = [];
     private MathNetGemm<T>? _mathNet;
 
     [ParamsSource(typeof(GemmShapes), nameof(GemmShapes.All))]
@@ -93,9 +95,10 @@ public class GemmBenchmarks<T>
         _a = Enumerable.Range(0, ARows * ACols).Select(_ => T.CreateTruncating(random.NextDouble() - 0.5)).ToArray();
         _b = Enumerable.Range(0, BRows * BCols).Select(_ => T.CreateTruncating(random.NextDouble() - 0.5)).ToArray();
         _c = new T[Shape.M * Shape.N];
+        _reference = new double[Shape.M * Shape.N];
 
         Naive();
-        T[] expected = (T[])_c.Clone();
+        double[] expected = (double[])_reference.Clone();
         Library();
         Validate(expected, "Backprop");
         if (OpenBlas.IsAvailable)
@@ -109,25 +112,10 @@ public class GemmBenchmarks<T>
         Validate(expected, "MathNet");
     }
 
+    /// <summary>The tests' judge, <see cref="GemmReference"/>: the i-k-j loop, accumulated in double.</summary>
     [Benchmark(Baseline = true, Description = "Naive i-k-j")]
-    public void Naive()
-    {
-        int m = Shape.M, n = Shape.N, k = Shape.K;
-        bool ta = Shape.TransposeA, tb = Shape.TransposeB;
-        int lda = ACols, ldb = BCols;
-        Array.Clear(_c);
-        for (int i = 0; i < m; i++)
-        {
-            for (int p = 0; p < k; p++)
-            {
-                T aip = ta ? _a[(p * lda) + i] : _a[(i * lda) + p];
-                for (int j = 0; j < n; j++)
-                {
-                    _c[(i * n) + j] += aip * (tb ? _b[(j * ldb) + p] : _b[(p * ldb) + j]);
-                }
-            }
-        }
-    }
+    public void Naive() =>
+        GemmReference.Multiply<T>(Shape.TransposeA, _a, ACols, Shape.TransposeB, _b, BCols, _c, Shape.N, Shape.M, Shape.N, Shape.K, T.One, T.Zero, _reference, default);
 
     [Benchmark(Description = "Backprop")]
     public void Library() =>
@@ -154,12 +142,12 @@ public class GemmBenchmarks<T>
     [Benchmark(Description = "MathNet")]
     public void MathNet() => _mathNet!.Multiply();
 
-    private void Validate(T[] expected, string who)
+    private void Validate(double[] expected, string who)
     {
         double tolerance = (typeof(T) == typeof(float) ? 1e-5 : 1e-13) * Shape.K;
         for (int i = 0; i < expected.Length; i++)
         {
-            double e = double.CreateTruncating(expected[i]), a = double.CreateTruncating(_c[i]);
+            double e = expected[i], a = double.CreateTruncating(_c[i]);
             if (!(Math.Abs(e - a) <= tolerance * (1 + Math.Abs(e))))
             {
                 throw new InvalidOperationException($"{who} differs from the naive loop at {i}: {a} vs {e} ({Shape}).");

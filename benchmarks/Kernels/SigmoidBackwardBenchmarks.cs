@@ -2,12 +2,13 @@ using System.Numerics;
 using System.Numerics.Tensors;
 using Backprop.Benchmarks.Reporting;
 using Backprop.Kernels;
+using Backprop.Reference;
 using BenchmarkDotNet.Attributes;
 
 namespace Backprop.Benchmarks.Kernels;
 
 /// <summary>
-/// dZ = dA ⊙ A ⊙ (1 − A): the fused kernel against a plain scalar loop and against three composed
+/// dZ = dA ⊙ A ⊙ (1 − A): the fused kernel against its plain scalar reference and against three composed
 /// <see cref="TensorPrimitives"/> passes (1 − A, A ⊙ that, dA ⊙ that).
 /// </summary>
 [MemoryDiagnoser]
@@ -51,15 +52,9 @@ public class SigmoidBackwardBenchmarks<T>
         }
     }
 
+    /// <summary>The tests' judge, <see cref="ActivationsReference.SigmoidBackward{T}"/>: one scalar loop.</summary>
     [Benchmark(Baseline = true)]
-    public void Naive()
-    {
-        T[] da = _outputGradient, a = _output, dz = _destination;
-        for (int i = 0; i < dz.Length; i++)
-        {
-            dz[i] = da[i] * a[i] * (T.One - a[i]);
-        }
-    }
+    public void Naive() => ActivationsReference.SigmoidBackward<T>(_outputGradient, _output, _destination);
 
     [Benchmark]
     public void TensorPrimitivesComposed()

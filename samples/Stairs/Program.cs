@@ -2,34 +2,19 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Numerics;
 using Backprop.Kernels;
+using Backprop.Reference;
 using Backprop.Training;
 
 namespace Backprop.Samples.Stairs;
 
 /// <summary>
 /// The worked example end to end: load data/stairs, build the 4-2-2 sigmoid network with the
-/// textbook's initial weights (augmented form, bias row first), train it with full-batch gradient
+/// textbook's initial weights (<see cref="WorkedExample"/>, shared with the tool and the tests; augmented form, bias row first), train it with full-batch gradient
 /// descent (η = 0.1, 1500 epochs, raw pixels 0–255), then evaluate and predict.
 /// <c>dotnet run -c Release --project samples/Stairs [-- [--float] [data directory]]</c>.
 /// </summary>
 public static class Program
 {
-    private static readonly double[] W1 =
-    [
-        -0.004689826737158001, 0.007967793699353935, // bias
-        -0.0025575220072641966, 0.00889350537210703, // p1
-        0.0014570672670379276, 0.0032159558497369296, // p2
-        0.008164155799895526, 0.00258228087797761, // p3
-        -0.005966361379250884, -0.008764274590648711, // p4
-    ];
-
-    private static readonly double[] W2 =
-    [
-        -0.005880508502013981, -0.00231792563572526, // bias
-        -0.006468864949420094, 0.0053968283999711285, // h1
-        0.0037404569331556566, -4.6015158295631756e-05, // h2
-    ];
-
     public static int Main(string[] args)
     {
         ArgumentNullException.ThrowIfNull(args);
@@ -61,9 +46,9 @@ public static class Program
         var train = new Dataset<T>(trainX, trainY, featureCount: 4, classCount: 2);
         var test = new Dataset<T>(testX, testY, featureCount: 4, classCount: 2);
 
-        var network = new Network<T>(new NetworkShape([4, 2, 2], HiddenActivation.Sigmoid));
-        network.ImportAugmented(0, new ReadOnlyMatrixSpan<T>(Convert<T>(W1), 5, 2));
-        network.ImportAugmented(1, new ReadOnlyMatrixSpan<T>(Convert<T>(W2), 3, 2));
+        var network = new Network<T>(new NetworkShape(WorkedExample.LayerSizes, HiddenActivation.Sigmoid));
+        network.ImportAugmented(0, new ReadOnlyMatrixSpan<T>(Convert<T>(WorkedExample.W1), 5, 2));
+        network.ImportAugmented(1, new ReadOnlyMatrixSpan<T>(Convert<T>(WorkedExample.W2), 3, 2));
 
         var options = new TrainerOptions
         {
@@ -113,8 +98,17 @@ public static class Program
         }
     }
 
-    private static T[] Convert<T>(double[] values)
-        where T : INumberBase<T> => [.. values.Select(T.CreateTruncating)];
+    private static T[] Convert<T>(ReadOnlySpan<double> values)
+        where T : INumberBase<T>
+    {
+        var converted = new T[values.Length];
+        for (int i = 0; i < values.Length; i++)
+        {
+            converted[i] = T.CreateTruncating(values[i]);
+        }
+
+        return converted;
+    }
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Numerics;
 using Backprop.Kernels;
+using Backprop.Reference;
 using Backprop.Training;
 using Backprop.Training.Persistence;
 
@@ -10,8 +11,8 @@ namespace Backprop.Cli;
 /// <summary>
 /// <c>gradcheck</c>: the gradient property test made visible. Builds a random (or loaded) network and
 /// random rows, computes every gradient with backpropagation, and compares each with a central
-/// finite difference (Richardson-extrapolated) of a plain-loop loss written here, independent of the
-/// library's forward pass. Prints the largest relative difference per parameter tensor and exits 1
+/// finite difference (Richardson-extrapolated) of the plain-loop loss the tests judge by
+/// (<see cref="MlpReference"/>), independent of the library's forward pass. Prints the largest relative difference per parameter tensor and exits 1
 /// above the threshold.
 /// </summary>
 internal static class GradCheckCommand
@@ -223,10 +224,15 @@ internal static class GradCheckCommand
 
     private sealed record Plan(string? Model, string Layers, HiddenActivation Activation, int Rows, int Seed, double Step, double Threshold, double Floor, int MaxChecks);
 
-    /// <summary>Mean softmax cross-entropy by plain loops in double, with the signs of the hidden pre-activations (to detect ReLU kinks).</summary>
+    /// <summary>
+    /// The judge: the tests' plain-loop MLP (<see cref="MlpReference"/>, reference/MlpReference.cs) in
+    /// double, differentiated numerically, with the signs of the hidden pre-activations (to detect ReLU kinks).
+    /// </summary>
     private sealed class ReferenceLoss(NetworkShape shape, double[] x, int[] y)
     {
-        private readonly int _maxWidth = shape.LayerSizes.ToArray().Max();
+        private readonly int[] _layerSizes = shape.LayerSizes.ToArray();
+        private readonly double[,] _x = MlpReference.To2D(x, shape.Inputs);
+        private readonly MlpActivation _activation = Enum.Parse<MlpActivation>(shape.HiddenActivation.ToString());
         private bool[]? _signs;
 
         /// <summary>Richardson-extrapolated central difference <c>(4·D(h/2) − D(h)) / 3</c> for parameter <paramref name="index"/>.</summary>
@@ -266,62 +272,11 @@ internal static class GradCheckCommand
             return _signs;
         }
 
-        private double Loss(double[] w, out bool[] signs)
+        private double Loss(double[] parameters, out bool[] signs)
         {
-            int rows = y.Length;
-            var hiddenSigns = new List<bool>();
-            double[] a = new double[_maxWidth];
-            double[] z = new double[_maxWidth];
-            double total = 0;
-            for (int r = 0; r < rows; r++)
-            {
-                int width = shape.Inputs;
-                Array.Copy(x, r * width, a, 0, width);
-                for (int l = 0; l < shape.LayerCount; l++)
-                {
-                    int fanIn = shape.FanIn(l);
-                    int fanOut = shape.FanOut(l);
-                    int offset = shape.ParameterOffset(l);
-                    for (int j = 0; j < fanOut; j++)
-                    {
-                        double sum = w[offset + j];
-                        for (int i = 0; i < fanIn; i++)
-                        {
-                            sum += a[i] * w[offset + fanOut + (i * fanOut) + j];
-                        }
-
-                        z[j] = sum;
-                    }
-
-                    if (l + 1 < shape.LayerCount)
-                    {
-                        for (int j = 0; j < fanOut; j++)
-                        {
-                            hiddenSigns.Add(z[j] > 0);
-                            a[j] = shape.HiddenActivation switch
-                            {
-                                HiddenActivation.Sigmoid => 1 / (1 + Math.Exp(-z[j])),
-                                HiddenActivation.Tanh => Math.Tanh(z[j]),
-                                _ => Math.Max(z[j], 0),
-                            };
-                        }
-                    }
-                    else
-                    {
-                        double m = z.AsSpan(0, fanOut).ToArray().Max();
-                        double s = 0;
-                        for (int j = 0; j < fanOut; j++)
-                        {
-                            s += Math.Exp(z[j] - m);
-                        }
-
-                        total += m + Math.Log(s) - z[y[r]];
-                    }
-                }
-            }
-
-            signs = [.. hiddenSigns];
-            return total / rows;
+            double[][,] layers = MlpReference.Unflatten(_layerSizes, parameters);
+            signs = shape.HiddenActivation == HiddenActivation.Relu ? MlpReference.HiddenSigns(layers, _activation, _x) : [];
+            return MlpReference.Loss(layers, _activation, _x, y);
         }
     }
 }

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Numerics;
 using Backprop.Kernels;
+using Backprop.Reference;
 using Backprop.Training;
 using Backprop.Training.Data;
 using Backprop.Training.Persistence;
@@ -354,7 +355,7 @@ internal static class TrainCommand
     }
 
     private static bool IsWorkedExample(NetworkShape shape) =>
-        shape.HiddenActivation == HiddenActivation.Sigmoid && shape.LayerSizes.SequenceEqual([4, 2, 2]);
+        shape.HiddenActivation == HiddenActivation.Sigmoid && shape.LayerSizes.SequenceEqual(WorkedExample.LayerSizes);
 
     private static Network<T> Initialize<T>(NetworkShape shape, string init, ulong seed)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -363,13 +364,13 @@ internal static class TrainCommand
         switch (init)
         {
             case "textbook":
-                if (!shape.LayerSizes.SequenceEqual([4, 2, 2]))
+                if (!shape.LayerSizes.SequenceEqual(WorkedExample.LayerSizes))
                 {
                     throw new UsageException($"--init textbook needs the worked example's 4-2-2 network, not {string.Join('-', shape.LayerSizes.ToArray())}.");
                 }
 
-                network.ImportAugmented(0, new ReadOnlyMatrixSpan<T>([.. WorkedExample.W1.Select(T.CreateTruncating)], 5, 2));
-                network.ImportAugmented(1, new ReadOnlyMatrixSpan<T>([.. WorkedExample.W2.Select(T.CreateTruncating)], 3, 2));
+                network.ImportAugmented(0, new ReadOnlyMatrixSpan<T>([.. WorkedExample.W1.ToArray().Select(T.CreateTruncating)], 5, 2));
+                network.ImportAugmented(1, new ReadOnlyMatrixSpan<T>([.. WorkedExample.W2.ToArray().Select(T.CreateTruncating)], 3, 2));
                 break;
             case "he":
                 network.InitializeHeUniform(seed);

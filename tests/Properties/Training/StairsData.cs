@@ -1,33 +1,16 @@
 using System.Globalization;
+using Backprop.Reference;
 using Backprop.Training;
 
 namespace Backprop.Properties.Training;
 
 /// <summary>
 /// The worked example's data (data/stairs, read with a minimal CSV parser written here, not the
-/// sample's) and its initial weights, exactly as the issue gives them.
+/// sample's); the initial weights are <see cref="WorkedExample"/>'s.
 /// </summary>
 internal static class StairsData
 {
-    /// <summary>W1 in augmented form, 5×2, first row = bias.</summary>
-    public static readonly double[] W1 =
-    [
-        -0.004689826737158001, 0.007967793699353935,
-        -0.0025575220072641966, 0.00889350537210703,
-        0.0014570672670379276, 0.0032159558497369296,
-        0.008164155799895526, 0.00258228087797761,
-        -0.005966361379250884, -0.008764274590648711,
-    ];
-
-    /// <summary>W2 in augmented form, 3×2, first row = bias.</summary>
-    public static readonly double[] W2 =
-    [
-        -0.005880508502013981, -0.00231792563572526,
-        -0.006468864949420094, 0.0053968283999711285,
-        0.0037404569331556566, -4.6015158295631756e-05,
-    ];
-
-    public static readonly NetworkShape Shape = new([4, 2, 2], HiddenActivation.Sigmoid);
+    public static readonly NetworkShape Shape = new(WorkedExample.LayerSizes.ToArray(), HiddenActivation.Sigmoid);
 
     /// <summary>Rows of (pixels as double, class) where class 0 = stairs (IsStairs 1) and class 1 = not stairs.</summary>
     public static (double[] Features, int[] Labels) Load(string file)
@@ -63,8 +46,8 @@ internal static class StairsData
         where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         var network = new Network<T>(Shape);
-        network.ImportAugmented(0, new Backprop.Kernels.ReadOnlyMatrixSpan<T>(W1.Select(T.CreateTruncating).ToArray(), 5, 2));
-        network.ImportAugmented(1, new Backprop.Kernels.ReadOnlyMatrixSpan<T>(W2.Select(T.CreateTruncating).ToArray(), 3, 2));
+        network.ImportAugmented(0, new Backprop.Kernels.ReadOnlyMatrixSpan<T>(WorkedExample.W1.ToArray().Select(T.CreateTruncating).ToArray(), 5, 2));
+        network.ImportAugmented(1, new Backprop.Kernels.ReadOnlyMatrixSpan<T>(WorkedExample.W2.ToArray().Select(T.CreateTruncating).ToArray(), 3, 2));
         return network;
     }
 

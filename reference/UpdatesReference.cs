@@ -1,9 +1,9 @@
 using System.Numerics;
 
-namespace Backprop.Properties.Kernels;
+namespace Backprop.Reference;
 
-/// <summary>Plain scalar references for <see cref="Backprop.Kernels.Updates"/>: the documented formulas, one element at a time.</summary>
-internal static class UpdatesReference
+/// <summary>Plain scalar references for <c>Backprop.Kernels.Updates</c>: the documented formulas, one element at a time.</summary>
+public static class UpdatesReference
 {
     public static void Axpy<T>(T alpha, ReadOnlySpan<T> x, Span<T> y)
         where T : unmanaged, IFloatingPointIeee754<T>

@@ -1,9 +1,9 @@
 using System.Numerics;
 
-namespace Backprop.Properties.Kernels;
+namespace Backprop.Reference;
 
-/// <summary>Plain scalar references for <see cref="Backprop.Kernels.Activations"/>: the formulas, one loop each.</summary>
-internal static class ActivationsReference
+/// <summary>Plain scalar references for <c>Backprop.Kernels.Activations</c>: the formulas, one loop each.</summary>
+public static class ActivationsReference
 {
     public static void Sigmoid<T>(ReadOnlySpan<T> z, Span<T> a)
         where T : unmanaged, IFloatingPointIeee754<T>

@@ -1,9 +1,9 @@
 using System.Numerics;
 
-namespace Backprop.Properties.Kernels;
+namespace Backprop.Reference;
 
-/// <summary>Plain scalar references for <see cref="Backprop.Kernels.RowOps"/> over dense rows × n arrays.</summary>
-internal static class RowOpsReference
+/// <summary>Plain scalar references for <c>Backprop.Kernels.RowOps</c> over dense rows × n arrays.</summary>
+public static class RowOpsReference
 {
     public static void AddRowVector<T>(Span<T> m, int rows, int n, ReadOnlySpan<T> row)
         where T : unmanaged, IFloatingPointIeee754<T>

@@ -1,9 +1,9 @@
 using System.Numerics;
 
-namespace Backprop.Properties.Kernels;
+namespace Backprop.Reference;
 
-/// <summary>Plain scalar references for <see cref="Backprop.Kernels.Softmax"/>, one row at a time.</summary>
-internal static class SoftmaxReference
+/// <summary>Plain scalar references for <c>Backprop.Kernels.Softmax</c>, one row at a time.</summary>
+public static class SoftmaxReference
 {
     public static T Max<T>(ReadOnlySpan<T> z)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -17,16 +17,24 @@ internal static class SoftmaxReference
         return max;
     }
 
-    public static void Forward<T>(ReadOnlySpan<T> z, Span<T> p)
+    /// <summary>Σⱼ e^(zⱼ − max).</summary>
+    public static T SumExp<T>(ReadOnlySpan<T> z, T max)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        T max = Max(z);
         T sum = T.Zero;
         foreach (T v in z)
         {
             sum += T.Exp(v - max);
         }
 
+        return sum;
+    }
+
+    public static void Forward<T>(ReadOnlySpan<T> z, Span<T> p)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T max = Max(z);
+        T sum = SumExp(z, max);
         for (int j = 0; j < z.Length; j++)
         {
             p[j] = T.Exp(z[j] - max) / sum;
@@ -37,15 +45,10 @@ internal static class SoftmaxReference
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         T max = Max(z);
-        T sum = T.Zero;
-        foreach (T v in z)
-        {
-            sum += T.Exp(v - max);
-        }
-
+        T logSum = T.Log(SumExp(z, max));
         for (int j = 0; j < z.Length; j++)
         {
-            l[j] = z[j] - max - T.Log(sum);
+            l[j] = z[j] - max - logSum;
         }
     }
 }
