@@ -265,34 +265,34 @@ public static class Activations
 
     private static void Validate<T>(ReadOnlySpan<T> input, Span<T> destination)
     {
-        Check.ElementType<T>();
-        Check.Length(destination.Length, input.Length, nameof(destination));
-        Check.NoPartialOverlap(input, destination, nameof(destination));
+        KernelArguments.ElementType<T>();
+        KernelArguments.Length(destination.Length, input.Length, nameof(destination));
+        KernelArguments.NoPartialOverlap(input, destination, nameof(destination));
     }
 
     private static void Validate<T>(ReadOnlySpan<T> outputGradient, ReadOnlySpan<T> output, Span<T> destination)
     {
-        Check.ElementType<T>();
-        Check.Length(output.Length, outputGradient.Length, nameof(output));
-        Check.Length(destination.Length, outputGradient.Length, nameof(destination));
-        Check.NoPartialOverlap(outputGradient, destination, nameof(destination));
-        Check.NoPartialOverlap(output, destination, nameof(destination));
+        KernelArguments.ElementType<T>();
+        KernelArguments.Length(output.Length, outputGradient.Length, nameof(output));
+        KernelArguments.Length(destination.Length, outputGradient.Length, nameof(destination));
+        KernelArguments.NoPartialOverlap(outputGradient, destination, nameof(destination));
+        KernelArguments.NoPartialOverlap(output, destination, nameof(destination));
     }
 
     private static void Validate<T>(ReadOnlyMatrixSpan<T> input, MatrixSpan<T> destination)
     {
-        Check.ElementType<T>();
-        Check.SameShape(input.Rows, input.Columns, destination.Rows, destination.Columns, nameof(destination));
-        Check.SameOrDisjoint(input, destination, nameof(destination));
+        KernelArguments.ElementType<T>();
+        KernelArguments.SameShape(input.Rows, input.Columns, destination.Rows, destination.Columns, nameof(destination));
+        KernelArguments.SameOrDisjoint(input, destination, nameof(destination));
     }
 
     private static void Validate<T>(ReadOnlyMatrixSpan<T> outputGradient, ReadOnlyMatrixSpan<T> output, MatrixSpan<T> destination)
     {
-        Check.ElementType<T>();
-        Check.SameShape(outputGradient.Rows, outputGradient.Columns, output.Rows, output.Columns, nameof(output));
-        Check.SameShape(outputGradient.Rows, outputGradient.Columns, destination.Rows, destination.Columns, nameof(destination));
-        Check.SameOrDisjoint(outputGradient, destination, nameof(destination));
-        Check.SameOrDisjoint(output, destination, nameof(destination));
+        KernelArguments.ElementType<T>();
+        KernelArguments.SameShape(outputGradient.Rows, outputGradient.Columns, output.Rows, output.Columns, nameof(output));
+        KernelArguments.SameShape(outputGradient.Rows, outputGradient.Columns, destination.Rows, destination.Columns, nameof(destination));
+        KernelArguments.SameOrDisjoint(outputGradient, destination, nameof(destination));
+        KernelArguments.SameOrDisjoint(output, destination, nameof(destination));
     }
 
     private readonly struct SigmoidOperator<T> : IUnaryOperator<T>

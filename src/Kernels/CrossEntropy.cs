@@ -57,11 +57,11 @@ public static class CrossEntropy
     public static T SoftmaxCrossEntropy<T>(ReadOnlyMatrixSpan<T> logits, ReadOnlyMatrixSpan<T> targets, MatrixSpan<T> gradient)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Check.ElementType<T>();
-        Check.NotEmpty(logits, "Cross-entropy", nameof(logits));
-        Check.SameShape(logits.Rows, logits.Columns, targets.Rows, targets.Columns, nameof(targets));
+        KernelArguments.ElementType<T>();
+        KernelArguments.NotEmpty(logits, "Cross-entropy", nameof(logits));
+        KernelArguments.SameShape(logits.Rows, logits.Columns, targets.Rows, targets.Columns, nameof(targets));
         ValidateGradient(logits, gradient);
-        Check.NoOverlap(targets, gradient, nameof(gradient));
+        KernelArguments.NoOverlap(targets, gradient, nameof(gradient));
         T invN = T.One / T.CreateTruncating(logits.Rows);
         T total = T.Zero;
         for (int i = 0; i < logits.Rows; i++)
@@ -116,9 +116,9 @@ public static class CrossEntropy
     public static T SoftmaxCrossEntropyLoss<T>(ReadOnlyMatrixSpan<T> logits, ReadOnlyMatrixSpan<T> targets)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Check.ElementType<T>();
-        Check.NotEmpty(logits, "Cross-entropy", nameof(logits));
-        Check.SameShape(logits.Rows, logits.Columns, targets.Rows, targets.Columns, nameof(targets));
+        KernelArguments.ElementType<T>();
+        KernelArguments.NotEmpty(logits, "Cross-entropy", nameof(logits));
+        KernelArguments.SameShape(logits.Rows, logits.Columns, targets.Rows, targets.Columns, nameof(targets));
         T total = T.Zero;
         for (int i = 0; i < logits.Rows; i++)
         {
@@ -221,10 +221,10 @@ public static class CrossEntropy
 
     private static void ValidateTargets<T>(ReadOnlyMatrixSpan<T> logits, ReadOnlySpan<int> targets)
     {
-        Check.ElementType<T>();
-        Check.NotEmpty(logits, "Cross-entropy", nameof(logits));
+        KernelArguments.ElementType<T>();
+        KernelArguments.NotEmpty(logits, "Cross-entropy", nameof(logits));
 
-        Check.Length(targets.Length, logits.Rows, nameof(targets));
+        KernelArguments.Length(targets.Length, logits.Rows, nameof(targets));
         for (int i = 0; i < targets.Length; i++)
         {
             if ((uint)targets[i] >= (uint)logits.Columns)
@@ -236,8 +236,8 @@ public static class CrossEntropy
 
     private static void ValidateGradient<T>(ReadOnlyMatrixSpan<T> logits, MatrixSpan<T> gradient)
     {
-        Check.SameShape(logits.Rows, logits.Columns, gradient.Rows, gradient.Columns, nameof(gradient));
-        Check.SameOrDisjoint(logits, gradient, nameof(gradient));
+        KernelArguments.SameShape(logits.Rows, logits.Columns, gradient.Rows, gradient.Columns, nameof(gradient));
+        KernelArguments.SameOrDisjoint(logits, gradient, nameof(gradient));
     }
 
     /// <summary><c>y · (z − max)</c>, and 0 where y = 0 (even if z − max overflowed to −∞).</summary>

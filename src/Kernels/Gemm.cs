@@ -84,7 +84,7 @@ public static class Gemm
     internal static void Multiply<T>(MatrixOperation operationA, ReadOnlyMatrixSpan<T> a, MatrixOperation operationB, ReadOnlyMatrixSpan<T> b, MatrixSpan<T> c, T alpha, T beta, GemmPath path, KernelThreads? threads = null, long minimumParallelWork = GemmParallel.MinimumWork)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Check.ElementType<T>();
+        KernelArguments.ElementType<T>();
         bool ta = IsTransposed(operationA, nameof(operationA));
         bool tb = IsTransposed(operationB, nameof(operationB));
         int m = ta ? a.Columns : a.Rows;
@@ -101,8 +101,8 @@ public static class Gemm
             throw new ArgumentException($"Expected C to be {m}×{n} (rows of op(A) × columns of op(B)), got {c.Rows}×{c.Columns}.", nameof(c));
         }
 
-        Check.NoOverlap(a.Span, c.Span, nameof(c));
-        Check.NoOverlap(b.Span, c.Span, nameof(c));
+        KernelArguments.NoOverlap(a.Span, c.Span, nameof(c));
+        KernelArguments.NoOverlap(b.Span, c.Span, nameof(c));
         if (m == 0 || n == 0)
         {
             return;

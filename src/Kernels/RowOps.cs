@@ -15,9 +15,9 @@ public static class RowOps
     public static void AddRowVector<T>(MatrixSpan<T> matrix, ReadOnlySpan<T> row)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Check.ElementType<T>();
-        Check.Length(row.Length, matrix.Columns, nameof(row));
-        Check.NoOverlap(new ReadOnlyMatrixSpan<T>(row, 1, row.Length), matrix, nameof(row));
+        KernelArguments.ElementType<T>();
+        KernelArguments.Length(row.Length, matrix.Columns, nameof(row));
+        KernelArguments.NoOverlap(new ReadOnlyMatrixSpan<T>(row, 1, row.Length), matrix, nameof(row));
         int lanes = SimdWidth.Lanes<T>();
         if (row.Length < lanes && (matrix.Stride == matrix.Columns || matrix.Rows == 1) && matrix.Rows * matrix.Columns >= lanes)
         {
@@ -54,9 +54,9 @@ public static class RowOps
     public static void SumColumns<T>(ReadOnlyMatrixSpan<T> matrix, Span<T> destination, T alpha, T beta)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Check.ElementType<T>();
-        Check.Length(destination.Length, matrix.Columns, nameof(destination));
-        Check.NoOverlap(matrix, new ReadOnlyMatrixSpan<T>(destination, 1, destination.Length), nameof(destination));
+        KernelArguments.ElementType<T>();
+        KernelArguments.Length(destination.Length, matrix.Columns, nameof(destination));
+        KernelArguments.NoOverlap(matrix, new ReadOnlyMatrixSpan<T>(destination, 1, destination.Length), nameof(destination));
         nuint n = (nuint)matrix.Columns;
         if (Vector512.IsHardwareAccelerated && SimdWidth.Use512 && n >= (nuint)Vector512<T>.Count)
         {
@@ -234,8 +234,8 @@ public static class RowOps
     public static void ArgMaxRows<T>(ReadOnlyMatrixSpan<T> matrix, Span<int> destination)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Check.ElementType<T>();
-        Check.Length(destination.Length, matrix.Rows, nameof(destination));
+        KernelArguments.ElementType<T>();
+        KernelArguments.Length(destination.Length, matrix.Rows, nameof(destination));
         if (matrix.Rows > 0 && matrix.Columns == 0)
         {
             throw new ArgumentException("Arg-max needs at least one column.", nameof(matrix));

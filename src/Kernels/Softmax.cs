@@ -280,14 +280,14 @@ public static class Softmax
 
     private static void Validate<T>(ReadOnlyMatrixSpan<T> logits, MatrixSpan<T> destination)
     {
-        Check.ElementType<T>();
-        Check.SameShape(logits.Rows, logits.Columns, destination.Rows, destination.Columns, nameof(destination));
+        KernelArguments.ElementType<T>();
+        KernelArguments.SameShape(logits.Rows, logits.Columns, destination.Rows, destination.Columns, nameof(destination));
         if (logits.Rows > 0 && logits.Columns == 0)
         {
             throw new ArgumentException("Softmax needs at least one column.", nameof(logits));
         }
 
-        Check.SameOrDisjoint(logits, destination, nameof(destination));
+        KernelArguments.SameOrDisjoint(logits, destination, nameof(destination));
     }
 
     /// <summary><c>e^(x − shift)</c>.</summary>

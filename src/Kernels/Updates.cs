@@ -17,9 +17,9 @@ public static class Updates
     public static void Axpy<T>(T alpha, ReadOnlySpan<T> x, Span<T> y)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Check.ElementType<T>();
-        Check.Length(y.Length, x.Length, nameof(y));
-        Check.NoPartialOverlap(x, y, nameof(y));
+        KernelArguments.ElementType<T>();
+        KernelArguments.Length(y.Length, x.Length, nameof(y));
+        KernelArguments.NoPartialOverlap(x, y, nameof(y));
         ElementwiseDriver.Update(y, x, new AxpyOperator<T>(alpha));
     }
 
@@ -43,9 +43,9 @@ public static class Updates
     public static void SgdStep<T>(Span<T> parameters, ReadOnlySpan<T> gradients, T learningRate, T weightDecay, KernelThreads? threads)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Check.ElementType<T>();
-        Check.Length(gradients.Length, parameters.Length, nameof(gradients));
-        Check.NoOverlap(gradients, parameters, nameof(parameters));
+        KernelArguments.ElementType<T>();
+        KernelArguments.Length(gradients.Length, parameters.Length, nameof(gradients));
+        KernelArguments.NoOverlap(gradients, parameters, nameof(parameters));
         ElementwiseParallel.Update(threads, parameters, gradients, new SgdOperator<T>(learningRate, weightDecay));
     }
 
@@ -77,12 +77,12 @@ public static class Updates
     public static void MomentumStep<T>(Span<T> parameters, ReadOnlySpan<T> gradients, Span<T> velocity, T learningRate, T momentum, bool nesterov, T weightDecay, KernelThreads? threads)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Check.ElementType<T>();
-        Check.Length(gradients.Length, parameters.Length, nameof(gradients));
-        Check.Length(velocity.Length, parameters.Length, nameof(velocity));
-        Check.NoOverlap(gradients, parameters, nameof(parameters));
-        Check.NoOverlap(gradients, velocity, nameof(velocity));
-        Check.NoOverlap((ReadOnlySpan<T>)velocity, parameters, nameof(parameters));
+        KernelArguments.ElementType<T>();
+        KernelArguments.Length(gradients.Length, parameters.Length, nameof(gradients));
+        KernelArguments.Length(velocity.Length, parameters.Length, nameof(velocity));
+        KernelArguments.NoOverlap(gradients, parameters, nameof(parameters));
+        KernelArguments.NoOverlap(gradients, velocity, nameof(velocity));
+        KernelArguments.NoOverlap((ReadOnlySpan<T>)velocity, parameters, nameof(parameters));
         if (nesterov)
         {
             ElementwiseParallel.Update(threads, parameters, gradients, velocity, new NesterovOperator<T>(learningRate, momentum, weightDecay));
@@ -129,16 +129,16 @@ public static class Updates
     public static void AdamStep<T>(Span<T> parameters, ReadOnlySpan<T> gradients, Span<T> firstMoment, Span<T> secondMoment, T learningRate, T beta1, T beta2, T epsilon, long step, T weightDecay, KernelThreads? threads)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Check.ElementType<T>();
-        Check.Length(gradients.Length, parameters.Length, nameof(gradients));
-        Check.Length(firstMoment.Length, parameters.Length, nameof(firstMoment));
-        Check.Length(secondMoment.Length, parameters.Length, nameof(secondMoment));
-        Check.NoOverlap(gradients, parameters, nameof(parameters));
-        Check.NoOverlap(gradients, firstMoment, nameof(firstMoment));
-        Check.NoOverlap(gradients, secondMoment, nameof(secondMoment));
-        Check.NoOverlap((ReadOnlySpan<T>)firstMoment, parameters, nameof(parameters));
-        Check.NoOverlap((ReadOnlySpan<T>)secondMoment, parameters, nameof(parameters));
-        Check.NoOverlap((ReadOnlySpan<T>)firstMoment, secondMoment, nameof(secondMoment));
+        KernelArguments.ElementType<T>();
+        KernelArguments.Length(gradients.Length, parameters.Length, nameof(gradients));
+        KernelArguments.Length(firstMoment.Length, parameters.Length, nameof(firstMoment));
+        KernelArguments.Length(secondMoment.Length, parameters.Length, nameof(secondMoment));
+        KernelArguments.NoOverlap(gradients, parameters, nameof(parameters));
+        KernelArguments.NoOverlap(gradients, firstMoment, nameof(firstMoment));
+        KernelArguments.NoOverlap(gradients, secondMoment, nameof(secondMoment));
+        KernelArguments.NoOverlap((ReadOnlySpan<T>)firstMoment, parameters, nameof(parameters));
+        KernelArguments.NoOverlap((ReadOnlySpan<T>)secondMoment, parameters, nameof(parameters));
+        KernelArguments.NoOverlap((ReadOnlySpan<T>)firstMoment, secondMoment, nameof(secondMoment));
         ArgumentOutOfRangeException.ThrowIfLessThan(step, 1);
         T c1 = T.One / (T.One - T.Pow(beta1, T.CreateTruncating(step)));
         T c2 = T.One / (T.One - T.Pow(beta2, T.CreateTruncating(step)));

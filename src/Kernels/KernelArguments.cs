@@ -4,7 +4,7 @@ using System.Runtime.CompilerServices;
 namespace Backprop.Kernels;
 
 /// <summary>Argument checks shared by the kernels; every failure names the parameter and what was expected.</summary>
-internal static class Check
+internal static class KernelArguments
 {
     /// <summary>Throws unless <typeparamref name="T"/> is <see cref="float"/> or <see cref="double"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
