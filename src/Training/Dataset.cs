@@ -44,8 +44,8 @@ public sealed class Dataset<T>
             throw new ArgumentException($"Expected {labels.Length} rows × {featureCount} features = {(long)labels.Length * featureCount} values, got {features.Length}.", nameof(features));
         }
 
-        InputChecks.Features(new ReadOnlyMatrixSpan<T>(features.Span, labels.Length, featureCount), featureCount, nameof(features));
-        InputChecks.Labels(labels.Span, labels.Length, classCount, nameof(labels));
+        DataArguments.Features(new ReadOnlyMatrixSpan<T>(features.Span, labels.Length, featureCount), featureCount, nameof(features));
+        DataArguments.Labels(labels.Span, labels.Length, classCount, nameof(labels));
         _features = features;
         _labels = labels;
         FeatureCount = featureCount;

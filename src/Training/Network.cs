@@ -101,7 +101,7 @@ public sealed class Network<T>
     public void PredictProbabilities(ReadOnlyMatrixSpan<T> inputs, MatrixSpan<T> probabilities, Workspace<T> workspace)
     {
         CheckWorkspace(workspace);
-        InputChecks.Features(inputs, Shape.Inputs, nameof(inputs));
+        DataArguments.Features(inputs, Shape.Inputs, nameof(inputs));
         if (probabilities.Rows != inputs.Rows || probabilities.Columns != Shape.Outputs)
         {
             throw new ArgumentException($"Expected a {inputs.Rows}×{Shape.Outputs} destination, got {probabilities.Rows}×{probabilities.Columns}.", nameof(probabilities));
@@ -123,7 +123,7 @@ public sealed class Network<T>
     public void PredictClasses(ReadOnlyMatrixSpan<T> inputs, Span<int> classes, Workspace<T> workspace)
     {
         CheckWorkspace(workspace);
-        InputChecks.Features(inputs, Shape.Inputs, nameof(inputs));
+        DataArguments.Features(inputs, Shape.Inputs, nameof(inputs));
         if (classes.Length != inputs.Rows)
         {
             throw new ArgumentException($"Expected {inputs.Rows} classes (one per row), got {classes.Length}.", nameof(classes));
@@ -146,13 +146,13 @@ public sealed class Network<T>
     public Evaluation Evaluate(ReadOnlyMatrixSpan<T> inputs, ReadOnlySpan<int> labels, Workspace<T> workspace)
     {
         CheckWorkspace(workspace);
-        InputChecks.Features(inputs, Shape.Inputs, nameof(inputs));
+        DataArguments.Features(inputs, Shape.Inputs, nameof(inputs));
         if (inputs.Rows == 0)
         {
             throw new ArgumentException("Expected at least one row.", nameof(inputs));
         }
 
-        InputChecks.Labels(labels, inputs.Rows, Shape.Outputs, nameof(labels));
+        DataArguments.Labels(labels, inputs.Rows, Shape.Outputs, nameof(labels));
 
         return EvaluateTrusted(inputs, labels, workspace);
     }

@@ -240,7 +240,7 @@ public sealed class Trainer<T> : IDisposable
             throw Diverged(epoch, steps - 1, steps, meanLoss, string.Create(CultureInfo.InvariantCulture, $"the epoch's mean training loss {meanLoss:G4} is more than {Options.DivergenceFactor:G4} × the starting loss {Math.Max(_startLoss, _uniformLoss):G4} (TrainerOptions.DivergenceFactor)"));
         }
 
-        if (InputChecks.FirstNonFinite<T>(parameters) >= 0)
+        if (DataArguments.FirstNonFinite<T>(parameters) >= 0)
         {
             throw Diverged(epoch, steps - 1, steps, double.NaN, "a parameter became NaN or infinite");
         }
@@ -343,9 +343,9 @@ public sealed class Trainer<T> : IDisposable
 
     private void CheckBatch(ReadOnlyMatrixSpan<T> inputs, ReadOnlySpan<int> labels)
     {
-        InputChecks.Rows(inputs.Rows, MaxBatchSize, nameof(inputs));
-        InputChecks.Features(inputs, Network.Shape.Inputs, nameof(inputs));
-        InputChecks.Labels(labels, inputs.Rows, Network.Shape.Outputs, nameof(labels));
+        DataArguments.Rows(inputs.Rows, MaxBatchSize, nameof(inputs));
+        DataArguments.Features(inputs, Network.Shape.Inputs, nameof(inputs));
+        DataArguments.Labels(labels, inputs.Rows, Network.Shape.Outputs, nameof(labels));
     }
 
     private void CheckDataset(Dataset<T> data, string name)

@@ -3,8 +3,8 @@ using Backprop.Kernels;
 
 namespace Backprop.Training;
 
-/// <summary>Argument checks of the public entry points; every failure names the argument and the offending row.</summary>
-internal static class InputChecks
+/// <summary>Checks of the data handed to the public entry points (row counts, feature counts, finite values, labels); every failure names the argument and the offending row.</summary>
+internal static class DataArguments
 {
     /// <summary>Throws unless <paramref name="rows"/> is in [1, <paramref name="maxRows"/>].</summary>
     public static void Rows(int rows, int maxRows, string name)
