@@ -31,7 +31,7 @@ public sealed class Dataset<T>
     /// <exception cref="NotSupportedException"><typeparamref name="T"/> is neither float nor double.</exception>
     public Dataset(ReadOnlyMemory<T> features, ReadOnlyMemory<int> labels, int featureCount, int classCount)
     {
-        ElementType.Check<T>();
+        ElementType.RequireSupported<T>();
         ArgumentOutOfRangeException.ThrowIfLessThan(featureCount, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(classCount, 2);
         if (labels.Length == 0)

@@ -4,7 +4,7 @@ namespace Backprop.Training;
 internal static class ElementType
 {
     /// <summary>Throws <see cref="NotSupportedException"/> unless <typeparamref name="T"/> is float or double.</summary>
-    public static void Check<T>()
+    public static void RequireSupported<T>()
     {
         if (typeof(T) != typeof(float) && typeof(T) != typeof(double))
         {

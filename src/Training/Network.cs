@@ -34,7 +34,7 @@ public sealed class Network<T>
     public Network(NetworkShape shape)
     {
         ArgumentNullException.ThrowIfNull(shape);
-        ElementType.Check<T>();
+        ElementType.RequireSupported<T>();
         Shape = shape;
         _parameters = new T[shape.ParameterCount];
         _gradients = new T[shape.ParameterCount];

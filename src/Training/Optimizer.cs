@@ -19,7 +19,7 @@ public abstract class Optimizer<T>
     protected Optimizer(int parameterCount)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(parameterCount, 1);
-        ElementType.Check<T>();
+        ElementType.RequireSupported<T>();
         ParameterCount = parameterCount;
     }
 

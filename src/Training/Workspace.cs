@@ -38,7 +38,7 @@ public sealed class Workspace<T>
     {
         ArgumentNullException.ThrowIfNull(shape);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBatchSize, 1);
-        ElementType.Check<T>();
+        ElementType.RequireSupported<T>();
         Shape = shape;
         MaxBatchSize = maxBatchSize;
         CanTrain = forTraining;

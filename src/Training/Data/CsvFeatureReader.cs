@@ -52,7 +52,7 @@ public sealed class CsvFeatureReader<T> : IDisposable
     public CsvFeatureReader(Stream stream, int featureCount, IReadOnlyList<string>? featureNames = null, string sourceName = "input", HeaderMode header = HeaderMode.Auto, string? idColumn = null, char delimiter = ',', bool leaveOpen = false)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(featureCount, 1);
-        ElementType.Check<T>();
+        ElementType.RequireSupported<T>();
         _reader = new CsvRowReader(stream, sourceName, delimiter, leaveOpen);
         _featureCount = featureCount;
         _featureNames = featureNames ?? [];

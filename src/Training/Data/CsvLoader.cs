@@ -55,7 +55,7 @@ public static class CsvLoader
     {
         ArgumentNullException.ThrowIfNull(stream);
         options ??= new CsvOptions();
-        ElementType.Check<T>();
+        ElementType.RequireSupported<T>();
         using var reader = new CsvRowReader(stream, sourceName, options.Delimiter, leaveOpen: true);
         if (!reader.ReadRow())
         {

@@ -37,7 +37,7 @@ public sealed class LabeledData<T>
 
         ArgumentNullException.ThrowIfNull(featureNames);
         ArgumentNullException.ThrowIfNull(classLabels);
-        ElementType.Check<T>();
+        ElementType.RequireSupported<T>();
         if (featureNames.Count < 1)
         {
             throw new ArgumentException("Expected at least one feature.", nameof(featureNames));
