@@ -110,7 +110,7 @@ public static class Gemm
 
         if (k == 0 || alpha == T.Zero)
         {
-            GemmSmall.ScaleC(c, beta);
+            GemmUnpacked.ScaleC(c, beta);
             return;
         }
 
@@ -124,7 +124,7 @@ public static class Gemm
         }
         else
         {
-            GemmSmall.Run(operands, c, alpha, beta);
+            GemmUnpacked.Run(operands, c, alpha, beta);
         }
     }
 

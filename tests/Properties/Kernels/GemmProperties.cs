@@ -195,7 +195,7 @@ public class GemmProperties
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var random = new Random(7);
-        int[] depths = [1, 2, 3, 5, GemmSmall.NarrowMaxDepth, GemmSmall.NarrowMaxDepth + 1, 70];
+        int[] depths = [1, 2, 3, 5, GemmUnpacked.NarrowMaxDepth, GemmUnpacked.NarrowMaxDepth + 1, 70];
         int[] rowCounts = [1, 2, 3, 4, 5, 7, 9, 17, 130];
         for (int n = 1; n < Math.Max(Vector<T>.Count, 4); n++)
         {

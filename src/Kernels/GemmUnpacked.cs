@@ -12,7 +12,7 @@ namespace Backprop.Kernels;
 /// α·op(A)·op(B) is accumulated row by row: an axpy of B's rows into C's rows for A·B and Aᵀ·B, a
 /// dot product of rows for A·Bᵀ.
 /// </summary>
-internal static class GemmSmall
+internal static class GemmUnpacked
 {
     /// <summary>Vector code runs unless SIMD is off or the kernels are pinned to scalar (<see cref="KernelSimd.VectorBits"/> = 0).</summary>
     private static readonly bool Simd = Vector.IsHardwareAccelerated && KernelSimd.VectorBits != 0;
