@@ -73,7 +73,7 @@ internal static unsafe class ElementwiseParallel
             return;
         }
 
-        RangeJob<T, TKernel> job = threads.Job<RangeJob<T, TKernel>>();
+        RangeJob<T, TKernel> job = threads.PreallocatedJob<RangeJob<T, TKernel>>();
         job.Kernel = kernel;
         job.Length = length;
         job.Chunks = chunks;
@@ -178,7 +178,7 @@ internal static unsafe class ElementwiseParallel
     /// <summary>The chunk loop, written once: the parameters of the current call, set before the workers start.</summary>
     /// <typeparam name="T">The element type (sets the chunk alignment).</typeparam>
     /// <typeparam name="TKernel">The work per range.</typeparam>
-    internal sealed class RangeJob<T, TKernel> : KernelWork
+    internal sealed class RangeJob<T, TKernel> : KernelJob
         where T : unmanaged
         where TKernel : struct, IRangeKernel
     {

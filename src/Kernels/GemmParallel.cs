@@ -62,7 +62,7 @@ internal static unsafe class GemmParallel
         // least ~128 columns or rows keep the repacking of the other operand small.
         int chunks = Math.Clamp(units / Math.Max(1, 128 / unit), parts, ChunksPerThread * parts);
 
-        Job<T> job = threads.Job<Job<T>>();
+        TileJob<T> job = threads.PreallocatedJob<TileJob<T>>();
         fixed (T* pa = o.A.Span)
         fixed (T* pb = o.B.Span)
         fixed (T* pc = c.Span)
@@ -104,7 +104,7 @@ internal static unsafe class GemmParallel
     }
 
     /// <summary>The parameters of the current product, set by the calling thread before the workers start.</summary>
-    internal sealed class Job<T> : KernelWork
+    internal sealed class TileJob<T> : KernelJob
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         public View<T> A, B, C;

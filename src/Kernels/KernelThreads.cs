@@ -72,15 +72,15 @@ public sealed class KernelThreads : IDisposable
     /// <summary>
     /// The group's preallocated job of type <typeparamref name="TJob"/>, created on first use (one per
     /// job type and group). Only while holding the workers (after a successful <see cref="TryEnter"/>),
-    /// so no two calls share one job. Jobs are known to the group only as <see cref="KernelWork"/>.
+    /// so no two calls share one job. Jobs are known to the group only as <see cref="KernelJob"/>.
     /// </summary>
     /// <typeparam name="TJob">The job type, e.g. a GEMM or element-wise job for one element type.</typeparam>
     /// <returns>The job.</returns>
-    internal TJob Job<TJob>()
-        where TJob : KernelWork, new()
+    internal TJob PreallocatedJob<TJob>()
+        where TJob : KernelJob, new()
     {
         int slot = JobSlot<TJob>.Index;
-        KernelWork?[] jobs = _pool.Jobs;
+        KernelJob?[] jobs = _pool.Jobs;
         if (slot >= jobs.Length)
         {
             Array.Resize(ref jobs, Math.Max(slot + 1, 2 * jobs.Length));
@@ -105,7 +105,7 @@ public sealed class KernelThreads : IDisposable
     /// thread, the others on workers; returns when all are done. Only after a successful
     /// <see cref="TryEnter"/>, which this releases.
     /// </summary>
-    internal void RunAndExit(KernelWork work, int parts) => _pool.RunAndExit(work, parts);
+    internal void RunAndExit(KernelJob work, int parts) => _pool.RunAndExit(work, parts);
 
     /// <summary>The workers' state, kept apart from <see cref="KernelThreads"/> so that the workers do not keep it reachable (its finaliser stops them).</summary>
     private sealed class Pool(int workerCount)
@@ -121,14 +121,14 @@ public sealed class KernelThreads : IDisposable
         private Worker[]? _workers;
         private int _busy;
         private bool _shutdown;
-        private KernelWork? _work;
+        private KernelJob? _work;
         private int _parts;
         /// <summary>Workers inside the current call, plus <see cref="Closed"/> once the caller has finished its own share.</summary>
         private int _state = Closed;
         private ExceptionDispatchInfo? _failure;
 
         /// <summary>The preallocated jobs, indexed by <see cref="JobSlot{TJob}.Index"/>.</summary>
-        public KernelWork?[] Jobs = new KernelWork?[8];
+        public KernelJob?[] Jobs = new KernelJob?[8];
         public long SplitCalls;
 
         /// <summary>Bytes the workers had allocated, by their own per-thread counters, when each last finished a part or parked.</summary>
@@ -197,7 +197,7 @@ public sealed class KernelThreads : IDisposable
             return true;
         }
 
-        public void RunAndExit(KernelWork work, int parts)
+        public void RunAndExit(KernelJob work, int parts)
         {
             Debug.Assert(parts >= 1 && parts <= _workerCount + 1);
             try
@@ -536,7 +536,7 @@ internal sealed class Signal
 /// The one type through which <see cref="KernelThreads"/> knows its jobs: a unit of parallel kernel
 /// work, preallocated, parameters set in fields before each call, split into parts by index.
 /// </summary>
-internal abstract class KernelWork
+internal abstract class KernelJob
 {
     /// <summary>Runs part <paramref name="part"/> of <paramref name="parts"/>.</summary>
     public abstract void Execute(int part, int parts);
@@ -545,7 +545,7 @@ internal abstract class KernelWork
 /// <summary>A process-wide slot number per job type (assigned once, on first use, thread-safely; never changes).</summary>
 /// <typeparam name="TJob">The job type.</typeparam>
 internal static class JobSlot<TJob>
-    where TJob : KernelWork
+    where TJob : KernelJob
 {
     /// <summary>The slot of <typeparamref name="TJob"/> in every group's job table.</summary>
     public static readonly int Index = JobSlots.Next();
