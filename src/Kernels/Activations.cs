@@ -300,11 +300,11 @@ public static class Activations
     {
         public T Invoke(T x) => T.One / (T.One + T.Exp(-x));
 
-        public Vector128<T> Invoke(Vector128<T> x) => VectorMath.Sigmoid<T, Vector128<T>, Simd128<T>>(x);
+        public Vector128<T> Invoke(Vector128<T> x) => ActivationMath.Sigmoid<T, Vector128<T>, Simd128<T>>(x);
 
-        public Vector256<T> Invoke(Vector256<T> x) => VectorMath.Sigmoid<T, Vector256<T>, Simd256<T>>(x);
+        public Vector256<T> Invoke(Vector256<T> x) => ActivationMath.Sigmoid<T, Vector256<T>, Simd256<T>>(x);
 
-        public Vector512<T> Invoke(Vector512<T> x) => VectorMath.Sigmoid<T, Vector512<T>, Simd512<T>>(x);
+        public Vector512<T> Invoke(Vector512<T> x) => ActivationMath.Sigmoid<T, Vector512<T>, Simd512<T>>(x);
     }
 
     private readonly struct SigmoidBackwardOperator<T> : IBinaryOperator<T>
@@ -324,11 +324,11 @@ public static class Activations
     {
         public T Invoke(T x) => T.Tanh(x);
 
-        public Vector128<T> Invoke(Vector128<T> x) => VectorMath.Tanh<T, Vector128<T>, Simd128<T>>(x);
+        public Vector128<T> Invoke(Vector128<T> x) => ActivationMath.Tanh<T, Vector128<T>, Simd128<T>>(x);
 
-        public Vector256<T> Invoke(Vector256<T> x) => VectorMath.Tanh<T, Vector256<T>, Simd256<T>>(x);
+        public Vector256<T> Invoke(Vector256<T> x) => ActivationMath.Tanh<T, Vector256<T>, Simd256<T>>(x);
 
-        public Vector512<T> Invoke(Vector512<T> x) => VectorMath.Tanh<T, Vector512<T>, Simd512<T>>(x);
+        public Vector512<T> Invoke(Vector512<T> x) => ActivationMath.Tanh<T, Vector512<T>, Simd512<T>>(x);
     }
 
     private readonly struct TanhBackwardOperator<T> : IBinaryOperator<T>

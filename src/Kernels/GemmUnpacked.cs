@@ -21,7 +21,7 @@ internal static class GemmUnpacked
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector<T> MulAdd<T>(Vector<T> a, Vector<T> b, Vector<T> c)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        GemmMath.Fused ? SimdMath.FusedMultiplyAdd(a, b, c) : (a * b) + c;
+        GemmMath.Fused ? VectorFma.FusedMultiplyAdd(a, b, c) : (a * b) + c;
 
     /// <summary>a·b + c: fused where the hardware fuses, else a separate multiply and add.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

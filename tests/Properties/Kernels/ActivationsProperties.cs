@@ -5,7 +5,7 @@ using Backprop.Properties.Support;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
-using static Backprop.Properties.Kernels.VectorMathReference;
+using static Backprop.Properties.Kernels.KernelAccuracy;
 
 namespace Backprop.Properties.Kernels;
 
@@ -17,9 +17,9 @@ namespace Backprop.Properties.Kernels;
 /// Tolerances, in ε relative to |expected|:
 /// <list type="bullet">
 /// <item>Sigmoid, 8: the vector exponential is within 2 ulp of e^x, the reference's within 1
-/// (VectorMathProperties measures both); 1/(1 + e) scales the relative error of e by e/(1 + e) &lt; 1
+/// (SimdWidthProperties measures both); 1/(1 + e) scales the relative error of e by e/(1 + e) &lt; 1
 /// and adds two roundings on each side.</item>
-/// <item>Tanh, 16: the vector form is within 10 ulp of the true tanh (VectorMathProperties), the
+/// <item>Tanh, 16: the vector form is within 10 ulp of the true tanh (SimdWidthProperties), the
 /// reference within 1.</item>
 /// <item>Backward passes and ReLU, exact: scalar and vector forms perform the same IEEE operations in
 /// the same order (no fused multiply-add), so any difference is a bug.</item>

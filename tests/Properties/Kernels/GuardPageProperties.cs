@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Backprop.Kernels;
 using Backprop.Properties.Support;
-using static Backprop.Properties.Kernels.VectorMathReference;
+using static Backprop.Properties.Kernels.KernelAccuracy;
 
 namespace Backprop.Properties.Kernels;
 

@@ -7,7 +7,7 @@ namespace Backprop.Properties.Kernels;
 /// Tolerances are in units of ε, the machine epsilon (float 2⁻²³, double 2⁻⁵²), relative to a
 /// magnitude stated at each use.
 /// </summary>
-internal static class VectorMathReference
+internal static class KernelAccuracy
 {
     /// <summary>Machine epsilon of <typeparamref name="T"/>.</summary>
     public static double Epsilon<T>()

@@ -15,7 +15,7 @@ namespace Backprop.Properties.Kernels;
 /// this process accelerates (not only the chosen one: the kernels fall back to narrower widths for
 /// short inputs). These bounds are what the kernel properties' tolerances are derived from.
 /// </summary>
-public class VectorMathProperties(ITestOutputHelper output)
+public class SimdWidthProperties(ITestOutputHelper output)
 {
     private static readonly int[] AllBits = [128, 256, 512];
 
@@ -141,9 +141,9 @@ public class VectorMathProperties(ITestOutputHelper output)
         x.AsSpan(0, Math.Min(x.Length, lanes)).CopyTo(padded);
         return bits switch
         {
-            128 => Lanes(fn == Fn.Exp ? Simd128<T>.Exp(Vector128.Create(padded)) : VectorMath.Tanh<T, Vector128<T>, Simd128<T>>(Vector128.Create(padded))),
-            256 => Lanes(fn == Fn.Exp ? Simd256<T>.Exp(Vector256.Create(padded)) : VectorMath.Tanh<T, Vector256<T>, Simd256<T>>(Vector256.Create(padded))),
-            _ => Lanes(fn == Fn.Exp ? Simd512<T>.Exp(Vector512.Create(padded)) : VectorMath.Tanh<T, Vector512<T>, Simd512<T>>(Vector512.Create(padded))),
+            128 => Lanes(fn == Fn.Exp ? Simd128<T>.Exp(Vector128.Create(padded)) : ActivationMath.Tanh<T, Vector128<T>, Simd128<T>>(Vector128.Create(padded))),
+            256 => Lanes(fn == Fn.Exp ? Simd256<T>.Exp(Vector256.Create(padded)) : ActivationMath.Tanh<T, Vector256<T>, Simd256<T>>(Vector256.Create(padded))),
+            _ => Lanes(fn == Fn.Exp ? Simd512<T>.Exp(Vector512.Create(padded)) : ActivationMath.Tanh<T, Vector512<T>, Simd512<T>>(Vector512.Create(padded))),
         };
     }
 

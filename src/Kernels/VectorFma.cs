@@ -4,10 +4,11 @@ using System.Runtime.CompilerServices;
 namespace Backprop.Kernels;
 
 /// <summary>
-/// Generic front for the float/double-only <see cref="Vector"/> intrinsics: the branch on
+/// Fused multiply-add on <see cref="Vector{T}"/> for generic T (the BCL's is float/double-only), used by
+/// the unpacked GEMM path: the branch on
 /// <c>typeof(T)</c> is resolved by the JIT, so each instantiation compiles to one instruction.
 /// </summary>
-internal static class SimdMath
+internal static class VectorFma
 {
     /// <summary><c>a · b + c</c> with a single rounding.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

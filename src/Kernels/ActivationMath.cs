@@ -4,15 +4,15 @@ using System.Runtime.CompilerServices;
 namespace Backprop.Kernels;
 
 /// <summary>
-/// The transcendental functions of the row kernels (exponential, logarithm, sigmoid, tanh) at every
-/// vector width, written once, generic over the width struct (<see cref="ISimdWidth{T, TV}"/>).
-/// The exponential and logarithm are the BCL's fixed-width vector functions.
+/// Lane-wise sigmoid and tanh at every vector width, written once, generic over the width struct
+/// (<see cref="ISimdWidth{T, TV}"/>), from the width struct's exponential (the BCL's fixed-width
+/// vector function). The activation kernels' operators call these.
 /// </summary>
 /// <remarks>
 /// Measured against <see cref="Math.Exp(double)"/> / <see cref="MathF.Exp(float)"/>: the exponential is
-/// at most 2 ulp off (note that the float version returns 1.0000001 for 0); see VectorMathProperties.
+/// at most 2 ulp off (note that the float version returns 1.0000001 for 0); see SimdWidthProperties.
 /// </remarks>
-internal static class VectorMath
+internal static class ActivationMath
 {
     /// <summary>Lane-wise logistic sigmoid <c>1 / (1 + e^(−x))</c>: exactly 0 when e^(−x) overflows, exactly 1 when it underflows.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -30,7 +30,7 @@ internal static class VectorMath
     /// <remarks>
     /// Thresholds and degrees: 0.25 and x¹¹ (float, truncation ≈ 2·10⁻¹⁰ relative), 0.125 and x¹⁵
     /// (double, ≈ 2·10⁻¹⁸). Just above the threshold 1 − e cancels a little; measured worst error
-    /// 4 ulp (float) and 7 ulp (double), see VectorMathProperties. The polynomial's multiply-adds are
+    /// 4 ulp (float) and 7 ulp (double), see SimdWidthProperties. The polynomial's multiply-adds are
     /// fused where FMA is an instruction and separate elsewhere (last-bit differences only).
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
