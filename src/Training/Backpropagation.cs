@@ -25,7 +25,7 @@ internal static class Backpropagation
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Gemm.Multiply(MatrixOperation.None, x, MatrixOperation.None, layer.Weights, z, T.One, T.Zero, threads);
-        RowOps.AddRowVector(z, layer.Bias);
+        RowColumnOps.AddRowVector(z, layer.Bias);
     }
 
     /// <summary><c>dW = Xᵀ·dZ</c>, <c>db = Σ_rows dZ</c> (both overwrite), and <c>dX = dZ·Wᵀ</c> unless <paramref name="dx"/> is empty.</summary>
@@ -33,7 +33,7 @@ internal static class Backpropagation
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Gemm.Multiply(MatrixOperation.Transpose, x, MatrixOperation.None, dz, gradient.Weights, T.One, T.Zero, threads);
-        RowOps.SumColumns(dz, gradient.Bias, T.One, T.Zero);
+        RowColumnOps.SumColumns(dz, gradient.Bias, T.One, T.Zero);
         if (!dx.IsEmpty)
         {
             Gemm.Multiply(MatrixOperation.None, dz, MatrixOperation.Transpose, layer.Weights, dx, T.One, T.Zero, threads);

@@ -133,7 +133,7 @@ public sealed class Network<T>
         {
             int rows = Math.Min(workspace.MaxBatchSize, inputs.Rows - start);
             MatrixSpan<T> logits = Backpropagation.Forward(this, workspace, inputs.SliceRows(start, rows));
-            RowOps.ArgMaxRows<T>(logits, classes.Slice(start, rows));
+            RowColumnOps.ArgMaxRows<T>(logits, classes.Slice(start, rows));
         }
     }
 
@@ -177,7 +177,7 @@ public sealed class Network<T>
     /// <summary>Number of rows whose arg-max is the label.</summary>
     internal static int CountCorrect(ReadOnlyMatrixSpan<T> logits, ReadOnlySpan<int> labels, Span<int> scratch)
     {
-        RowOps.ArgMaxRows(logits, scratch);
+        RowColumnOps.ArgMaxRows(logits, scratch);
         int correct = 0;
         for (int i = 0; i < scratch.Length; i++)
         {

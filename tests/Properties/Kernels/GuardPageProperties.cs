@@ -141,14 +141,14 @@ public unsafe class GuardPageProperties
                     else
                     {
                         int[] lengths = [length, columns, length, length];
-                        T4<T>(length, (a, b, x, y, s) => RowOps.AddRowVector(Writable(a, r, c, st), b), "add row vector " + shape, lengths: lengths);
-                        T4<T>(length, (a, b, x, y, s) => RowOps.SumColumns(View(a, r, c, st), b, T.One, T.CreateTruncating(0.5)), "sum columns " + shape, lengths: lengths);
+                        T4<T>(length, (a, b, x, y, s) => RowColumnOps.AddRowVector(Writable(a, r, c, st), b), "add row vector " + shape, lengths: lengths);
+                        T4<T>(length, (a, b, x, y, s) => RowColumnOps.SumColumns(View(a, r, c, st), b, T.One, T.CreateTruncating(0.5)), "sum columns " + shape, lengths: lengths);
                         T4<T>(
                             length,
                             (a, b, x, y, s) =>
                             {
                                 using Targets t = new(r, c, s);
-                                RowOps.ArgMaxRows(View(a, r, c, st), t.Span);
+                                RowColumnOps.ArgMaxRows(View(a, r, c, st), t.Span);
                                 for (int i = 0; i < r; i++)
                                 {
                                     y[i] = T.CreateTruncating(t.Span[i]);

@@ -2,8 +2,8 @@ using System.Numerics;
 
 namespace Backprop.Reference;
 
-/// <summary>Plain scalar references for <c>Backprop.Kernels.RowOps</c> over dense rows × n arrays.</summary>
-public static class RowOpsReference
+/// <summary>Plain scalar references for <c>Backprop.Kernels.RowColumnOps</c> over dense rows × n arrays.</summary>
+public static class RowColumnOpsReference
 {
     public static void AddRowVector<T>(Span<T> m, int rows, int n, ReadOnlySpan<T> row)
         where T : unmanaged, IFloatingPointIeee754<T>

@@ -10,11 +10,11 @@ using static Backprop.Properties.Kernels.KernelAccuracy;
 namespace Backprop.Properties.Kernels;
 
 /// <summary>
-/// Bias add, column sums and row arg-max against <see cref="RowOpsReference"/>, at every column count
+/// Bias add, column sums and row arg-max against <see cref="RowColumnOpsReference"/>, at every column count
 /// up to 3·(512-bit lanes) + 3 (every tail at every width), with strides. All exact: the kernels add each column's elements in
 /// row order, as the reference does, with the same IEEE operations.
 /// </summary>
-public class RowOpsProperties
+public class RowColumnOpsProperties
 {
     private static Arbitrary<int> Seeds => Gens.Seed.ToArbitrary();
 
@@ -41,7 +41,7 @@ public class RowOpsProperties
         int n = (2 * WidestLanes<float>()) + 3;
         float[] destination = new float[n];
         destination.AsSpan().Fill(float.NaN);
-        RowOps.SumColumns(new ReadOnlyMatrixSpan<float>(new float[2 * n], 2, n), destination, 1f, 0f);
+        RowColumnOps.SumColumns(new ReadOnlyMatrixSpan<float>(new float[2 * n], 2, n), destination, 1f, 0f);
         Assert.All(destination, v => Assert.Equal(0f, v));
     }
 
@@ -49,12 +49,12 @@ public class RowOpsProperties
     public void BadArgumentsThrowNamingTheParameter()
     {
         float[] buffer = new float[20];
-        AssertParam("row", () => RowOps.AddRowVector(new MatrixSpan<float>(new float[6], 2, 3), new float[4]));
-        AssertParam("row", () => RowOps.AddRowVector(new MatrixSpan<float>(buffer, 2, 3), buffer.AsSpan(4, 3)));
-        AssertParam("destination", () => RowOps.SumColumns(new ReadOnlyMatrixSpan<float>(new float[6], 2, 3), new float[2], 1f, 0f));
-        AssertParam("destination", () => RowOps.SumColumns(new ReadOnlyMatrixSpan<float>(buffer, 2, 3), buffer.AsSpan(5, 3), 1f, 0f));
-        AssertParam("destination", () => RowOps.ArgMaxRows(new ReadOnlyMatrixSpan<float>(new float[6], 2, 3), new int[3]));
-        AssertParam("matrix", () => RowOps.ArgMaxRows(new ReadOnlyMatrixSpan<float>(new float[6], 2, 0), new int[2]));
+        AssertParam("row", () => RowColumnOps.AddRowVector(new MatrixSpan<float>(new float[6], 2, 3), new float[4]));
+        AssertParam("row", () => RowColumnOps.AddRowVector(new MatrixSpan<float>(buffer, 2, 3), buffer.AsSpan(4, 3)));
+        AssertParam("destination", () => RowColumnOps.SumColumns(new ReadOnlyMatrixSpan<float>(new float[6], 2, 3), new float[2], 1f, 0f));
+        AssertParam("destination", () => RowColumnOps.SumColumns(new ReadOnlyMatrixSpan<float>(buffer, 2, 3), buffer.AsSpan(5, 3), 1f, 0f));
+        AssertParam("destination", () => RowColumnOps.ArgMaxRows(new ReadOnlyMatrixSpan<float>(new float[6], 2, 3), new int[3]));
+        AssertParam("matrix", () => RowColumnOps.ArgMaxRows(new ReadOnlyMatrixSpan<float>(new float[6], 2, 0), new int[2]));
     }
 
     [Fact]
@@ -65,9 +65,9 @@ public class RowOpsProperties
         double[] md = Gens.Random<double>(1000, 3, 5);
         double[] sums = new double[90];
         int[] indices = new int[10];
-        Allocations.AssertNone(() => RowOps.AddRowVector(new MatrixSpan<float>(m, 10, 100), bias));
-        Allocations.AssertNone(() => RowOps.SumColumns(new ReadOnlyMatrixSpan<double>(md, 10, 90, 100), sums, 1.0, 0.5));
-        Allocations.AssertNone(() => RowOps.ArgMaxRows(new ReadOnlyMatrixSpan<float>(m, 10, 100), indices));
+        Allocations.AssertNone(() => RowColumnOps.AddRowVector(new MatrixSpan<float>(m, 10, 100), bias));
+        Allocations.AssertNone(() => RowColumnOps.SumColumns(new ReadOnlyMatrixSpan<double>(md, 10, 90, 100), sums, 1.0, 0.5));
+        Allocations.AssertNone(() => RowColumnOps.ArgMaxRows(new ReadOnlyMatrixSpan<float>(m, 10, 100), indices));
     }
 
     private static bool AddRowVectorMatches<T>(int seed)
@@ -107,8 +107,8 @@ public class RowOpsProperties
             T[] dense = Gens.RandomWithEdges<T>(rows * n, random.Next(), 100);
             T[] row = Gens.RandomWithEdges<T>(n, random.Next(), 100);
             T[] m = Strided<T>(dense, rows, n, stride);
-            RowOps.AddRowVector(new MatrixSpan<T>(m, rows, n, stride), row);
-            RowOpsReference.AddRowVector<T>(dense, rows, n, row);
+            RowColumnOps.AddRowVector(new MatrixSpan<T>(m, rows, n, stride), row);
+            RowColumnOpsReference.AddRowVector<T>(dense, rows, n, row);
             for (int i = 0; i < rows && n > 0; i++)
             {
                 Same<T>(m.AsSpan(i * stride, n), dense.AsSpan(i * n, n), $"{typeof(T).Name} {rows}×{n} stride {stride}, row {i}");
@@ -140,9 +140,9 @@ public class RowOpsProperties
             T[] dense = Gens.RandomWithEdges<T>(rows * n, random.Next(), 100);
             T[] before = Gens.Random<T>(n, random.Next(), 10);
             T[] expected = (T[])before.Clone();
-            RowOpsReference.SumColumns<T>(dense, rows, n, expected, alpha, beta);
+            RowColumnOpsReference.SumColumns<T>(dense, rows, n, expected, alpha, beta);
             T[] destination = Embed<T>(before, 1);
-            RowOps.SumColumns(new ReadOnlyMatrixSpan<T>(Strided<T>(dense, rows, n, stride), rows, n, stride), destination.AsSpan(1, n), alpha, beta);
+            RowColumnOps.SumColumns(new ReadOnlyMatrixSpan<T>(Strided<T>(dense, rows, n, stride), rows, n, stride), destination.AsSpan(1, n), alpha, beta);
             Same<T>(destination.AsSpan(1, n), expected, $"{typeof(T).Name} {rows}×{n} stride {stride}, α={alpha}, β={beta}");
             Require(T.IsNaN(destination[0]) && T.IsNaN(destination[n + 1]), "destination guards were written");
         }
@@ -174,10 +174,10 @@ public class RowOpsProperties
             }
 
             int[] indices = new int[rows];
-            RowOps.ArgMaxRows(new ReadOnlyMatrixSpan<T>(Strided<T>(dense, rows, n, stride), rows, n, stride), indices);
+            RowColumnOps.ArgMaxRows(new ReadOnlyMatrixSpan<T>(Strided<T>(dense, rows, n, stride), rows, n, stride), indices);
             for (int i = 0; i < rows; i++)
             {
-                int expected = RowOpsReference.ArgMax<T>(dense.AsSpan(i * n, n));
+                int expected = RowColumnOpsReference.ArgMax<T>(dense.AsSpan(i * n, n));
                 Require(indices[i] == expected, $"{typeof(T).Name} row [{string.Join(", ", dense.AsSpan(i * n, n).ToArray())}]: got {indices[i]}, expected {expected}");
             }
         }

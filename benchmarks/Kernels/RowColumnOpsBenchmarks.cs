@@ -7,7 +7,7 @@ using BenchmarkDotNet.Attributes;
 namespace Backprop.Benchmarks.Kernels;
 
 /// <summary>The row-broadcast and column-reduction kernels a training step runs.</summary>
-public enum RowOperation
+public enum RowColumnOperation
 {
     /// <summary>Bias add: every row += the bias row.</summary>
     AddRowVector,
@@ -20,7 +20,7 @@ public enum RowOperation
 }
 
 /// <summary>
-/// Each row kernel against its plain reference (baseline, <see cref="RowOpsReference"/>), on a hidden
+/// Each row kernel against its plain reference (baseline, <see cref="RowColumnOpsReference"/>), on a hidden
 /// layer's shape (128 × 256) and an output layer's (256 × 10, rows narrower than a vector). Each
 /// agrees with its reference before anything is timed.
 /// </summary>
@@ -28,7 +28,7 @@ public enum RowOperation
 [Config(typeof(WidthConfig))]
 [GenericTypeArguments(typeof(float))]
 [GenericTypeArguments(typeof(double))]
-public class RowOpsBenchmarks<T>
+public class RowColumnOpsBenchmarks<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private T[] _matrix = [];
@@ -41,8 +41,8 @@ public class RowOpsBenchmarks<T>
     [ParamsSource(nameof(Shapes))]
     public RowShape Shape { get; set; } = new(1, 1);
 
-    [Params(RowOperation.AddRowVector, RowOperation.SumColumns, RowOperation.ArgMaxRows)]
-    public RowOperation Operation { get; set; }
+    [Params(RowColumnOperation.AddRowVector, RowColumnOperation.SumColumns, RowColumnOperation.ArgMaxRows)]
+    public RowColumnOperation Operation { get; set; }
 
     [GlobalSetup]
     public void Setup()
@@ -69,16 +69,16 @@ public class RowOpsBenchmarks<T>
     {
         switch (Operation)
         {
-            case RowOperation.AddRowVector:
-                RowOpsReference.AddRowVector<T>(_matrix, Shape.Rows, Shape.Columns, _row);
+            case RowColumnOperation.AddRowVector:
+                RowColumnOpsReference.AddRowVector<T>(_matrix, Shape.Rows, Shape.Columns, _row);
                 break;
-            case RowOperation.SumColumns:
-                RowOpsReference.SumColumns<T>(_matrix, Shape.Rows, Shape.Columns, _sums, T.One, T.Zero);
+            case RowColumnOperation.SumColumns:
+                RowColumnOpsReference.SumColumns<T>(_matrix, Shape.Rows, Shape.Columns, _sums, T.One, T.Zero);
                 break;
             default:
                 for (int i = 0; i < Shape.Rows; i++)
                 {
-                    _classes[i] = RowOpsReference.ArgMax<T>(_matrix.AsSpan(i * Shape.Columns, Shape.Columns));
+                    _classes[i] = RowColumnOpsReference.ArgMax<T>(_matrix.AsSpan(i * Shape.Columns, Shape.Columns));
                 }
 
                 break;
@@ -90,14 +90,14 @@ public class RowOpsBenchmarks<T>
     {
         switch (Operation)
         {
-            case RowOperation.AddRowVector:
-                RowOps.AddRowVector(new MatrixSpan<T>(_matrix, Shape.Rows, Shape.Columns), _row);
+            case RowColumnOperation.AddRowVector:
+                RowColumnOps.AddRowVector(new MatrixSpan<T>(_matrix, Shape.Rows, Shape.Columns), _row);
                 break;
-            case RowOperation.SumColumns:
-                RowOps.SumColumns(new ReadOnlyMatrixSpan<T>(_matrix, Shape.Rows, Shape.Columns), _sums, T.One, T.Zero);
+            case RowColumnOperation.SumColumns:
+                RowColumnOps.SumColumns(new ReadOnlyMatrixSpan<T>(_matrix, Shape.Rows, Shape.Columns), _sums, T.One, T.Zero);
                 break;
             default:
-                RowOps.ArgMaxRows(new ReadOnlyMatrixSpan<T>(_matrix, Shape.Rows, Shape.Columns), _classes);
+                RowColumnOps.ArgMaxRows(new ReadOnlyMatrixSpan<T>(_matrix, Shape.Rows, Shape.Columns), _classes);
                 break;
         }
     }
