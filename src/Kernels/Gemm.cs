@@ -21,9 +21,11 @@ namespace Backprop.Kernels;
 /// than it saves, take an unpacked path.
 /// </para>
 /// <para>
-/// Packing buffers live in a per-thread cache (one pinned, 64-byte-aligned array per thread and
-/// element type, about 1.2 MiB), allocated on a thread's first packed call and reused after:
-/// a call allocates nothing once its thread has made one. Nothing is shared between threads.
+/// The packed path packs into a <see cref="GemmWorkspace{T}"/> (about 1.2 MiB, allocated by its
+/// first packed product, reused after): the caller's, when it passes one; each worker's own, for the
+/// parts a <see cref="KernelThreads"/> group runs; otherwise a per-thread fallback that the calling
+/// thread keeps for its life. A call allocates nothing once its workspaces have served one packed
+/// product. Nothing is shared between threads.
 /// </para>
 /// <para>
 /// Results are deterministic for a given shape, vector width and operand values: the order of
@@ -80,8 +82,35 @@ public static class Gemm
         where T : unmanaged, IFloatingPointIeee754<T> =>
         Multiply(operationA, a, operationB, b, c, alpha, beta, GemmPath.Auto, threads);
 
+    /// <summary>
+    /// <c>C = α · op(A) · op(B) + β · C</c>, split across <paramref name="threads"/> when the product is
+    /// large enough, packing the caller's share into <paramref name="workspace"/> (the workers pack into
+    /// their own). The thread-static fallback is never touched.
+    /// </summary>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="operationA">Whether A enters transposed.</param>
+    /// <param name="a">A, shape (m, k), or (k, m) when transposed.</param>
+    /// <param name="operationB">Whether B enters transposed.</param>
+    /// <param name="b">B, shape (k, n), or (n, k) when transposed.</param>
+    /// <param name="c">C, shape (m, n); must not overlap A or B.</param>
+    /// <param name="alpha">α.</param>
+    /// <param name="beta">β; 0 overwrites C (whatever it held, NaN included).</param>
+    /// <param name="threads">The threads to use, or null for the calling thread only (see the overload without a workspace).</param>
+    /// <param name="workspace">The calling thread's packing buffer; one product at a time.</param>
+    /// <exception cref="ArgumentException">The shapes do not agree, or C overlaps A or B.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="workspace"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An operation is not a <see cref="MatrixOperation"/> value.</exception>
+    /// <exception cref="InvalidOperationException"><paramref name="workspace"/> is in use by another product.</exception>
+    /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not float or double.</exception>
+    public static void Multiply<T>(MatrixOperation operationA, ReadOnlyMatrixSpan<T> a, MatrixOperation operationB, ReadOnlyMatrixSpan<T> b, MatrixSpan<T> c, T alpha, T beta, KernelThreads? threads, GemmWorkspace<T> workspace)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(workspace);
+        Multiply(operationA, a, operationB, b, c, alpha, beta, GemmPath.Auto, threads, workspace: workspace);
+    }
+
     /// <summary>As the public overloads, with the path forced (tests and benchmarks cover both paths on every shape) and the parallel threshold settable (tests split tiny products).</summary>
-    internal static void Multiply<T>(MatrixOperation operationA, ReadOnlyMatrixSpan<T> a, MatrixOperation operationB, ReadOnlyMatrixSpan<T> b, MatrixSpan<T> c, T alpha, T beta, GemmPath path, KernelThreads? threads = null, long minimumParallelWork = GemmParallel.MinimumWork)
+    internal static void Multiply<T>(MatrixOperation operationA, ReadOnlyMatrixSpan<T> a, MatrixOperation operationB, ReadOnlyMatrixSpan<T> b, MatrixSpan<T> c, T alpha, T beta, GemmPath path, KernelThreads? threads = null, long minimumParallelWork = GemmParallel.MinimumWork, GemmWorkspace<T>? workspace = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         KernelArguments.ElementType<T>();
@@ -117,9 +146,9 @@ public static class Gemm
         var operands = new GemmOperands<T>(a, ta, b, tb, m, n, k);
         if (path == GemmPath.Packed || (path == GemmPath.Auto && GemmPacked.Pays<T>(m, n, k, ta, tb)))
         {
-            if (threads is null || !GemmParallel.TryRun(threads, operands, c, alpha, beta, minimumParallelWork))
+            if (threads is null || !GemmParallel.TryRun(threads, operands, c, alpha, beta, minimumParallelWork, workspace))
             {
-                GemmPacked.Run(operands, c, alpha, beta);
+                GemmPacked.Run(operands, c, alpha, beta, workspace ?? GemmWorkspace<T>.ForCurrentThread());
             }
         }
         else

@@ -64,31 +64,41 @@ internal static class GemmPacked
         && (long)m * n * k >= 16 * 16 * 16
         && !(transposeB && !transposeA && n < Vector<T>.Count);
 
-    /// <summary>Runs the product with the kernel chosen for this process.</summary>
-    public static void Run<T>(in GemmOperands<T> o, MatrixSpan<T> c, T alpha, T beta)
+    /// <summary>Runs the product with the kernel chosen for this process, packing into <paramref name="workspace"/>.</summary>
+    public static void Run<T>(in GemmOperands<T> o, MatrixSpan<T> c, T alpha, T beta, GemmWorkspace<T> workspace)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         switch (Width)
         {
             case 512:
-                Run<T, Kernel512<T>>(o, c, alpha, beta);
+                Run<T, Kernel512<T>>(o, c, alpha, beta, workspace);
                 break;
             case 256:
-                Run<T, Kernel256<T>>(o, c, alpha, beta);
+                Run<T, Kernel256<T>>(o, c, alpha, beta, workspace);
                 break;
             case 128 when GemmMath.Fused:
-                Run<T, Kernel128<T>>(o, c, alpha, beta);
+                Run<T, Kernel128<T>>(o, c, alpha, beta, workspace);
                 break;
             case 128:
-                Run<T, Kernel128Split<T>>(o, c, alpha, beta);
+                Run<T, Kernel128Split<T>>(o, c, alpha, beta, workspace);
                 break;
             default:
-                Run<T, KernelScalar<T>>(o, c, alpha, beta);
+                Run<T, KernelScalar<T>>(o, c, alpha, beta, workspace);
                 break;
         }
     }
 
-    /// <summary>Elements of the per-thread workspace for kernel <typeparamref name="TKernel"/>: a B panel, an A block and one edge tile.</summary>
+    /// <summary>Elements of a <see cref="GemmWorkspace{T}"/> for the kernel chosen for this process.</summary>
+    public static int WorkspaceLength<T>()
+        where T : unmanaged, IFloatingPointIeee754<T> => Width switch
+        {
+            512 => WorkspaceLength<T, Kernel512<T>>(),
+            256 => WorkspaceLength<T, Kernel256<T>>(),
+            128 => GemmMath.Fused ? WorkspaceLength<T, Kernel128<T>>() : WorkspaceLength<T, Kernel128Split<T>>(),
+            _ => WorkspaceLength<T, KernelScalar<T>>(),
+        };
+
+    /// <summary>Elements of the workspace for kernel <typeparamref name="TKernel"/>: a B panel, an A block and one edge tile.</summary>
     private static int WorkspaceLength<T, TKernel>()
         where T : unmanaged, IFloatingPointIeee754<T>
         where TKernel : struct, IGemmKernel<T> =>
@@ -96,13 +106,28 @@ internal static class GemmPacked
 
     /// <summary>The five BLIS loops around <typeparamref name="TKernel"/>'s micro-kernel.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void Run<T, TKernel>(in GemmOperands<T> o, MatrixSpan<T> c, T alpha, T beta)
+    internal static void Run<T, TKernel>(in GemmOperands<T> o, MatrixSpan<T> c, T alpha, T beta, GemmWorkspace<T> owner)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TKernel : struct, IGemmKernel<T>
+    {
+        Span<T> workspace = owner.Acquire(WorkspaceLength<T, TKernel>());
+        try
+        {
+            Run<T, TKernel>(o, c, alpha, beta, workspace);
+        }
+        finally
+        {
+            owner.Release();
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Run<T, TKernel>(in GemmOperands<T> o, MatrixSpan<T> c, T alpha, T beta, Span<T> workspace)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TKernel : struct, IGemmKernel<T>
     {
         Calls<TKernel>.Count++;
         int mrFull = TKernel.MR, nr = TKernel.NR, kcMax = TKernel.KC, ncMax = TKernel.NC, mcMax = TKernel.MC;
-        Span<T> workspace = GemmWorkspace<T>.ForCurrentThread(WorkspaceLength<T, TKernel>());
         Span<T> bPack = workspace[..(kcMax * ncMax)];
         Span<T> aPack = workspace.Slice(kcMax * ncMax, mcMax * kcMax);
         Span<T> tile = workspace.Slice((kcMax * ncMax) + (mcMax * kcMax), mrFull * nr);

@@ -37,8 +37,12 @@ internal static unsafe class GemmParallel
     /// <summary>Most chunks per thread.</summary>
     private const int ChunksPerThread = 2;
 
-    /// <summary>Runs the product across <paramref name="threads"/> when it is large enough and the workers are free; false leaves it to the caller.</summary>
-    public static bool TryRun<T>(KernelThreads threads, in GemmOperands<T> o, MatrixSpan<T> c, T alpha, T beta, long minimumWork)
+    /// <summary>
+    /// Runs the product across <paramref name="threads"/> when it is large enough and the workers are
+    /// free; false leaves it to the caller. The caller's parts pack into <paramref name="callerWorkspace"/>
+    /// (null: the group's buffer for part 0), each worker's into its own.
+    /// </summary>
+    public static bool TryRun<T>(KernelThreads threads, in GemmOperands<T> o, MatrixSpan<T> c, T alpha, T beta, long minimumWork, GemmWorkspace<T>? callerWorkspace = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (!Supported || threads.DegreeOfParallelism < 2 || (long)o.M * o.N * o.K < minimumWork)
@@ -82,7 +86,19 @@ internal static unsafe class GemmParallel
             job.Units = units;
             job.Chunks = chunks;
             job.Next = 0;
-            threads.RunAndExit(job, parts);
+            job.Threads = threads;
+            job.CallerWorkspace = callerWorkspace;
+            try
+            {
+                threads.RunAndExit(job, parts);
+            }
+            finally
+            {
+                // The job outlives the call in the group's table, which the workers reach: holding
+                // the group there would keep an undisposed group alive, and the caller's buffer too.
+                job.Threads = null;
+                job.CallerWorkspace = null;
+            }
         }
 
         return true;
@@ -115,16 +131,23 @@ internal static unsafe class GemmParallel
         public int Chunks;
         public int Next;
 
+        /// <summary>The group running the job (its participants' packing buffers).</summary>
+        public KernelThreads? Threads;
+
+        /// <summary>The caller's packing buffer for part 0, or null for the group's.</summary>
+        public GemmWorkspace<T>? CallerWorkspace;
+
         public override void Execute(int part, int parts)
         {
+            GemmWorkspace<T> workspace = part == 0 && CallerWorkspace is { } own ? own : Threads!.GemmWorkspace<T>(part);
             int chunk;
             while ((chunk = Interlocked.Increment(ref Next) - 1) < Chunks)
             {
-                RunChunk(chunk);
+                RunChunk(chunk, workspace);
             }
         }
 
-        private void RunChunk(int chunk)
+        private void RunChunk(int chunk, GemmWorkspace<T> workspace)
         {
             int first = (int)((long)Units * chunk / Chunks) * Unit;
             int end = Math.Min((int)((long)Units * (chunk + 1) / Chunks) * Unit, SplitColumns ? N : M);
@@ -141,14 +164,14 @@ internal static unsafe class GemmParallel
                 // Columns [first, end) of op(B) and of C.
                 b = TransposeB ? b.SliceRows(first, count) : b.SliceColumns(first, count);
                 c = SliceColumns(c, first, count);
-                GemmPacked.Run(new GemmOperands<T>(a, TransposeA, b, TransposeB, M, count, K), c, Alpha, Beta);
+                GemmPacked.Run(new GemmOperands<T>(a, TransposeA, b, TransposeB, M, count, K), c, Alpha, Beta, workspace);
             }
             else
             {
                 // Rows [first, end) of op(A) and of C.
                 a = TransposeA ? a.SliceColumns(first, count) : a.SliceRows(first, count);
                 c = c.SliceRows(first, count);
-                GemmPacked.Run(new GemmOperands<T>(a, TransposeA, b, TransposeB, count, N, K), c, Alpha, Beta);
+                GemmPacked.Run(new GemmOperands<T>(a, TransposeA, b, TransposeB, count, N, K), c, Alpha, Beta, workspace);
             }
         }
 

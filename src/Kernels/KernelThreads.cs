@@ -43,6 +43,23 @@ public sealed class KernelThreads : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(degreeOfParallelism, 1);
         DegreeOfParallelism = degreeOfParallelism;
         _pool = new Pool(degreeOfParallelism - 1);
+        _gemmWorkspaces = new object?[2 * degreeOfParallelism];
+    }
+
+    /// <summary>
+    /// The GEMM packing buffers the group owns: one per participant (0 = the caller's part, then each
+    /// worker) and element type, each created by its participant's first packed part (so a worker's
+    /// allocation is its own) and kept for the group's life; a caller that passes its own
+    /// <see cref="Backprop.Kernels.GemmWorkspace{T}"/> uses that for part 0 instead.
+    /// </summary>
+    private readonly object?[] _gemmWorkspaces;
+
+    /// <summary>The packing buffer of participant <paramref name="part"/> (only that participant touches it, one call at a time).</summary>
+    internal GemmWorkspace<T> GemmWorkspace<T>(int part)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        int slot = (2 * part) + (typeof(T) == typeof(double) ? 1 : 0);
+        return (GemmWorkspace<T>)(_gemmWorkspaces[slot] ??= new GemmWorkspace<T>());
     }
 
     /// <summary>Stops the workers if the group was never disposed.</summary>

@@ -20,23 +20,37 @@ internal static class Backpropagation
 {
     // ---- Dense layer ------------------------------------------------------------------------
 
-    /// <summary><c>Z = X·W + b</c>.</summary>
-    public static void DenseForward<T>(ReadOnlyMatrixSpan<T> x, LayerView<T> layer, MatrixSpan<T> z, KernelThreads? threads = null)
+    /// <summary><c>Z = X·W + b</c>, the product packed in <paramref name="gemm"/> (null: the thread's fallback).</summary>
+    public static void DenseForward<T>(ReadOnlyMatrixSpan<T> x, LayerView<T> layer, MatrixSpan<T> z, KernelThreads? threads = null, GemmWorkspace<T>? gemm = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Gemm.Multiply(MatrixOperation.None, x, MatrixOperation.None, layer.Weights, z, T.One, T.Zero, threads);
+        Multiply(MatrixOperation.None, x, MatrixOperation.None, layer.Weights, z, threads, gemm);
         RowColumnOps.AddRowVector(z, layer.Bias);
     }
 
-    /// <summary><c>dW = Xᵀ·dZ</c>, <c>db = Σ_rows dZ</c> (both overwrite), and <c>dX = dZ·Wᵀ</c> unless <paramref name="dx"/> is empty.</summary>
-    public static void DenseBackward<T>(ReadOnlyMatrixSpan<T> x, LayerView<T> layer, ReadOnlyMatrixSpan<T> dz, LayerView<T> gradient, MatrixSpan<T> dx, KernelThreads? threads = null)
+    /// <summary><c>dW = Xᵀ·dZ</c>, <c>db = Σ_rows dZ</c> (both overwrite), and <c>dX = dZ·Wᵀ</c> unless <paramref name="dx"/> is empty; products packed in <paramref name="gemm"/> (null: the thread's fallback).</summary>
+    public static void DenseBackward<T>(ReadOnlyMatrixSpan<T> x, LayerView<T> layer, ReadOnlyMatrixSpan<T> dz, LayerView<T> gradient, MatrixSpan<T> dx, KernelThreads? threads = null, GemmWorkspace<T>? gemm = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Gemm.Multiply(MatrixOperation.Transpose, x, MatrixOperation.None, dz, gradient.Weights, T.One, T.Zero, threads);
+        Multiply(MatrixOperation.Transpose, x, MatrixOperation.None, dz, gradient.Weights, threads, gemm);
         RowColumnOps.SumColumns(dz, gradient.Bias, T.One, T.Zero);
         if (!dx.IsEmpty)
         {
-            Gemm.Multiply(MatrixOperation.None, dz, MatrixOperation.Transpose, layer.Weights, dx, T.One, T.Zero, threads);
+            Multiply(MatrixOperation.None, dz, MatrixOperation.Transpose, layer.Weights, dx, threads, gemm);
+        }
+    }
+
+    /// <summary><c>C = op(A)·op(B)</c> (overwrites), with the caller's packing buffer when it has one.</summary>
+    private static void Multiply<T>(MatrixOperation operationA, ReadOnlyMatrixSpan<T> a, MatrixOperation operationB, ReadOnlyMatrixSpan<T> b, MatrixSpan<T> c, KernelThreads? threads, GemmWorkspace<T>? gemm)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (gemm is null)
+        {
+            Gemm.Multiply(operationA, a, operationB, b, c, T.One, T.Zero, threads);
+        }
+        else
+        {
+            Gemm.Multiply(operationA, a, operationB, b, c, T.One, T.Zero, threads, gemm);
         }
     }
 
@@ -104,7 +118,7 @@ internal static class Backpropagation
         for (int l = 0; l < shape.LayerCount; l++)
         {
             z = workspace.Activations(l, rows);
-            DenseForward(x, network.Layer(l), z, threads);
+            DenseForward(x, network.Layer(l), z, threads, workspace.Gemm);
             if (l < shape.LayerCount - 1)
             {
                 ActivationForward(shape.HiddenActivation, z.Span, threads);
@@ -135,13 +149,13 @@ internal static class Backpropagation
             if (l == 0)
             {
                 // dX of the inputs is never needed.
-                DenseBackward(inputs, network.Layer(0), dz, network.GradientLayer(0), default, threads);
+                DenseBackward(inputs, network.Layer(0), dz, network.GradientLayer(0), default, threads, workspace.Gemm);
                 break;
             }
 
             MatrixSpan<T> a = workspace.Activations(l - 1, rows);
             MatrixSpan<T> da = workspace.Delta(1 - which, rows, a.Columns);
-            DenseBackward(a, network.Layer(l), dz, network.GradientLayer(l), da, threads);
+            DenseBackward(a, network.Layer(l), dz, network.GradientLayer(l), da, threads, workspace.Gemm);
             ActivationBackward(shape.HiddenActivation, a.Span, da.Span, threads);
             dz = da;
             which = 1 - which;

@@ -16,6 +16,9 @@ namespace Backprop.Training;
 /// the activation matrix of each layer (hidden layers hold A = f(Z), written in place over Z; the
 /// last holds the logits Z), then, for training, two delta matrices that the backward pass uses in
 /// turn (dZ of one layer, dA = dZ of the layer below after the fused activation backward).
+/// Beside it, the workspace owns the GEMM packing buffer its passes use (<see cref="Gemm"/>, about
+/// 1.2 MiB, allocated by the first product large enough to pack; small networks never allocate it),
+/// so a pooled workspace carries its own and nothing is pinned to the threads that run it.
 /// </remarks>
 public sealed class Workspace<T>
     where T : unmanaged, IFloatingPointIeee754<T>
@@ -57,6 +60,7 @@ public sealed class Workspace<T>
         _buffer = new T[CheckedLength(length, maxBatchSize)];
         _labels = new int[maxBatchSize];
         _classes = new int[maxBatchSize];
+        Gemm = new GemmWorkspace<T>();
     }
 
     /// <summary>The architecture this workspace was sized for.</summary>
@@ -68,7 +72,13 @@ public sealed class Workspace<T>
     /// <summary>Whether the backward pass's delta buffers exist.</summary>
     public bool CanTrain { get; }
 
-    /// <summary>Total bytes of the managed buffers (for capacity planning).</summary>
+    /// <summary>
+    /// The GEMM packing buffer of this workspace's passes: empty until the first product that packs,
+    /// then <see cref="GemmWorkspace{T}.SizeInBytes"/> (about 1.2 MiB) for the workspace's life.
+    /// </summary>
+    public GemmWorkspace<T> Gemm { get; }
+
+    /// <summary>Total bytes of the managed activation, delta and label buffers (for capacity planning); <see cref="Gemm"/>'s buffer comes on top once allocated.</summary>
     public long SizeInBytes => ((long)_buffer.Length * System.Runtime.CompilerServices.Unsafe.SizeOf<T>()) + (2L * MaxBatchSize * sizeof(int));
 
     /// <summary>The gather target for <paramref name="rows"/> input rows (dense, stride = inputs).</summary>
