@@ -8,7 +8,7 @@ using static Backprop.Properties.Kernels.KernelAccuracy;
 namespace Backprop.Properties.Kernels;
 
 /// <summary>
-/// The row and element-wise kernels on buffers placed flush against an inaccessible page, once at
+/// GEMM (both paths, every transpose, threaded too) and the row and element-wise kernels on buffers placed flush against an inaccessible page, once at
 /// the end and once at the start (<see cref="GuardedBuffer{T}"/>; targets and row vectors too), at every length from 0 to
 /// 3·(512-bit lanes) + 3 and matrix shapes around every narrow and wide form: a load or store of even
 /// one element outside a view crashes the test process. CI runs this at every width it can force.
@@ -78,6 +78,93 @@ public unsafe class GuardPageProperties
         T4<double>(n, (a, b, c, d, side) => Activations.TanhBackward(a, b, c, threads), "threaded tanh backward");
         T4<float>(n, (a, b, c, d, side) => Updates.AdamStep(a, b, c, d, 1e-3f, 0.9f, 0.999f, 1e-8f, 2, 1e-4f, threads), "threaded adam", positive: 3);
         Assert.Equal(ElementwiseParallel.Supported, threads.SplitCalls > 0);
+    }
+
+    [GuardPageFact]
+    public void GemmStaysInsideItsOperands()
+    {
+        GemmCases<float>();
+        GemmCases<double>();
+    }
+
+    [GuardPageFact]
+    public void ThreadedGemmStaysInsideItsOperands()
+    {
+        using var threads = new KernelThreads(2);
+        foreach (bool ta in new[] { false, true })
+        {
+            foreach (bool tb in new[] { false, true })
+            {
+                Gemm4<float>(37, 45, 29, ta, tb, 1, 0.5, GemmPath.Packed, threads);
+                Gemm4<double>(45, 37, 29, ta, tb, 0, 0, GemmPath.Packed, threads);
+            }
+        }
+
+        Assert.Equal(GemmParallel.Supported, threads.SplitCalls > 0);
+    }
+
+    /// <summary>
+    /// Both paths (forced), every transpose combination, m across the micro-tile heights (4, 6, 8) and
+    /// their neighbours, n across every width's vector and micro-tile widths (1 … 2·NR of 512-bit
+    /// float + 1), k across the unroll; then shapes one past each block edge (MC 128/144, KC 128/256,
+    /// NC 1024); dense and padded strides, β = 0 (C only written) and β ≠ 0 (C read).
+    /// </summary>
+    private static void GemmCases<T>()
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int lanes = WidestLanes<T>();
+        int[] ms = [1, 3, 4, 5, 6, 7, 8, 9, 13];
+        int[] ns = [.. new[] { 1, 2, 3, 4, 5, 7, 8, 9, lanes - 1, lanes, lanes + 1, (2 * lanes) - 1, 2 * lanes, (2 * lanes) + 1 }.Distinct().Where(n => n > 0)];
+        int[] ks = [1, 4, 9];
+        foreach (GemmPath path in new[] { GemmPath.Packed, GemmPath.Small })
+        {
+            foreach (bool ta in new[] { false, true })
+            {
+                foreach (bool tb in new[] { false, true })
+                {
+                    foreach (int m in ms)
+                    {
+                        foreach (int n in ns)
+                        {
+                            foreach (int k in ks)
+                            {
+                                int pad = (m + n + k) % 2 == 0 ? 0 : 3;
+                                Gemm4<T>(m, n, k, ta, tb, pad, pad == 0 ? 0.5 : 0, path);
+                            }
+                        }
+                    }
+
+                    Gemm4<T>(145, (2 * lanes) + 1, 257, ta, tb, 1, 0.5, path);
+                    Gemm4<T>(9, 1025, 129, ta, tb, 0, 0, path);
+                    Gemm4<T>(129, 17, 130, ta, tb, 2, 1, path);
+                }
+            }
+        }
+    }
+
+    /// <summary>One product on guarded A, B and C (each against the page at each end), compared with the same product on arrays.</summary>
+    private static void Gemm4<T>(int m, int n, int k, bool ta, bool tb, int pad, double beta, GemmPath path, KernelThreads? threads = null)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int aRows = ta ? k : m, aCols = ta ? m : k, bRows = tb ? n : k, bCols = tb ? k : n;
+        int lda = aCols + pad, ldb = bCols + pad, ldc = n + pad;
+        int[] lengths = [((aRows - 1) * lda) + aCols, ((bRows - 1) * ldb) + bCols, ((m - 1) * ldc) + n, 0];
+        T b0 = T.CreateTruncating(beta);
+        T4<T>(
+            lengths[0],
+            (a, b, c, d, side) => Gemm.Multiply(
+                ta ? MatrixOperation.Transpose : MatrixOperation.None,
+                new ReadOnlyMatrixSpan<T>(a, aRows, aCols, lda),
+                tb ? MatrixOperation.Transpose : MatrixOperation.None,
+                new ReadOnlyMatrixSpan<T>(b, bRows, bCols, ldb),
+                new MatrixSpan<T>(c, m, n, ldc),
+                T.CreateTruncating(1.5),
+                b0,
+                path,
+                threads,
+                minimumParallelWork: 1),
+            $"GEMM {path} {(ta ? 'T' : 'N')}{(tb ? 'T' : 'N')} {m}×{n}×{k} pad {pad} β {beta}{(threads is null ? string.Empty : " threaded")}",
+            lengths: lengths);
     }
 
     private static void ActivationCases<T>()
