@@ -174,8 +174,8 @@ internal enum GemmPath
     /// <summary>The blocked, packed path.</summary>
     Packed,
 
-    /// <summary>The unpacked path.</summary>
-    Small,
+    /// <summary>The unpacked path (<see cref="GemmUnpacked"/>).</summary>
+    Unpacked,
 }
 
 /// <summary>Validated operands of one product: the views, whether each is transposed, and m, n, k of op(A)·op(B).</summary>

@@ -33,7 +33,7 @@ public class GemmProperties
         from alpha in Scalar
         from beta in Scalar
         from seed in Gens.Seed
-        from path in Gen.Elements(GemmPath.Auto, GemmPath.Packed, GemmPath.Small)
+        from path in Gen.Elements(GemmPath.Auto, GemmPath.Packed, GemmPath.Unpacked)
         select new Case(m, n, k, ta, tb, pads.Item1, pads.Item2, pads.Item3, alpha, beta, seed, path);
 
     [Property(MaxTest = 300)]
@@ -58,7 +58,7 @@ public class GemmProperties
     [InlineData(17, 2060, 20, true, false)]
     public void BlockEdgesEqualReference(int m, int n, int k, bool ta, bool tb)
     {
-        foreach (GemmPath path in new[] { GemmPath.Packed, GemmPath.Small })
+        foreach (GemmPath path in new[] { GemmPath.Packed, GemmPath.Unpacked })
         {
             Assert.True(Run<float>(new Case(m, n, k, ta, tb, 1, 2, 3, 1.5, 0.5, 42, path), nanInC: false), $"float {path}");
             Assert.True(Run<double>(new Case(m, n, k, ta, tb, 1, 0, 2, -0.75, 1, 43, path), nanInC: false), $"double {path}");
@@ -176,7 +176,7 @@ public class GemmProperties
     [InlineData(false)]
     public void CallsAllocateNothingAfterWarmUp(bool packed)
     {
-        GemmPath path = packed ? GemmPath.Packed : GemmPath.Small;
+        GemmPath path = packed ? GemmPath.Packed : GemmPath.Unpacked;
         float[] a = Gens.Random<float>(100 * 300, 1, 1), b = Gens.Random<float>(300 * 70, 2, 1), c = new float[100 * 70];
         double[] ad = Gens.Random<double>(100 * 300, 1, 1), bd = Gens.Random<double>(300 * 70, 2, 1), cd = new double[100 * 70];
         long bytes = Allocations.Measure(() =>
@@ -208,7 +208,7 @@ public class GemmProperties
                         bool dense = random.Next(3) != 0;
                         double beta = random.Next(3) == 0 ? 0.5 : 0;
                         double alpha = random.Next(3) switch { 0 => 1, 1 => -1.5, _ => 0.75 };
-                        var c = new Case(m, n, k, (op & 1) != 0, (op & 2) != 0, random.Next(2), random.Next(2), dense ? 0 : 1 + random.Next(2), alpha, beta, random.Next(), GemmPath.Small);
+                        var c = new Case(m, n, k, (op & 1) != 0, (op & 2) != 0, random.Next(2), random.Next(2), dense ? 0 : 1 + random.Next(2), alpha, beta, random.Next(), GemmPath.Unpacked);
                         Assert.True(Run<T>(c, nanInC: beta == 0, guard: Vector<T>.Count));
                     }
                 }

@@ -116,7 +116,7 @@ public unsafe class GuardPageProperties
         int[] ms = [1, 3, 4, 5, 6, 7, 8, 9, 13];
         int[] ns = [.. new[] { 1, 2, 3, 4, 5, 7, 8, 9, lanes - 1, lanes, lanes + 1, (2 * lanes) - 1, 2 * lanes, (2 * lanes) + 1 }.Distinct().Where(n => n > 0)];
         int[] ks = [1, 4, 9];
-        foreach (GemmPath path in new[] { GemmPath.Packed, GemmPath.Small })
+        foreach (GemmPath path in new[] { GemmPath.Packed, GemmPath.Unpacked })
         {
             foreach (bool ta in new[] { false, true })
             {
