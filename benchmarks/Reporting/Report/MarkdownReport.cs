@@ -62,6 +62,12 @@ internal static class MarkdownReport
                 case SuiteKind.Parallel:
                     ParallelSection(md, suite, charts, lastParallel: i + 1 == model.Suites.Count || KindOf(model.Suites[i + 1].Name) != SuiteKind.Parallel);
                     break;
+                case SuiteKind.Peers:
+                    md.Append("## ").Append(SuiteTitle(suite.Name, "Peers measured outside BenchmarkDotNet")).Append("\n\n");
+                    md.Append("Written by the scripts in `benchmarks/Peers/python/` (see its README): `mean` is the time per epoch ")
+                      .Append("(Measure=epoch) or the training time until the test accuracy first reached the target.\n\n");
+                    GenericTable(md, suite.Rows);
+                    break;
                 default:
                     md.Append("## ").Append(suite.Name).Append("\n\n");
                     GenericTable(md, suite.Rows);

@@ -34,10 +34,12 @@ internal sealed partial class ResultsModel(string slug, string? environment, IRe
     public string? Environment { get; } = environment;
 
     /// <summary>Suites in report order: GEMM, training step, parallel suites, then the rest by name (peer suites excluded: see <see cref="PeerRows"/>).</summary>
-    public IReadOnlyList<SuiteResults> Suites { get; } = [.. suites.Where(s => KindOf(s.Name) != SuiteKind.Peers).OrderBy(s => SuiteOrder(s.Name)).ThenBy(s => s.Name, StringComparer.Ordinal)];
+    public IReadOnlyList<SuiteResults> Suites { get; } = [.. suites.Where(s => !IsTrainingStepPeers(s.Name)).OrderBy(s => SuiteOrder(s.Name)).ThenBy(s => s.Name, StringComparer.Ordinal)];
 
-    /// <summary>The rows of every peer suite (<see cref="SuiteKind.Peers"/>), in file order; empty when the folder has none.</summary>
-    public IReadOnlyList<ResultRow> PeerRows { get; } = [.. suites.Where(s => KindOf(s.Name) == SuiteKind.Peers).SelectMany(s => s.Rows)];
+    /// <summary>The rows of the training-step peer suite (<c>TrainingStepPeers.csv</c>), in file order; empty when the folder has none. Other peer suites (the end-to-end one) stay in <see cref="Suites"/> and get a plain table.</summary>
+    public IReadOnlyList<ResultRow> PeerRows { get; } = [.. suites.Where(s => IsTrainingStepPeers(s.Name)).SelectMany(s => s.Rows)];
+
+    private static bool IsTrainingStepPeers(string suite) => KindOf(suite) == SuiteKind.Peers && suite.StartsWith("TrainingStep", StringComparison.Ordinal);
 
     /// <summary>
     /// This project's row a training-step peer row compares with: same type, case and kernel width; one
