@@ -82,7 +82,7 @@ public static class PeerReference
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"wrote {path} (loss {loss:G9})"));
         }
 
-        File.WriteAllText(Path.Combine(output, "results-folder.txt"), ResultsFolder.ForThisMachine() + "\n");
+        File.WriteAllText(Path.Combine(output, "results-folder.txt"), Path.Combine(ResultsFolder.ResultsRoot(), ResultsFolder.CpuSlug()) + "\n");
         return 0;
     }
 

@@ -71,7 +71,7 @@ def run_worker(references: str, cases: list[str], threads: int, core: str, quick
     for case in cases:
         command += ["--case", case]
     if quick:
-        command += ["--samples", "3", "--warmup-seconds", "0.05", "--sample-seconds", "0.01"]
+        command += ["--samples", "3", "--warmup-seconds", "0.05", "--sample-seconds", "0.01", "--self-test"]
     print(f"$ OPENBLAS_CORETYPE={core} OMP_NUM_THREADS={threads} ... " + " ".join(command[1:]), flush=True)
     process = subprocess.run(command, env=env, stdout=subprocess.PIPE, text=True)
     kernel, results = {}, []
@@ -79,6 +79,8 @@ def run_worker(references: str, cases: list[str], threads: int, core: str, quick
         record = json.loads(line)
         if "kernel_set" in record:
             kernel = record["kernel_set"]
+        elif "self_test" in record:
+            print("  self-test: " + record["self_test"], flush=True)
         else:
             results.append(record)
             print(f"  {record['peer']:17} {record['case']:22} {record['median_ns'] / 1e3:10.1f} µs median "
@@ -92,7 +94,7 @@ def csv_row(record: dict, job: str, width: int) -> str:
     rows = training_step.parse_case(record["case"])[1]
     return ",".join([
         SUITE, "float", record["peer"], job, str(width),
-        f"\"Case={record['case']}; Threads={record['threads']}\"".replace("\"", ""),
+        f"Case={record['case']}; Threads={record['threads']}",
         f"{record['mean_ns']:.1f}", f"{record['median_ns']:.1f}", f"{record['stddev_ns']:.1f}",
         "", "", f"{rows / (record['mean_ns'] * 1e-9):.0f}", "",
     ])

@@ -405,6 +405,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--samples", type=int, default=15)
     parser.add_argument("--warmup-seconds", type=float, default=1.0)
     parser.add_argument("--sample-seconds", type=float, default=0.25)
+    parser.add_argument("--self-test", action="store_true", help="first show that the check refuses a reference whose largest gradient is 1%% off")
     args = parser.parse_args(argv)
 
     expected = str(args.threads)
@@ -418,6 +419,20 @@ def main(argv: list[str]) -> int:
     torch.set_num_threads(args.threads)
     info = kernel_set()
     print(json.dumps({"kernel_set": info}), flush=True)
+    if args.self_test:
+        import numpy as np
+
+        ref = read_reference(os.path.join(args.references, (args.cases or CASES)[0] + ".f32ref"))
+        bad = dict(ref, gradients=ref["gradients"].copy())
+        bad["gradients"][int(np.argmax(np.abs(bad["gradients"])))] *= np.float32(1.01)
+        for peer in args.peers or PEERS:
+            try:
+                check(peer, bad)
+            except CheckFailed:
+                continue
+            print(f"error: self-test: the check accepted {peer}'s step against a reference 1% off; it cannot be trusted.", file=sys.stderr)
+            return 1
+        print(json.dumps({"self_test": "the check refused a reference 1% off, for every peer"}), flush=True)
     for case in args.cases or CASES:
         ref = read_reference(os.path.join(args.references, case + ".f32ref"))
         for peer in args.peers or PEERS:
