@@ -28,6 +28,11 @@ public static class Program
             return ColdStart.ColdStartCommand.Run(args[1..]);
         }
 
+        if (args.Length > 0 && args[0] == "peer-reference")
+        {
+            return Peers.PeerReference.Run(args[1..]);
+        }
+
         Reporting.Jobs.Quick = args.Contains("--quick");
         int resultsAt = Array.IndexOf(args, "--results");
         string? resultsFolder = resultsAt >= 0 && resultsAt + 1 < args.Length ? Path.GetFullPath(args[resultsAt + 1]) : null;

@@ -49,7 +49,10 @@ internal static class Charts
         List<ResultRow> training = [.. model.Suites.Where(s => KindOf(s.Name) == SuiteKind.TrainingStep).SelectMany(s => s.Rows)];
         if (training.Count > 0)
         {
-            charts.Add(new ChartSpec("training-step.png", "Training step: time per step", "training", p => TrainingChart(p, model.Slug, training)));
+            List<ResultRow> peers = [.. model.PeerRows.Where(r => Math.Max(1, Threads(r)) == 1 && r.Type == "float")];
+            int peerWidth = peers.Count > 0 ? peers.Min(r => r.Width) : 0;
+            peers = [.. peers.Where(r => r.Width == peerWidth)];
+            charts.Add(new ChartSpec("training-step.png", peers.Count > 0 ? "Training step: time per step, against NumPy and PyTorch" : "Training step: time per step", "training", p => TrainingChart(p, model.Slug, training, peers)));
         }
 
         List<SuiteResults> parallel = [.. model.Suites.Where(s => KindOf(s.Name) == SuiteKind.Parallel)];
@@ -176,25 +179,48 @@ internal static class Charts
         Color.FromHex("#a1d99b"), Color.FromHex("#31a354"), Color.FromHex("#bcbddc"), Color.FromHex("#756bb1"),
     ];
 
-    private static void TrainingChart(Plot plot, string slug, List<ResultRow> rows)
+    private static readonly Color[] PeerBarColors = [Color.FromHex("#8c564b"), Color.FromHex("#e377c2"), Color.FromHex("#7f7f7f"), Color.FromHex("#bcbd22")];
+
+    /// <summary>
+    /// Bars per case: each (type, width) of this project's step, then each peer (float, one thread, its
+    /// narrowest kernel set; <paramref name="peers"/> may be empty). This project's bars show the mean,
+    /// the peers' the median, as their tables do.
+    /// </summary>
+    private static void TrainingChart(Plot plot, string slug, List<ResultRow> rows, List<ResultRow> peers)
     {
         List<(string Type, int Width)> combos = [.. Types(rows).SelectMany(t => Widths(rows.Where(r => r.Type == t)).Select(w => (t, w)))];
         List<string> cases = OrderKeys(rows.Select(r => r.Parameters));
-        double group = combos.Count + 1;
+        List<string> peerMethods = [.. PeerMethods(peers)];
+        var series = new List<(string Label, Color Color, Func<string, double?> Ns)>();
+        for (int k = 0; k < combos.Count; k++)
+        {
+            (string type, int width) = combos[k];
+            series.Add(($"Backprop {type} {width}-bit", ComboColors[k % ComboColors.Length],
+                c => Find(rows, x => x.Parameters == c && x.Type == type && x.Width == width)?.MeanNs));
+        }
+
+        for (int k = 0; k < peerMethods.Count; k++)
+        {
+            string method = peerMethods[k];
+            string job = peers.First(r => r.Method == method).Job;
+            series.Add(($"{PeerDisplay(method)} float ({job})", PeerBarColors[k % PeerBarColors.Length],
+                c => peers.FirstOrDefault(x => x.Method == method && "Case=" + x.Parameter("Case") == c) is { } p ? MarkdownReport.Median(p) : null));
+        }
+
+        double group = series.Count + 1;
         double barWidth = 0.9;
         double lo = double.MaxValue, hi = double.MinValue;
         var bars = new List<Bar>();
         for (int c = 0; c < cases.Count; c++)
         {
-            for (int k = 0; k < combos.Count; k++)
+            for (int k = 0; k < series.Count; k++)
             {
-                ResultRow? r = Find(rows, x => x.Parameters == cases[c] && x.Type == combos[k].Type && x.Width == combos[k].Width);
-                if (r is null || r.MeanNs <= 0)
+                if (series[k].Ns(cases[c]) is not double ns || ns <= 0)
                 {
                     continue;
                 }
 
-                double us = r.MeanNs / 1e3;
+                double us = ns / 1e3;
                 double y = Math.Log10(us);
                 lo = Math.Min(lo, y);
                 hi = Math.Max(hi, y);
@@ -204,7 +230,7 @@ internal static class Charts
                     Value = y,
                     ValueBase = 0,
                     Size = barWidth,
-                    FillColor = ComboColors[k % ComboColors.Length],
+                    FillColor = series[k].Color,
                     LineWidth = 0,
                     Label = Format.TimeUs(us).Replace(" µs", "", StringComparison.Ordinal),
                 });
@@ -220,22 +246,20 @@ internal static class Charts
         barPlot.ValueLabelStyle.FontSize = 9;
 
         int bottom = (int)Math.Floor(Math.Min(0, lo));
-        int top = (int)Math.Ceiling(hi + 0.35);
+        int top = (int)Math.Ceiling(hi + 0.35) + (peerMethods.Count > 0 ? 1 : 0); // room for the longer legend
         List<double> ticks = [.. Enumerable.Range(bottom, top - bottom + 1).Select(i => (double)i)];
         plot.Axes.Left.SetTicks([.. ticks], [.. ticks.Select(t => DecadeLabel((int)t))]);
         plot.Axes.SetLimitsY(bottom, top);
-        plot.Axes.Bottom.SetTicks([.. cases.Select((_, c) => (c * group) + ((combos.Count - 1) / 2.0))], [.. cases.Select(KeyDisplay)]);
+        plot.Axes.Bottom.SetTicks([.. cases.Select((_, c) => (c * group) + ((series.Count - 1) / 2.0))], [.. cases.Select(KeyDisplay)]);
         plot.Axes.SetLimitsX(-1, (cases.Count * group) - 1);
-        for (int k = 0; k < combos.Count; k++)
+        foreach ((string label, Color color, _) in series)
         {
-            plot.Legend.ManualItems.Add(new LegendItem
-            {
-                LabelText = $"{combos[k].Type} {combos[k].Width}-bit",
-                FillColor = ComboColors[k % ComboColors.Length],
-            });
+            plot.Legend.ManualItems.Add(new LegendItem { LabelText = peerMethods.Count > 0 ? label : label["Backprop ".Length..], FillColor = color });
         }
 
-        plot.Title($"Training step (Trainer<T>.Step), time per step, log scale — {slug}");
+        plot.Title(peerMethods.Count > 0
+            ? $"Training step, time per step, one thread, log scale — {slug}"
+            : $"Training step (Trainer<T>.Step), time per step, log scale — {slug}");
         plot.XLabel("network × batch");
         plot.YLabel("time per step (lower is better; labels: µs unless marked)");
         plot.ShowLegend(Alignment.UpperLeft);

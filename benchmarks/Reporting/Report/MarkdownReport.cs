@@ -53,15 +53,31 @@ internal static class MarkdownReport
                     break;
                 case SuiteKind.TrainingStep:
                     TrainingSection(md, suite, charts);
+                    if (!model.Suites.Skip(i + 1).Any(s => KindOf(s.Name) == SuiteKind.TrainingStep))
+                    {
+                        PeerSection(md, model);
+                    }
+
                     break;
                 case SuiteKind.Parallel:
                     ParallelSection(md, suite, charts, lastParallel: i + 1 == model.Suites.Count || KindOf(model.Suites[i + 1].Name) != SuiteKind.Parallel);
+                    break;
+                case SuiteKind.Peers:
+                    md.Append("## ").Append(SuiteTitle(suite.Name, "Peers measured outside BenchmarkDotNet")).Append("\n\n");
+                    md.Append("Written by the scripts in `benchmarks/Peers/python/` (see its README): `mean` is the time per epoch ")
+                      .Append("(Measure=epoch) or the training time until the test accuracy first reached the target.\n\n");
+                    GenericTable(md, suite.Rows);
                     break;
                 default:
                     md.Append("## ").Append(suite.Name).Append("\n\n");
                     GenericTable(md, suite.Rows);
                     break;
             }
+        }
+
+        if (!model.Suites.Any(s => KindOf(s.Name) == SuiteKind.TrainingStep))
+        {
+            PeerSection(md, model);
         }
 
         if (model.ColdStart is { } cold)
@@ -103,6 +119,12 @@ internal static class MarkdownReport
         }
 
         RootTraining(md, model.Suites.Where(s => KindOf(s.Name) == SuiteKind.TrainingStep).SelectMany(s => s.Rows).ToList());
+        if (model.PeerRows.Count > 0)
+        {
+            md.Append("**Training step against NumPy and PyTorch** (").Append(PeerIntro).Append("):\n\n");
+            PeerTable(md, model, oneThreadOnly: true);
+        }
+
         foreach (SuiteResults suite in model.Suites.Where(s => KindOf(s.Name) == SuiteKind.Parallel))
         {
             RootParallel(md, suite);
@@ -316,6 +338,89 @@ internal static class MarkdownReport
         ]));
     }
 
+    // ---------------------------------------------------------------- Python peers of the training step
+
+    private const string PeerIntro =
+        "the same step written from the textbook derivation in NumPy and PyTorch, float32, each checked against this project's step before it is timed; " +
+        "median time per step, and the peer's time ÷ ours at the same kernel width and thread count (above 1.00×: Backprop faster)";
+
+    private static void PeerSection(StringBuilder md, ResultsModel model)
+    {
+        if (model.PeerRows.Count == 0)
+        {
+            return;
+        }
+
+        md.Append("## Training step against NumPy and PyTorch (`TrainingStepPeers.csv`)\n\n");
+        md.Append("NumPy and PyTorch peers: ").Append(PeerIntro).Append(". Written by `benchmarks/Peers/python/run.py` (see its README); ")
+          .Append("the width is OpenBLAS's kernel set (256: Haswell, AVX2; 512: SkylakeX, AVX-512), which NumPy's and PyTorch's ")
+          .Append("products run on; `TrainingStepPeers.md` lists the libraries each run loaded. Backprop's 2-thread times come from the ")
+          .Append("parallel training-step suite, so they exist for its cases only.\n\n");
+        PeerTable(md, model, oneThreadOnly: false);
+    }
+
+    /// <summary>One row per case × width (× threads), Backprop's median and each peer's median with its ratio to ours.</summary>
+    private static void PeerTable(StringBuilder md, ResultsModel model, bool oneThreadOnly)
+    {
+        List<ResultRow> peers = [.. model.PeerRows.Where(r => !oneThreadOnly || Math.Max(1, Threads(r)) == 1)];
+        List<string> methods = [.. PeerMethods(peers)];
+        List<string> cases = OrderKeys(peers.Select(r => "Case=" + r.Parameter("Case")));
+        List<int> threads = [.. peers.Select(r => Math.Max(1, Threads(r))).Distinct().Order()];
+        var header = new List<string> { "network × batch", "type", "width" };
+        if (threads.Count > 1)
+        {
+            header.Add("threads");
+        }
+
+        header.Add("Backprop");
+        foreach (string m in methods)
+        {
+            header.Add(PeerDisplay(m));
+            header.Add(PeerDisplay(m) + " ÷ ours");
+        }
+
+        var table = new List<IReadOnlyList<string>>();
+        foreach (string c in cases)
+        {
+            foreach (string type in Types(peers))
+            {
+                foreach (int w in Widths(peers))
+                {
+                    foreach (int t in threads)
+                    {
+                        List<ResultRow> cell = [.. peers.Where(r => "Case=" + r.Parameter("Case") == c && r.Type == type && r.Width == w && Math.Max(1, Threads(r)) == t)];
+                        if (cell.Count == 0)
+                        {
+                            continue;
+                        }
+
+                        ResultRow? ours = model.OursFor(cell[0]);
+                        var line = new List<string> { KeyDisplay(c), type, Format.Int(w) };
+                        if (threads.Count > 1)
+                        {
+                            line.Add(Format.Int(t));
+                        }
+
+                        line.Add(Format.TimeNs(ours is null ? null : Median(ours)));
+                        foreach (string m in methods)
+                        {
+                            ResultRow? p = cell.FirstOrDefault(r => r.Method == m);
+                            line.Add(Format.TimeNs(p is null ? null : Median(p)));
+                            line.Add(Format.Speed(p is not null && ours is not null && Median(ours) > 0 ? Median(p) / Median(ours) : null));
+                        }
+
+                        table.Add(line);
+                    }
+                }
+            }
+        }
+
+        Format.Table(md, header, [false, false, true, .. Enumerable.Repeat(true, header.Count - 3)], table);
+    }
+
+    /// <summary>The median, or the mean when the CSV has no median.</summary>
+    internal static double Median(ResultRow row) => double.IsFinite(row.MedianNs) ? row.MedianNs : row.MeanNs;
+
     // ---------------------------------------------------------------- parallel
 
     private static void ParallelSection(StringBuilder md, SuiteResults suite, IReadOnlyList<ChartSpec> charts, bool lastParallel)
@@ -472,6 +577,7 @@ internal static class MarkdownReport
         }
 
         md.Append("dotnet run -c Release --project benchmarks -- cold-start   # first calls in fresh processes (cold-start.csv/.md)\n");
+        md.Append("/usr/bin/python3 benchmarks/Peers/python/run.py   # NumPy and PyTorch training-step peers (TrainingStepPeers.csv; Debian: python3-numpy python3-torch)\n");
         md.Append(Command).Append("                   # this file, the charts and the README section\n");
         md.Append(Command).Append(" --check           # exit 1 if a generated file is stale\n");
         md.Append("```\n\n");
@@ -483,6 +589,8 @@ internal static class MarkdownReport
           .Append("**vs X n**: X's time ÷ Backprop's time (above 1.00×: Backprop faster).\n");
         md.Append("- **step n**: mean time of one training step in the n-bit job; **512 vs 256**: the 256-bit time ÷ the ")
           .Append("512-bit time; **rows/s**: batch rows per second.\n");
+        md.Append("- **Backprop / NumPy / PyTorch** (training step against NumPy and PyTorch): median time per step; **X ÷ ours**: the peer's time ÷ Backprop's ")
+          .Append("at the same kernel width and thread count (above 1.00×: Backprop faster).\n");
         md.Append("- **n threads**: mean time on n threads; **speed-up**: 1-thread time ÷ n-thread time (2.00× is perfect on two cores).\n");
         md.Append("- **ratio** (other suites): time ÷ the suite's baseline method in the same job.\n");
         md.Append("- **allocated**: bytes allocated per operation, all threads.\n\n");

@@ -9,6 +9,9 @@ internal enum SuiteKind
     Gemm,
     TrainingStep,
     Parallel,
+
+    /// <summary>Peers measured outside BenchmarkDotNet (<c>TrainingStepPeers.csv</c> from <c>benchmarks/Peers/python</c>): shown beside the suite they compare with.</summary>
+    Peers,
     Generic,
 }
 
@@ -30,14 +33,50 @@ internal sealed partial class ResultsModel(string slug, string? environment, IRe
     /// <summary>The text of <c>environment.md</c>, or null when the folder has none.</summary>
     public string? Environment { get; } = environment;
 
-    /// <summary>Suites in report order: GEMM, training step, parallel suites, then the rest by name.</summary>
-    public IReadOnlyList<SuiteResults> Suites { get; } = [.. suites.OrderBy(s => SuiteOrder(s.Name)).ThenBy(s => s.Name, StringComparer.Ordinal)];
+    /// <summary>Suites in report order: GEMM, training step, parallel suites, then the rest by name (peer suites excluded: see <see cref="PeerRows"/>).</summary>
+    public IReadOnlyList<SuiteResults> Suites { get; } = [.. suites.Where(s => !IsTrainingStepPeers(s.Name)).OrderBy(s => SuiteOrder(s.Name)).ThenBy(s => s.Name, StringComparer.Ordinal)];
+
+    /// <summary>The rows of the training-step peer suite (<c>TrainingStepPeers.csv</c>), in file order; empty when the folder has none. Other peer suites (the end-to-end one) stay in <see cref="Suites"/> and get a plain table.</summary>
+    public IReadOnlyList<ResultRow> PeerRows { get; } = [.. suites.Where(s => IsTrainingStepPeers(s.Name)).SelectMany(s => s.Rows)];
+
+    private static bool IsTrainingStepPeers(string suite) => KindOf(suite) == SuiteKind.Peers && suite.StartsWith("TrainingStep", StringComparison.Ordinal);
+
+    /// <summary>
+    /// This project's row a training-step peer row compares with: same type, case and kernel width; one
+    /// thread from the training-step suite, more from a parallel training-step suite. Null when not measured.
+    /// </summary>
+    public ResultRow? OursFor(ResultRow peer)
+    {
+        ArgumentNullException.ThrowIfNull(peer);
+        string? c = peer.Parameter("Case");
+        int threads = Math.Max(1, Threads(peer));
+        IEnumerable<ResultRow> candidates = threads == 1
+            ? Suites.Where(s => KindOf(s.Name) == SuiteKind.TrainingStep).SelectMany(s => s.Rows)
+                .Concat(Suites.Where(s => KindOf(s.Name) == SuiteKind.Parallel && s.Name.Contains("TrainingStep", StringComparison.Ordinal)).SelectMany(s => s.Rows))
+            : Suites.Where(s => KindOf(s.Name) == SuiteKind.Parallel && s.Name.Contains("TrainingStep", StringComparison.Ordinal)).SelectMany(s => s.Rows);
+        return candidates.FirstOrDefault(r => r.Type == peer.Type && r.Width == peer.Width && r.Parameter("Case") == c && Math.Max(1, Threads(r)) == threads);
+    }
+
+    /// <summary>Peer methods in a fixed order (NumPy, PyTorch autograd, PyTorch hand-written), then any other by name.</summary>
+    public static IEnumerable<string> PeerMethods(IEnumerable<ResultRow> rows) =>
+        rows.Select(r => r.Method).Distinct().OrderBy(m => Array.IndexOf(KnownPeers, m) is int i && i >= 0 ? i : KnownPeers.Length).ThenBy(m => m, StringComparer.Ordinal);
+
+    /// <summary>A peer method's name for tables and legends.</summary>
+    public static string PeerDisplay(string method) => method switch
+    {
+        "PyTorch-autograd" => "PyTorch autograd",
+        "PyTorch-manual" => "PyTorch hand-written",
+        _ => method,
+    };
+
+    private static readonly string[] KnownPeers = ["NumPy", "PyTorch-autograd", "PyTorch-manual"];
 
     public IReadOnlyList<ColdStartRow>? ColdStart { get; } = coldStart;
 
     /// <summary>Suites with a <c>Threads</c> parameter (the parallel ones and the end-to-end epochs) share the thread-count layout.</summary>
     public static SuiteKind KindOf(string suite) =>
-        suite.StartsWith("Parallel", StringComparison.Ordinal) || suite.StartsWith("Epoch", StringComparison.Ordinal) ? SuiteKind.Parallel
+        suite.EndsWith("Peers", StringComparison.Ordinal) ? SuiteKind.Peers
+        : suite.StartsWith("Parallel", StringComparison.Ordinal) || suite.StartsWith("Epoch", StringComparison.Ordinal) ? SuiteKind.Parallel
         : suite.Contains("Gemm", StringComparison.Ordinal) ? SuiteKind.Gemm
         : suite.Contains("TrainingStep", StringComparison.Ordinal) ? SuiteKind.TrainingStep
         : SuiteKind.Generic;
