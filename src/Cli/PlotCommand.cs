@@ -201,7 +201,7 @@ internal static class PlotCommand
         {
             Plot plot = figure.AddPlot();
             int n = names.Length;
-            double[,] shares = new double[n, n];
+            var colormap = new ScottPlot.Colormaps.Blues();
             for (int t = 0; t < n; t++)
             {
                 long total = 0;
@@ -212,34 +212,26 @@ internal static class PlotCommand
 
                 for (int p = 0; p < n; p++)
                 {
-                    shares[t, p] = total == 0 ? 0 : (double)counts[t, p] / total;
-                    var text = plot.Add.Text(counts[t, p].ToString(CultureInfo.InvariantCulture), p, n - 1 - t);
+                    // One cell per (true, predicted) pair, shaded by its share of the true class's rows
+                    // (Blues runs from dark at 0 to light at 1); the true class runs down, the predicted across.
+                    double share = total == 0 ? 0 : (double)counts[t, p] / total;
+                    double y = n - 1 - t;
+                    var cell = plot.Add.Rectangle(p - 0.5, p + 0.5, y - 0.5, y + 0.5);
+                    cell.FillColor = colormap.GetColor(1 - share);
+                    cell.LineWidth = 0;
+                    var text = plot.Add.Text(counts[t, p].ToString(CultureInfo.InvariantCulture), p, y);
                     text.LabelAlignment = Alignment.MiddleCenter;
-                    text.LabelFontSize = n > 10 ? 9 : 14;
-                    text.LabelFontColor = shares[t, p] > 0.5 ? Colors.White : Colors.Black;
+                    text.LabelFontSize = n > 6 ? 10 : 14;
+                    text.LabelFontColor = share > 0.5 ? Colors.White : Colors.Black;
                 }
             }
 
-            // Row 0 of the heatmap is drawn at the top: the true class runs down, the predicted across.
-            // Blues runs from dark (0) to light (1), so 1 − share makes a large share of a row dark.
-            double[,] shade = new double[n, n];
-            for (int t = 0; t < n; t++)
-            {
-                for (int p = 0; p < n; p++)
-                {
-                    shade[t, p] = 1 - shares[t, p];
-                }
-            }
-
-            var map = plot.Add.Heatmap(shade);
-            map.Colormap = new ScottPlot.Colormaps.Blues();
-            map.Position = new CoordinateRect(-0.5, n - 0.5, -0.5, n - 0.5);
-            plot.MoveToBack(map);
+            bool wide = n > 6 || names.Any(s => s.Length > 12);
             plot.Title("Confusion matrix (rows: true, columns: predicted)", 12);
             plot.XLabel($"predicted class ({source})");
             plot.YLabel("true class");
-            plot.Axes.Bottom.SetTicks([.. Enumerable.Range(0, n).Select(i => (double)i)], [.. names.Select(Short)]);
-            plot.Axes.Left.SetTicks([.. Enumerable.Range(0, n).Select(i => (double)(n - 1 - i))], [.. names.Select(Short)]);
+            plot.Axes.Bottom.SetTicks([.. Enumerable.Range(0, n).Select(i => (double)i)], [.. Enumerable.Range(0, n).Select(i => wide ? i.ToString(CultureInfo.InvariantCulture) : names[i])]);
+            plot.Axes.Left.SetTicks([.. Enumerable.Range(0, n).Select(i => (double)(n - 1 - i))], [.. Enumerable.Range(0, n).Select(i => wide ? $"{i} {Short(names[i])}" : names[i])]);
             plot.Axes.SetLimits(-0.5, n - 0.5, -0.5, n - 0.5);
         }
 
