@@ -64,6 +64,64 @@ public sealed partial class InterruptTests(ITestOutputHelper output) : IDisposab
         Assert.False(File.Exists(_h.PathOf("train.bpm")));
     }
 
+    /// <summary>
+    /// The library side (Trainer.Fit): a cancellation inside an epoch stops right after the step
+    /// that saw it — not at the end of the epoch — and leaves the parameters of the last completed
+    /// epoch, equal to those of a run of exactly that many epochs.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(37)]
+    [InlineData(250)]
+    [InlineData(300)]
+    public void FitStopsAfterTheStepAndKeepsTheLastCompletedEpoch(int cancelAtStep)
+    {
+        const int Steps = 50; // 200 rows, batch 4
+        var random = new Random(5);
+        double[] features = [.. Enumerable.Range(0, 200 * 3).Select(_ => random.NextDouble() * 2 - 1)];
+        int[] labels = [.. Enumerable.Range(0, 200).Select(i => i % 2)];
+        var data = new Backprop.Training.Dataset<double>(features, labels, featureCount: 3, classCount: 2);
+        var shape = new Backprop.Training.NetworkShape([3, 8, 2], Backprop.Training.HiddenActivation.Tanh);
+        var options = new Backprop.Training.TrainerOptions { BatchSize = 4, Epochs = 100, Seed = 3, LearningRate = Backprop.Training.LearningRateSchedule.Constant(0.05) };
+
+        using var cancel = new CancellationTokenSource();
+        var network = new Backprop.Training.Network<double>(shape, seed: 2);
+        var optimizer = new CancellingSgd(shape.ParameterCount, cancel, cancelAtStep);
+        using var trainer = new Backprop.Training.Trainer<double>(network, optimizer, options);
+        Assert.Throws<OperationCanceledException>(() => trainer.Fit(data, null, null, cancel.Token));
+        Assert.Equal(cancelAtStep, trainer.StepCount);
+        int completed = trainer.CompletedEpochs;
+        Assert.Equal((cancelAtStep - 1) / Steps, completed);
+
+        var reference = new Backprop.Training.Network<double>(shape, seed: 2);
+        using (var again = new Backprop.Training.Trainer<double>(reference, new CancellingSgd(shape.ParameterCount, null, 0), options with { Epochs = Math.Max(1, completed) }))
+        {
+            if (completed > 0)
+            {
+                again.Fit(data);
+            }
+        }
+
+        Assert.Equal(reference.Parameters.ToArray(), network.Parameters.ToArray());
+    }
+
+    /// <summary>Plain SGD that cancels <c>source</c> during its step number <c>at</c>.</summary>
+    private sealed class CancellingSgd(int parameters, CancellationTokenSource? source, int at) : Backprop.Training.Optimizer<double>(parameters)
+    {
+        protected override void Apply(Span<double> parameters, ReadOnlySpan<double> gradients, double learningRate, long stepNumber)
+        {
+            for (int i = 0; i < parameters.Length; i++)
+            {
+                parameters[i] -= learningRate * gradients[i];
+            }
+
+            if (stepNumber == at)
+            {
+                source?.Cancel();
+            }
+        }
+    }
+
     /// <summary>Starts the tool, waits for its first epoch line, sends SIGINT, and returns the exit code and everything it printed.</summary>
     private static (int Code, string Text) RunAndInterrupt(string[] args, string folder)
     {
