@@ -201,4 +201,19 @@ public sealed class FirstContactTests : IDisposable
         Assert.False(File.Exists(_h.PathOf("bad.png")));
         _h.AssertInputsUnchanged("plot");
     }
+
+    /// <summary>The live line's arithmetic: 150 of 300 steps (100 per epoch, 1,000 rows per epoch) after 3 s is epoch 2 half done, 50,000 rows/s, 1 s left in the epoch and 3 s in the run.</summary>
+    [Fact]
+    public void TheLiveLineShowsTheEpochUnderWayItsRateAndBothEtas()
+    {
+        using var progress = new Progress(TextWriter.Null, live: false, epochs: 3, every: 1, heldOut: "test", quiet: false, stepsPerEpoch: 100, rowsPerEpoch: 1000, steps: () => 0);
+        var last = new EpochMetrics(1, 100, 0.1, 0.5, 0.75, 0.6, 0.7);
+        string text = progress.LiveText(150, 0.03, last);
+        Assert.Equal("epoch 2/3 [##########..........]  50%  50,000 rows/s  epoch ETA 0.0 s  run ETA 0.0 s  loss 0.5000  acc 0.7500  test acc 0.7000", text);
+        string slow = progress.LiveText(150, 300, last);
+        Assert.Contains("epoch ETA 1m40s  run ETA 5m00s", slow, StringComparison.Ordinal);
+        Assert.Contains(" 5 rows/s", slow, StringComparison.Ordinal);
+        Assert.StartsWith("epoch 1/3 [....................]   0%  0 rows/s  epoch ETA ?  run ETA ?", progress.LiveText(0, 0.5, default), StringComparison.Ordinal);
+        Assert.Equal("1h02m", Progress.Eta(3725));
+    }
 }
