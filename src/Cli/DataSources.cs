@@ -95,7 +95,7 @@ internal static class DataSources
         switch (request.Data)
         {
             case Stairs:
-                data = CsvLoader.Load<T>(Path.Combine(StairsDirectory(), trainSplit ? "train.csv" : "test.csv"), StairsOptions);
+                data = CsvLoader.Load<T>(Shorten(Path.Combine(StairsDirectory(), trainSplit ? "train.csv" : "test.csv")), StairsOptions);
                 break;
             case FashionMnistName:
                 data = FashionMnist.Load<T>(trainSplit, FashionMnist.ResolveDirectory(request.DataDirectory), (trainSplit ? request.TrainRows : request.TestRows) ?? int.MaxValue);
@@ -164,7 +164,8 @@ internal static class DataSources
         Delimiter = request.Delimiter,
     };
 
-    private static string Shorten(string path)
+    /// <summary>A path relative to the current directory when it is below it (data/stairs/test.csv), else as given.</summary>
+    internal static string Shorten(string path)
     {
         string relative = Path.GetRelativePath(Environment.CurrentDirectory, path);
         return relative.StartsWith("..", StringComparison.Ordinal) ? path : relative;

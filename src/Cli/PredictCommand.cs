@@ -17,7 +17,7 @@ internal static class PredictCommand
     public static Command Create(CliConsole console)
     {
         var modelPath = new Argument<string>("model") { Description = "The model file (from train)." };
-        var input = new Argument<string?>("input") { Description = "CSV file of feature rows; '-' or nothing for standard input.", Arity = ArgumentArity.ZeroOrOne };
+        var input = new Argument<string?>("input") { Description = "CSV file of feature rows; 'stairs' for the shipped stairs test set (data/stairs/test.csv, travels with the tool; write ./stairs for a file of that name); '-' or nothing for standard input.", Arity = ArgumentArity.ZeroOrOne };
         var header = new Option<string>("--header") { Description = "Whether the input starts with a header: auto (if any cell of the first row is not a number), yes or no. With a header, the model's features are picked by name and other columns ignored.", DefaultValueFactory = _ => "auto" };
         header.AcceptOnlyFromAmong(HeaderModes);
         var id = new Option<string?>("--id") { Description = "A column to copy to the output before the prediction (header name or 0-based index).", HelpName = "COLUMN" };
@@ -40,7 +40,8 @@ internal static class PredictCommand
             char sep = delimiterText is "tab" or "\\t" ? '\t'
                 : delimiterText.Length == 1 && delimiterText[0] is not '"' && delimiterText[0] < 128 ? delimiterText[0]
                 : throw new UsageException($"--delimiter '{delimiterText}': expected one ASCII character (not a quote) or 'tab'.");
-            var settings = new Settings(result.GetValue(input), mode, result.GetValue(id), result.GetValue(output), sep);
+            string? inputPath = result.GetValue(input) is DataSources.Stairs ? DataSources.Shorten(Path.Combine(DataSources.StairsDirectory(), "test.csv")) : result.GetValue(input);
+            var settings = new Settings(inputPath, mode, result.GetValue(id), result.GetValue(output), sep);
             OutputGuard.Check("--output", settings.Output, [path, settings.Input]);
             TrainedModel model = ModelFile.Load(path);
             return model switch

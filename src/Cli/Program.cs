@@ -8,7 +8,7 @@ internal static class Program
         using var cancel = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) =>
         {
-            // The first Ctrl+C stops training after the current epoch; a second one kills the process.
+            // The first Ctrl+C stops training after the current step (train saves the last completed epoch if --output was named); a second one kills the process.
             if (!cancel.IsCancellationRequested)
             {
                 e.Cancel = true;

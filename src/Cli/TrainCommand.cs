@@ -32,7 +32,9 @@ internal sealed record TrainPlan(
     int? ProgressEvery,
     bool Quiet,
     int Threads,
-    double DivergenceFactor);
+    double DivergenceFactor,
+    string? Metrics,
+    bool OutputNamed);
 
 /// <summary><c>train</c>: fits a network to a data set, reports progress and accuracy, and saves the model.</summary>
 internal static class TrainCommand
@@ -75,11 +77,12 @@ internal static class TrainCommand
         var every = new Option<int?>("--progress-every") { Description = "Print a progress line every N epochs (default: about 15 lines in all).", HelpName = "N" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No per-epoch progress." };
         var threads = new Option<int>("--threads", "-t") { Description = $"Threads for the large products (1 = the calling thread only, at most {MaxThreadsPerProcessor} × the processor count); the model is bit-identical for every value.", DefaultValueFactory = _ => Environment.ProcessorCount, HelpName = "N" };
+        var metrics = new Option<string?>("--metrics") { Description = "Write per-epoch metrics (epoch, learning rate, training and held-out loss and accuracy, seconds) to this file: CSV, or JSON when the name ends in .json. Read by 'plot'.", HelpName = "FILE" };
         var divergence = new Option<double>("--divergence-factor") { Description = "Stop as diverged (exit 5, no model saved) when an epoch's mean loss exceeds this factor × the starting loss (or ln(classes) if larger); 'Infinity' turns the rule off.", DefaultValueFactory = _ => new TrainerOptions().DivergenceFactor, HelpName = "X" };
 
         var command = new Command("train", "Train a network and save it. With no options: the worked example (4-2-2 sigmoid, full-batch gradient descent, η = 0.1, 1500 epochs) on the shipped stairs data.");
         data.AddTo(command, includeTest: true);
-        foreach (Option option in new Option[] { layers, hidden, activation, optimizer, rate, momentum, decay, schedule, batch, epochs, seed, elementType, scaling, init, validation, output, every, quiet, threads, divergence })
+        foreach (Option option in new Option[] { layers, hidden, activation, optimizer, rate, momentum, decay, schedule, batch, epochs, seed, elementType, scaling, init, validation, output, every, quiet, threads, divergence, metrics })
         {
             command.Options.Add(option);
         }
@@ -119,9 +122,12 @@ internal static class TrainCommand
                 result.GetValue(every),
                 result.GetValue(quiet),
                 result.GetValue(threads),
-                result.GetValue(divergence));
+                result.GetValue(divergence),
+                result.GetValue(metrics),
+                result.GetValue(output) is not null);
             Validate(plan);
             OutputGuard.Check("--output", plan.Output, OutputGuard.InputsOf(request));
+            OutputGuard.Check("--metrics", plan.Metrics, [.. OutputGuard.InputsOf(request), plan.Output]);
             return plan.Double ? Run<double>(plan, console) : Run<float>(plan, console);
         });
         return command;
@@ -260,19 +266,32 @@ internal static class TrainCommand
         o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Network:   {shape} ({shape.ParameterCount:N0} parameters, {(typeof(T) == typeof(float) ? "float" : "double")}), {init} initialisation, seed {plan.Seed}"));
         o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Training:  {plan.Optimizer}, η = {plan.LearningRate}{(plan.Schedule == "cosine" ? " (cosine)" : string.Empty)}{(plan.WeightDecay > 0 ? $", weight decay {plan.WeightDecay}" : string.Empty)}, batch {batch}{(batch == train.Count ? " (full)" : string.Empty)}, {plan.Epochs} epochs, scaling {Name(plan.Scaling)}, {plan.Threads} thread{(plan.Threads == 1 ? string.Empty : "s")}"));
 
-        var progress = new Progress(o, console.IsTerminal, plan.Epochs, plan.ProgressEvery ?? Progress.AutoInterval(plan.Epochs), validation is not null, plan.Quiet);
-        progress.Header();
+        // The held-out set reported every epoch: the validation split, else the test set (reported only, never used to choose anything).
+        Dataset<T>? testSet = loaded.Test?.ToDataset();
+        Dataset<T>? heldOut = validationSet ?? testSet;
+        string? heldOutName = validationSet is not null ? "val" : testSet is not null ? "test" : null;
+        int stepsPerEpoch = ((train.Count - 1) / batch) + 1;
+        using var progress = new Progress(o, console.IsTerminal, plan.Epochs, plan.ProgressEvery ?? Progress.AutoInterval(plan.Epochs), heldOutName, plan.Quiet, stepsPerEpoch, train.Count, () => trainer.StepCount);
+        var log = new MetricsLog(plan.Epochs, heldOutName);
         var trainClock = Stopwatch.StartNew();
+        progress.Start();
         TrainingResult result;
         try
         {
-            result = trainer.Fit(trainSet, validationSet, m => progress.Epoch(m, trainClock.Elapsed), console.Cancellation);
+            result = trainer.Fit(
+                trainSet,
+                heldOut,
+                m =>
+                {
+                    log.Add(m, trainClock.Elapsed.TotalSeconds);
+                    progress.Epoch(m);
+                },
+                console.Cancellation);
         }
         catch (OperationCanceledException)
         {
             progress.Finish();
-            o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Interrupted after {trainer.CompletedEpochs} epochs ({Progress.Seconds(trainClock.Elapsed)}); the model was not saved."));
-            return ExitCodes.Interrupted;
+            return Interrupted(plan, o, trainer, log, trainClock.Elapsed, train, scaling, network, loaded.Name);
         }
         catch (TrainingDivergedException)
         {
@@ -282,6 +301,7 @@ internal static class TrainCommand
 
         TimeSpan trainTime = trainClock.Elapsed;
         progress.Finish();
+        log.WriteIfAsked(plan.Metrics);
         o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Trained {result.Epochs} epochs in {Progress.Seconds(trainTime)} ({trainTime.TotalMilliseconds / result.Epochs:F2} ms per epoch, {plan.Threads} thread{(plan.Threads == 1 ? string.Empty : "s")})."));
         Report(o, "Train", trainer.Evaluate(trainSet));
         if (validationSet is not null)
@@ -294,10 +314,50 @@ internal static class TrainCommand
             Report(o, "Test", network.Evaluate(loaded.Test.FeatureMatrix, loaded.Test.Labels.Span, new Workspace<T>(shape, 256, forTraining: false)));
         }
 
-        var model = new TrainedModel<T>(network, plan.Scaling == ScalingKind.None ? null : scaling, train.ClassLabels, train.ClassNames, train.FeatureNames, loaded.Name);
+        Save(plan, o, network, scaling, train, loaded.Name);
+        if (plan.Metrics is not null)
+        {
+            o.WriteLine($"Metrics:   {plan.Metrics}");
+        }
+
+        return ExitCodes.Success;
+    }
+
+    private static void Save<T>(TrainPlan plan, TextWriter o, Network<T> network, FeatureScaling scaling, LabeledData<T> train, string name)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var model = new TrainedModel<T>(network, plan.Scaling == ScalingKind.None ? null : scaling, train.ClassLabels, train.ClassNames, train.FeatureNames, name);
         ModelFile.Save(model, plan.Output);
         o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Saved:     {plan.Output} ({new FileInfo(plan.Output).Length:N0} bytes)"));
-        return ExitCodes.Success;
+    }
+
+    /// <summary>
+    /// Ctrl+C: the trainer stopped after the current step and put back the parameters of the last
+    /// completed epoch; with an <c>--output</c> named, that model is saved (atomically, as always),
+    /// and the metrics of the completed epochs are written. Exit 130 either way.
+    /// </summary>
+    private static int Interrupted<T>(TrainPlan plan, TextWriter o, Trainer<T> trainer, MetricsLog log, TimeSpan elapsed, LabeledData<T> train, FeatureScaling scaling, Network<T> network, string name)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int epochs = trainer.CompletedEpochs;
+        string when = string.Create(CultureInfo.InvariantCulture, $"Interrupted after {epochs} completed epoch{(epochs == 1 ? string.Empty : "s")} ({Progress.Seconds(elapsed)})");
+        log.WriteIfAsked(plan.Metrics);
+        if (epochs == 0)
+        {
+            o.WriteLine($"{when}; no epoch completed, nothing saved.");
+        }
+        else if (!plan.OutputNamed)
+        {
+            o.WriteLine($"{when}; the model was not saved (name an --output to keep the last completed epoch on Ctrl+C).");
+        }
+        else
+        {
+            o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{when}; saving the model of epoch {epochs}."));
+            Save(plan, o, network, scaling, train, name);
+        }
+
+        o.Flush();
+        return ExitCodes.Interrupted;
     }
 
     /// <summary>

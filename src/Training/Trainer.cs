@@ -173,7 +173,9 @@ public sealed class Trainer<T> : IDisposable
     /// <returns>The epoch's metrics.</returns>
     /// <exception cref="ArgumentException">A data set's features or classes do not match the network.</exception>
     /// <exception cref="TrainingDivergedException">The loss or the parameters became NaN or infinite, or the epoch's mean loss grew beyond <see cref="TrainerOptions.DivergenceFactor"/> times the starting loss; the parameters from the end of the previous epoch are restored first.</exception>
-    public EpochMetrics RunEpoch(Dataset<T> training, Dataset<T>? validation = null)
+    public EpochMetrics RunEpoch(Dataset<T> training, Dataset<T>? validation = null) => RunEpochCore(training, validation, CancellationToken.None);
+
+    private EpochMetrics RunEpochCore(Dataset<T> training, Dataset<T>? validation, CancellationToken cancellationToken)
     {
         CheckDataset(training, nameof(training));
         if (validation is not null)
@@ -232,6 +234,12 @@ public sealed class Trainer<T> : IDisposable
 
             lossSum += double.CreateTruncating(loss) * rows;
             Update();
+            if (cancellationToken.IsCancellationRequested)
+            {
+                // Stop after this step with the parameters of the last completed epoch.
+                _snapshot.CopyTo(Network.Parameters);
+                cancellationToken.ThrowIfCancellationRequested();
+            }
         }
 
         double meanLoss = lossSum / n;
@@ -270,18 +278,18 @@ public sealed class Trainer<T> : IDisposable
     /// <param name="training">The training set.</param>
     /// <param name="validation">An optional validation set, evaluated after every epoch.</param>
     /// <param name="progress">Called after every epoch with its metrics (create the delegate once; invoking it allocates nothing).</param>
-    /// <param name="cancellationToken">Checked before every epoch.</param>
+    /// <param name="cancellationToken">Checked before every epoch and after every step; a cancellation inside an epoch restores the parameters from the end of the last completed epoch (the optimiser's state and <see cref="StepCount"/> keep the interrupted epoch's steps).</param>
     /// <returns>How many epochs ran, why training stopped, and the last epoch's metrics.</returns>
     /// <exception cref="ArgumentException">A data set's features or classes do not match the network.</exception>
     /// <exception cref="TrainingDivergedException">The loss or the parameters became NaN or infinite, or an epoch's mean loss grew beyond <see cref="TrainerOptions.DivergenceFactor"/> times the starting loss; the parameters from the end of the last good epoch are restored first.</exception>
-    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled (the completed epochs stay applied).</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled (the completed epochs stay applied, the interrupted one is undone).</exception>
     public TrainingResult Fit(Dataset<T> training, Dataset<T>? validation = null, Action<EpochMetrics>? progress = null, CancellationToken cancellationToken = default)
     {
         EpochMetrics last = default;
         for (int e = 0; e < Options.Epochs; e++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            last = RunEpoch(training, validation);
+            last = RunEpochCore(training, validation, cancellationToken);
             progress?.Invoke(last);
             if (Options.TargetLoss is double target && last.TrainingLoss <= target)
             {
