@@ -3,7 +3,6 @@ using Backprop.Kernels;
 using Backprop.Properties.Support;
 using FsCheck;
 using FsCheck.Fluent;
-using FsCheck.Xunit;
 
 namespace Backprop.Properties.Kernels;
 
@@ -35,13 +34,13 @@ public class GemmProperties
         from path in Gen.Elements(GemmPath.Auto, GemmPath.Packed, GemmPath.Small)
         select new Case(m, n, k, ta, tb, pads.Item1, pads.Item2, pads.Item3, alpha, beta, seed, path);
 
-    [Property(MaxTest = 300)]
+    [SizedProperty(MaxTest = 300)]
     public Property FloatEqualsReference() => Prop.ForAll(Cases<float>().ToArbitrary(), c => Run<float>(c, nanInC: false));
 
-    [Property(MaxTest = 300)]
+    [SizedProperty(MaxTest = 300)]
     public Property DoubleEqualsReference() => Prop.ForAll(Cases<double>().ToArbitrary(), c => Run<double>(c, nanInC: false));
 
-    [Property(MaxTest = 100)]
+    [SizedProperty(MaxTest = 100)]
     public Property BetaZeroOverwritesNaN() =>
         Prop.ForAll(Cases<float>().Select(c => c with { Beta = 0 }).ToArbitrary(), c => Run<float>(c, nanInC: true));
 
