@@ -1,0 +1,113 @@
+using System.Numerics;
+using Backprop.Kernels;
+using Backprop.Properties.Support;
+using FsCheck;
+using FsCheck.Fluent;
+using static Backprop.Properties.Kernels.VectorMathReference;
+
+namespace Backprop.Properties.Kernels;
+
+/// <summary>
+/// Every activation, forward and backward, at lengths around one and two vectors of every width and
+/// below the narrowest (<see cref="PathLengths.Around"/>), with extreme but finite values: a wrong
+/// branch in any width's code, the scalar fallback included, shows at every width CI runs.
+/// </summary>
+/// <remarks>
+/// Backward inputs are what the forward passes produce (A of a ReLU is ≥ 0 with many exact zeros and
+/// some −0 from the caller; of a sigmoid in [0, 1]; of tanh in [−1, 1]) and what they do not (any
+/// finite A), so that the decision at A = 0 is exercised. Tolerances as in <see cref="ActivationsProperties"/>:
+/// forward 8 ε (sigmoid) and 16 ε (tanh) relative to |expected|, backward and ReLU exact.
+/// </remarks>
+public class ActivationsPathProperties
+{
+    private static Arbitrary<int> Seeds => Gens.Seed.ToArbitrary();
+
+    [SizedProperty(MaxTest = 20)]
+    public Property EveryActivationMatchesAroundEveryVectorWidth() =>
+        Prop.ForAll(Seeds, seed => Forward<float>(seed, float.MaxValue) && Forward<double>(seed, double.MaxValue));
+
+    [SizedProperty(MaxTest = 20)]
+    public Property BackwardKernelsMatchAroundEveryVectorWidth() =>
+        Prop.ForAll(Seeds, seed => Backward<float>(seed, float.MaxValue) && Backward<double>(seed, double.MaxValue));
+
+    private static bool Forward<T>(int seed, double max)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var random = new Random(seed);
+        foreach (int n in PathLengths.Around<T>())
+        {
+            T[] z = PathLengths.Extreme<T>(random, n, 40, max);
+            Unary(z, Activations.Sigmoid, ActivationsReference.Sigmoid, 8, $"sigmoid, n = {n}");
+            Unary(z, Activations.Tanh, ActivationsReference.Tanh, 16, $"tanh, n = {n}");
+            Unary(z, Activations.Relu, ActivationsReference.Relu, 0, $"relu, n = {n}");
+        }
+
+        return true;
+    }
+
+    private static bool Backward<T>(int seed, double max)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var random = new Random(seed);
+        foreach (int n in PathLengths.Around<T>())
+        {
+            // dA up to max/4: every product below stays finite.
+            T[] da = PathLengths.Extreme<T>(random, n, 10, max / 4);
+            T[] z = PathLengths.Extreme<T>(random, n, 10, max);
+            T[] relu = new T[n], sigmoid = new T[n], tanh = new T[n];
+            ActivationsReference.Relu<T>(z, relu);
+            ActivationsReference.Sigmoid<T>(z, sigmoid);
+            ActivationsReference.Tanh<T>(z, tanh);
+            for (int i = 0; i < n; i++)
+            {
+                if (random.Next(6) == 0)
+                {
+                    relu[i] = T.NegativeZero;
+                }
+            }
+
+            T[] any = PathLengths.Extreme<T>(random, n, 2, 1);
+            Binary(da, relu, Activations.ReluBackward, ActivationsReference.ReluBackward, $"relu backward (A from a ReLU), n = {n}");
+            Binary(da, any, Activations.ReluBackward, ActivationsReference.ReluBackward, $"relu backward (any A), n = {n}");
+            Binary(da, sigmoid, Activations.SigmoidBackward, ActivationsReference.SigmoidBackward, $"sigmoid backward, n = {n}");
+            Binary(da, tanh, Activations.TanhBackward, ActivationsReference.TanhBackward, $"tanh backward, n = {n}");
+        }
+
+        return true;
+    }
+
+    private delegate void UnaryKernel<T>(ReadOnlySpan<T> x, Span<T> d);
+
+    private delegate void BinaryKernel<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> d);
+
+    private static void Unary<T>(T[] x, UnaryKernel<T> kernel, UnaryKernel<T> reference, double ulps, string what)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T[] expected = new T[x.Length], actual = new T[x.Length];
+        reference(x, expected);
+        kernel(x, actual);
+        for (int i = 0; i < x.Length; i++)
+        {
+            if (ulps == 0)
+            {
+                Same(actual[i], expected[i], $"{typeof(T).Name} {what}, z[{i}] = {x[i]:R}");
+            }
+            else
+            {
+                Close(actual[i], expected[i], ulps, Math.Abs(double.CreateTruncating(expected[i])), $"{typeof(T).Name} {what}, z[{i}] = {x[i]:R}");
+            }
+        }
+    }
+
+    private static void Binary<T>(T[] x, T[] y, BinaryKernel<T> kernel, BinaryKernel<T> reference, string what)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T[] expected = new T[x.Length], actual = new T[x.Length];
+        reference(x, y, expected);
+        kernel(x, y, actual);
+        for (int i = 0; i < x.Length; i++)
+        {
+            Same(actual[i], expected[i], $"{typeof(T).Name} {what}, dA[{i}] = {x[i]:R}, A[{i}] = {y[i]:R}");
+        }
+    }
+}
