@@ -4,6 +4,9 @@
 #
 #   tests/mutation/run.sh                          # every file of src/Kernels
 #   tests/mutation/run.sh Activations.cs Softmax.cs  # some files (names under src/Kernels)
+#   tests/mutation/run.sh 'Activations.cs{266..370}'  # a line range of a file
+#   BACKPROP_MUTATION_FILTER="FullyQualifiedName~Backprop.Properties.Kernels.Activations" tests/mutation/run.sh Activations.cs
+#                                                  # only the tests of that kernel (much faster; fewer kills)
 #
 # Runs with concurrency 1 (a shared 2-core machine) and only the kernel properties
 # (FullyQualifiedName~Backprop.Properties.Kernels). Reports go to tests/mutation/StrykerOutput/<date>/
@@ -20,4 +23,6 @@ else
   for f in "$@"; do mutate+=(--mutate "**/$f"); done
 fi
 cd "$root/src/Kernels"
-exec dotnet stryker --config-file "$here/stryker-config.json" --output "$here/StrykerOutput/$(date -u +%Y%m%dT%H%M%S)" "${mutate[@]}"
+filter=()
+if [ -n "${BACKPROP_MUTATION_FILTER:-}" ]; then filter=(--test-case-filter "$BACKPROP_MUTATION_FILTER"); fi
+exec dotnet stryker --config-file "$here/stryker-config.json" --output "$here/StrykerOutput/$(date -u +%Y%m%dT%H%M%S)" "${mutate[@]}" "${filter[@]}"
