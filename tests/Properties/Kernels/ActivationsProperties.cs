@@ -4,7 +4,6 @@ using Backprop.Reference;
 using Backprop.Properties.Support;
 using FsCheck;
 using FsCheck.Fluent;
-using FsCheck.Xunit;
 using static Backprop.Properties.Kernels.KernelAccuracy;
 
 namespace Backprop.Properties.Kernels;
@@ -36,41 +35,41 @@ public class ActivationsProperties
 
     private static Arbitrary<int> Seeds => Gens.Seed.ToArbitrary();
 
-    [Property(MaxTest = 25)]
+    [SizedProperty(MaxTest = 25)]
     public Property SigmoidMatchesReferenceFloat() =>
         Prop.ForAll(Seeds, seed => UnaryMatches<float>(seed, 40, Activations.Sigmoid, ActivationsReference.Sigmoid, SigmoidUlps));
 
-    [Property(MaxTest = 25)]
+    [SizedProperty(MaxTest = 25)]
     public Property SigmoidMatchesReferenceDouble() =>
         Prop.ForAll(Seeds, seed => UnaryMatches<double>(seed, 300, Activations.Sigmoid, ActivationsReference.Sigmoid, SigmoidUlps));
 
-    [Property(MaxTest = 25)]
+    [SizedProperty(MaxTest = 25)]
     public Property TanhMatchesReferenceFloat() =>
         Prop.ForAll(Seeds, seed => UnaryMatches<float>(seed, 4, Activations.Tanh, ActivationsReference.Tanh, TanhUlps));
 
-    [Property(MaxTest = 25)]
+    [SizedProperty(MaxTest = 25)]
     public Property TanhMatchesReferenceDouble() =>
         Prop.ForAll(Seeds, seed => UnaryMatches<double>(seed, 4, Activations.Tanh, ActivationsReference.Tanh, TanhUlps));
 
-    [Property(MaxTest = 25)]
+    [SizedProperty(MaxTest = 25)]
     public Property ReluMatchesReferenceExactly() =>
         Prop.ForAll(Seeds, seed =>
             UnaryMatches<float>(seed, 10, Activations.Relu, ActivationsReference.Relu, 0)
             && UnaryMatches<double>(seed, 10, Activations.Relu, ActivationsReference.Relu, 0));
 
-    [Property(MaxTest = 25)]
+    [SizedProperty(MaxTest = 25)]
     public Property SigmoidBackwardMatchesReferenceExactly() =>
         Prop.ForAll(Seeds, seed =>
             BinaryMatches<float>(seed, Activations.SigmoidBackward, ActivationsReference.SigmoidBackward, 0)
             && BinaryMatches<double>(seed, Activations.SigmoidBackward, ActivationsReference.SigmoidBackward, 0));
 
-    [Property(MaxTest = 25)]
+    [SizedProperty(MaxTest = 25)]
     public Property TanhBackwardMatchesReferenceExactly() =>
         Prop.ForAll(Seeds, seed =>
             BinaryMatches<float>(seed, Activations.TanhBackward, ActivationsReference.TanhBackward, 0)
             && BinaryMatches<double>(seed, Activations.TanhBackward, ActivationsReference.TanhBackward, 0));
 
-    [Property(MaxTest = 25)]
+    [SizedProperty(MaxTest = 25)]
     public Property ReluBackwardMatchesReferenceExactly() =>
         Prop.ForAll(Seeds, seed =>
             BinaryMatches<float>(seed, Activations.ReluBackward, ActivationsReference.ReluBackward, 0)
@@ -81,17 +80,17 @@ public class ActivationsProperties
     /// The two forms associate the product differently: (dA·A)·(1−A) against dA·(A·(1−A)), two
     /// roundings each, so they may differ by 2ε relative. A is a real sigmoid output.
     /// </remarks>
-    [Property(MaxTest = 25)]
+    [SizedProperty(MaxTest = 25)]
     public Property FusedSigmoidBackwardEqualsComposition() =>
         Prop.ForAll(Seeds, seed => FusedEqualsComposition<float>(seed) && FusedEqualsComposition<double>(seed));
 
     /// <summary>Saturation: huge logits give exactly 0 or 1 (sigmoid) and exactly ±1 (tanh), never NaN.</summary>
-    [Property(MaxTest = 25)]
+    [SizedProperty(MaxTest = 25)]
     public Property ActivationsSaturateWithoutNaN() =>
         Prop.ForAll(Seeds, seed => Saturates<float>(seed, 1e4) && Saturates<double>(seed, 1e300));
 
     /// <summary>The matrix overloads honour strides: every element as the reference, padding untouched, in or out of place.</summary>
-    [Property(MaxTest = 25)]
+    [SizedProperty(MaxTest = 25)]
     public Property MatrixOverloadsMatchReference() =>
         Prop.ForAll(Seeds, seed => MatrixMatches<float>(seed) && MatrixMatches<double>(seed));
 

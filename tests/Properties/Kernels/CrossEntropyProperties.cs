@@ -4,7 +4,6 @@ using Backprop.Reference;
 using Backprop.Properties.Support;
 using FsCheck;
 using FsCheck.Fluent;
-using FsCheck.Xunit;
 using static Backprop.Properties.Kernels.KernelAccuracy;
 
 namespace Backprop.Properties.Kernels;
@@ -21,25 +20,25 @@ public class CrossEntropyProperties
 {
     private static Arbitrary<int> Seeds => Gens.Seed.ToArbitrary();
 
-    [Property(MaxTest = 25)]
+    [SizedProperty(MaxTest = 25)]
     public Property IndexTargetsMatchReference() =>
         Prop.ForAll(Seeds, seed => Matches<float>(seed, 30, probabilities: false) && Matches<double>(seed, 300, probabilities: false));
 
-    [Property(MaxTest = 25)]
+    [SizedProperty(MaxTest = 25)]
     public Property ProbabilityTargetsMatchReference() =>
         Prop.ForAll(Seeds, seed => Matches<float>(seed, 30, probabilities: true) && Matches<double>(seed, 300, probabilities: true));
 
-    [Property(MaxTest = 10)]
+    [SizedProperty(MaxTest = 10)]
     public Property NarrowRowsMatchReferenceAcrossChunks() =>
         Prop.ForAll(Seeds, seed => NarrowMatches<float>(seed, probabilities: false) && NarrowMatches<double>(seed, probabilities: false) && NarrowMatches<float>(seed, probabilities: true));
 
     /// <summary>For moderate logits the loss is −mean log softmax[target] (softmax from the kernel), and never negative.</summary>
-    [Property(MaxTest = 25)]
+    [SizedProperty(MaxTest = 25)]
     public Property LossIsMinusLogSoftmaxOfTarget() =>
         Prop.ForAll(Seeds, seed => MinusLogSoftmax<float>(seed) && MinusLogSoftmax<double>(seed));
 
     /// <summary>Logits up to ±1e4 (float) and ±1e300 (double): finite loss ≥ 0, gradient entries in [−1/N, 1/N], each gradient row summing to 0.</summary>
-    [Property(MaxTest = 25)]
+    [SizedProperty(MaxTest = 25)]
     public Property ExtremeLogitsStayFinite() =>
         Prop.ForAll(Seeds, seed => Finite<float>(seed, 1e4) && Finite<double>(seed, 1e300));
 
@@ -49,7 +48,7 @@ public class CrossEntropyProperties
     /// rounding ε·|L|/h ≈ 10⁻¹⁰; 10⁻⁸ absolute leaves room yet catches any wrong term (a missing 1/N or
     /// a wrong sign is off by more than 10⁻²).
     /// </remarks>
-    [Property(MaxTest = 25)]
+    [SizedProperty(MaxTest = 25)]
     public Property GradientEqualsFiniteDifferences() =>
         Prop.ForAll(Seeds, seed =>
         {

@@ -4,7 +4,6 @@ using Backprop.Reference;
 using Backprop.Properties.Support;
 using FsCheck;
 using FsCheck.Fluent;
-using FsCheck.Xunit;
 
 namespace Backprop.Properties.Kernels;
 
@@ -36,13 +35,13 @@ public class GemmProperties
         from path in Gen.Elements(GemmPath.Auto, GemmPath.Packed, GemmPath.Unpacked)
         select new Case(m, n, k, ta, tb, pads.Item1, pads.Item2, pads.Item3, alpha, beta, seed, path);
 
-    [Property(MaxTest = 300)]
+    [SizedProperty(MaxTest = 300)]
     public Property FloatEqualsReference() => Prop.ForAll(Cases<float>().ToArbitrary(), c => Run<float>(c, nanInC: false));
 
-    [Property(MaxTest = 300)]
+    [SizedProperty(MaxTest = 300)]
     public Property DoubleEqualsReference() => Prop.ForAll(Cases<double>().ToArbitrary(), c => Run<double>(c, nanInC: false));
 
-    [Property(MaxTest = 100)]
+    [SizedProperty(MaxTest = 100)]
     public Property BetaZeroOverwritesNaN() =>
         Prop.ForAll(Cases<float>().Select(c => c with { Beta = 0 }).ToArbitrary(), c => Run<float>(c, nanInC: true));
 

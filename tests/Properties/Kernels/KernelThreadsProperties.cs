@@ -4,7 +4,6 @@ using Backprop.Kernels;
 using Backprop.Properties.Support;
 using FsCheck;
 using FsCheck.Fluent;
-using FsCheck.Xunit;
 using Xunit.Abstractions;
 
 namespace Backprop.Properties.Kernels;
@@ -38,10 +37,10 @@ public class KernelThreadsProperties
         from seed in Gens.Seed
         select new Case(m, n, k, ta, tb, pads.Item1, pads.Item2, pads.Item3, alpha, beta, seed);
 
-    [Property(MaxTest = 150)]
+    [SizedProperty(MaxTest = 150)]
     public Property FloatIsBitIdenticalForTwoAndThreeThreads() => Prop.ForAll(Cases().ToArbitrary(), c => SameBits<float>(c));
 
-    [Property(MaxTest = 150)]
+    [SizedProperty(MaxTest = 150)]
     public Property DoubleIsBitIdenticalForTwoAndThreeThreads() => Prop.ForAll(Cases().ToArbitrary(), c => SameBits<double>(c));
 
     /// <summary>

@@ -1,13 +1,12 @@
 using Backprop.Kernels;
 using FsCheck;
 using FsCheck.Fluent;
-using FsCheck.Xunit;
 
 namespace Backprop.Properties.Kernels;
 
 public class MatrixSpanProperties
 {
-    [Property]
+    [Support.SizedProperty]
     public Property IndexingFollowsStride() =>
         Prop.ForAll(
             Gen.Choose(0, 9).Two().SelectMany(rc => Gen.Choose(0, 4).Select(pad => (rc.Item1, rc.Item2, pad))).ToArbitrary(),

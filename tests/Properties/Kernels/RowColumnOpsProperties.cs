@@ -4,7 +4,6 @@ using Backprop.Reference;
 using Backprop.Properties.Support;
 using FsCheck;
 using FsCheck.Fluent;
-using FsCheck.Xunit;
 using static Backprop.Properties.Kernels.KernelAccuracy;
 
 namespace Backprop.Properties.Kernels;
@@ -18,20 +17,20 @@ public class RowColumnOpsProperties
 {
     private static Arbitrary<int> Seeds => Gens.Seed.ToArbitrary();
 
-    [Property(MaxTest = 25)]
+    [SizedProperty(MaxTest = 25)]
     public Property AddRowVectorMatchesReferenceExactly() =>
         Prop.ForAll(Seeds, seed => AddRowVectorMatches<float>(seed) && AddRowVectorMatches<double>(seed));
 
-    [Property(MaxTest = 25)]
+    [SizedProperty(MaxTest = 25)]
     public Property SumColumnsMatchesReferenceExactly() =>
         Prop.ForAll(Seeds, seed => SumColumnsMatches<float>(seed) && SumColumnsMatches<double>(seed));
 
-    [Property(MaxTest = 25)]
+    [SizedProperty(MaxTest = 25)]
     public Property NarrowRowsMatchReferenceExactly() =>
         Prop.ForAll(Seeds, seed => NarrowMatches<float>(seed) && NarrowMatches<double>(seed));
 
     /// <summary>Arg-max with many ties (values from a small set), both zeros, and NaN sprinkled in.</summary>
-    [Property(MaxTest = 25)]
+    [SizedProperty(MaxTest = 25)]
     public Property ArgMaxRowsMatchesReference() =>
         Prop.ForAll(Seeds, seed => ArgMaxMatches<float>(seed) && ArgMaxMatches<double>(seed));
 

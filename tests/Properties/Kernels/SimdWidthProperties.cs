@@ -4,7 +4,6 @@ using Backprop.Kernels;
 using Backprop.Properties.Support;
 using FsCheck;
 using FsCheck.Fluent;
-using FsCheck.Xunit;
 using Xunit.Abstractions;
 
 namespace Backprop.Properties.Kernels;
@@ -55,7 +54,7 @@ public class SimdWidthProperties(ITestOutputHelper output)
         Assert.InRange(worstDouble, 0, 10);
     }
 
-    [Property(MaxTest = 200)]
+    [SizedProperty(MaxTest = 200)]
     public Property TanhIsOddAndBoundedForAnyFiniteInput() =>
         Prop.ForAll(Gens.FiniteDouble(1e300).ToArbitrary(), x =>
         {

@@ -4,7 +4,6 @@ using Backprop.Reference;
 using Backprop.Properties.Support;
 using FsCheck;
 using FsCheck.Fluent;
-using FsCheck.Xunit;
 using static Backprop.Properties.Kernels.KernelAccuracy;
 
 namespace Backprop.Properties.Kernels;
@@ -23,20 +22,20 @@ public class SoftmaxProperties
 {
     private static Arbitrary<int> Seeds => Gens.Seed.ToArbitrary();
 
-    [Property(MaxTest = 25)]
+    [SizedProperty(MaxTest = 25)]
     public Property ForwardMatchesReference() =>
         Prop.ForAll(Seeds, seed => Matches<float>(seed, 30, log: false) && Matches<double>(seed, 300, log: false));
 
-    [Property(MaxTest = 25)]
+    [SizedProperty(MaxTest = 25)]
     public Property LogForwardMatchesReference() =>
         Prop.ForAll(Seeds, seed => Matches<float>(seed, 30, log: true) && Matches<double>(seed, 300, log: true));
 
-    [Property(MaxTest = 10)]
+    [SizedProperty(MaxTest = 10)]
     public Property NarrowRowsMatchReferenceAcrossChunks() =>
         Prop.ForAll(Seeds, seed => NarrowMatches<float>(seed, log: false) && NarrowMatches<float>(seed, log: true) && NarrowMatches<double>(seed, log: false) && NarrowMatches<double>(seed, log: true));
 
     /// <summary>Rows sum to 1 with every entry in [0, 1], and log-softmax is finite and ≤ 0, for logits up to ±1e4 (float) and ±1e300 (double).</summary>
-    [Property(MaxTest = 25)]
+    [SizedProperty(MaxTest = 25)]
     public Property ExtremeLogitsStayFiniteAndNormalised() =>
         Prop.ForAll(Seeds, seed => Normalised<float>(seed, 1e4) && Normalised<double>(seed, 1e300));
 
@@ -46,7 +45,7 @@ public class SoftmaxProperties
     /// evaluated in double from the differences alone, within (n + 8)·ε·(1 + |expected|): a bound that
     /// does not depend on c. (<c>z − (m + log Σ)</c> fails this: the sum with m rounds log Σ away.)
     /// </summary>
-    [Property(MaxTest = 25)]
+    [SizedProperty(MaxTest = 25)]
     public Property LogForwardIsExactAtExtremeLogits() =>
         Prop.ForAll(Seeds, seed => ExtremeLog<float>(seed, 1e4) && ExtremeLog<double>(seed, 1e300));
 

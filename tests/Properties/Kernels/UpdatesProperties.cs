@@ -4,7 +4,6 @@ using Backprop.Reference;
 using Backprop.Properties.Support;
 using FsCheck;
 using FsCheck.Fluent;
-using FsCheck.Xunit;
 using static Backprop.Properties.Kernels.KernelAccuracy;
 
 namespace Backprop.Properties.Kernels;
@@ -19,21 +18,21 @@ public class UpdatesProperties
 {
     private static Arbitrary<int> Seeds => Gens.Seed.ToArbitrary();
 
-    [Property(MaxTest = 25)]
+    [SizedProperty(MaxTest = 25)]
     public Property AxpyMatchesReferenceExactly() =>
         Prop.ForAll(Seeds, seed => AxpyMatches<float>(seed) && AxpyMatches<double>(seed));
 
-    [Property(MaxTest = 25)]
+    [SizedProperty(MaxTest = 25)]
     public Property SgdStepMatchesReferenceExactly() =>
         Prop.ForAll(Seeds, seed => StepsMatch<float>(seed, Optimiser.Sgd) && StepsMatch<double>(seed, Optimiser.Sgd));
 
-    [Property(MaxTest = 25)]
+    [SizedProperty(MaxTest = 25)]
     public Property MomentumStepMatchesReferenceExactly() =>
         Prop.ForAll(Seeds, seed =>
             StepsMatch<float>(seed, Optimiser.Momentum) && StepsMatch<double>(seed, Optimiser.Momentum)
             && StepsMatch<float>(seed, Optimiser.Nesterov) && StepsMatch<double>(seed, Optimiser.Nesterov));
 
-    [Property(MaxTest = 25)]
+    [SizedProperty(MaxTest = 25)]
     public Property AdamStepMatchesReferenceExactly() =>
         Prop.ForAll(Seeds, seed => StepsMatch<float>(seed, Optimiser.Adam) && StepsMatch<double>(seed, Optimiser.Adam));
 

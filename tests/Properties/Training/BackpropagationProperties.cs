@@ -4,7 +4,6 @@ using Backprop.Kernels;
 using Backprop.Training;
 using FsCheck;
 using FsCheck.Fluent;
-using FsCheck.Xunit;
 
 namespace Backprop.Properties.Training;
 
@@ -78,7 +77,7 @@ public class BackpropagationProperties
         return trainer.ComputeGradients(Reference.View(Reference.Flatten(x), x.GetLength(0), x.GetLength(1)), y);
     }
 
-    [Property(MaxTest = 150)]
+    [Support.SizedProperty(MaxTest = 150)]
     public Property EveryGradientMatchesCentralFiniteDifferences() =>
         Prop.ForAll(Cases(1, 3, HiddenActivation.Sigmoid, HiddenActivation.Tanh, HiddenActivation.Relu), c =>
         {
@@ -179,7 +178,7 @@ public class BackpropagationProperties
         return failed ? report.ToString() : null;
     }
 
-    [Property(MaxTest = 100)]
+    [Support.SizedProperty(MaxTest = 100)]
     public Property AugmentedGradientsEqualTheDerivationsFormulas() =>
         Prop.ForAll(Cases(1, 1, HiddenActivation.Sigmoid), c =>
         {
@@ -311,7 +310,7 @@ public class BackpropagationProperties
         return (dW1, dW2);
     }
 
-    [Property(MaxTest = 100)]
+    [Support.SizedProperty(MaxTest = 100)]
     public Property ASmallStepAgainstTheGradientLowersTheLoss() =>
         Prop.ForAll(Cases(0, 3, HiddenActivation.Sigmoid, HiddenActivation.Tanh, HiddenActivation.Relu), c =>
         {

@@ -2,7 +2,6 @@ using Backprop.Kernels;
 using Backprop.Training;
 using FsCheck;
 using FsCheck.Fluent;
-using FsCheck.Xunit;
 
 namespace Backprop.Properties.Training;
 
@@ -30,7 +29,7 @@ public class NetworkProperties
         Assert.Equal(7.0, network.Gradients[17]);
     }
 
-    [Property]
+    [Support.SizedProperty]
     public Property ExportOfImportIsTheIdentityForAnyStride() =>
         Prop.ForAll(
             (from fanIn in Gen.Choose(1, 6) from fanOut in Gen.Choose(2, 6) from pad in Gen.Choose(0, 3) from seed in Support.Gens.Seed select (fanIn, fanOut, pad, seed)).ToArbitrary(),
@@ -115,7 +114,7 @@ public class NetworkProperties
         }
     }
 
-    [Property(MaxTest = 50)]
+    [Support.SizedProperty(MaxTest = 50)]
     public Property PredictedProbabilitiesAreTheReferenceSoftmax() =>
         Prop.ForAll(
             (from seed in Support.Gens.Seed from hidden in Gen.Choose(0, 3) from batch in Gen.Choose(1, 20) from act in Gen.Elements(HiddenActivation.Sigmoid, HiddenActivation.Tanh, HiddenActivation.Relu) select new BackpropagationProperties.NetworkCase(seed, hidden, batch, act)).ToArbitrary(),

@@ -1,13 +1,12 @@
 using Backprop.Training;
 using FsCheck;
 using FsCheck.Fluent;
-using FsCheck.Xunit;
 
 namespace Backprop.Properties.Training;
 
 public class NetworkShapeProperties
 {
-    [Property]
+    [Support.SizedProperty]
     public Property CountsAndOffsetsFollowTheLayerSizes() =>
         Prop.ForAll(
             Gen.Choose(1, 50).ArrayOf().Where(a => a.Length >= 1 && a.Length <= 5).Select(a => (int[])[.. a, 3]).ToArbitrary(),

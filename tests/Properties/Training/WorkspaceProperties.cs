@@ -2,14 +2,13 @@ using Backprop.Kernels;
 using Backprop.Training;
 using FsCheck;
 using FsCheck.Fluent;
-using FsCheck.Xunit;
 
 namespace Backprop.Properties.Training;
 
 public class WorkspaceProperties
 {
     /// <summary>Every view a pass writes (inputs, each layer's activations, both deltas at their widest) is disjoint from every other.</summary>
-    [Property]
+    [Support.SizedProperty]
     public Property ViewsNeverOverlap() =>
         Prop.ForAll(
             (from sizes in Gen.Choose(1, 9).ArrayOf().Where(a => a.Length is >= 1 and <= 4) from batch in Gen.Choose(1, 12) select ((int[])[.. sizes, 2], batch)).ToArbitrary(),

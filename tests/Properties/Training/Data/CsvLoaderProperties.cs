@@ -4,7 +4,6 @@ using Backprop.Kernels;
 using Backprop.Training.Data;
 using FsCheck;
 using FsCheck.Fluent;
-using FsCheck.Xunit;
 
 namespace Backprop.Properties.Training.Data;
 
@@ -93,10 +92,10 @@ public class CsvLoaderProperties
 
     private static Arbitrary<int> Seeds => Support.Gens.Seed.ToArbitrary();
 
-    [Property(MaxTest = 200)]
+    [Support.SizedProperty(MaxTest = 200)]
     public Property GeneratedFilesRoundTripInDouble() => Prop.ForAll(Seeds, seed => CheckRoundTrip<double>(Generate(seed, asFloat: false)));
 
-    [Property(MaxTest = 200)]
+    [Support.SizedProperty(MaxTest = 200)]
     public Property GeneratedFilesRoundTripInFloat() => Prop.ForAll(Seeds, seed => CheckRoundTrip<float>(Generate(seed, asFloat: true)));
 
     private static void CheckRoundTrip<T>(Table table)

@@ -3,14 +3,13 @@ using Backprop.Training;
 using Backprop.Training.Data;
 using FsCheck;
 using FsCheck.Fluent;
-using FsCheck.Xunit;
 
 namespace Backprop.Properties.Training.Data;
 
 /// <summary>Scaling fitted on one matrix and applied to another, against statistics computed here.</summary>
 public class FeatureScalingProperties
 {
-    [Property(MaxTest = 100)]
+    [Support.SizedProperty(MaxTest = 100)]
     public Property StandardizeUsesTheTrainingMeanAndStandardDeviation() =>
         Prop.ForAll(Support.Gens.Seed.ToArbitrary(), seed =>
         {
@@ -41,7 +40,7 @@ public class FeatureScalingProperties
             }
         });
 
-    [Property(MaxTest = 100)]
+    [Support.SizedProperty(MaxTest = 100)]
     public Property MinMaxMapsTheTrainingRangeToZeroOne() =>
         Prop.ForAll(Support.Gens.Seed.ToArbitrary(), seed =>
         {
@@ -84,7 +83,7 @@ public class FeatureScalingProperties
     /// same data gives finite numbers — min-max within [0, 1], standardised within ±√rows — for
     /// double, and for float where the data are floats.
     /// </summary>
-    [Property(MaxTest = 300)]
+    [Support.SizedProperty(MaxTest = 300)]
     public Property ExtremeFiniteValuesScaleToFiniteValues() =>
         Prop.ForAll(Support.Gens.Seed.ToArbitrary(), seed =>
         {
@@ -114,7 +113,7 @@ public class FeatureScalingProperties
     /// hold (float 3.4e38 times a factor above 1, double 1e308 times 10) is refused naming the file,
     /// the line and the column; every other value is scaled to a finite number.
     /// </summary>
-    [Property(MaxTest = 200)]
+    [Support.SizedProperty(MaxTest = 200)]
     public Property ValuesThatWouldScaleOutOfRangeAreRefusedWithTheirPlace() =>
         Prop.ForAll(Support.Gens.Seed.ToArbitrary(), seed =>
         {

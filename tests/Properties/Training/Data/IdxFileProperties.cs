@@ -3,7 +3,6 @@ using System.IO.Compression;
 using Backprop.Training.Data;
 using FsCheck;
 using FsCheck.Fluent;
-using FsCheck.Xunit;
 
 namespace Backprop.Properties.Training.Data;
 
@@ -40,7 +39,7 @@ public class IdxFileProperties
         return output.ToArray();
     }
 
-    [Property(MaxTest = 100)]
+    [Support.SizedProperty(MaxTest = 100)]
     public Property UnsignedBytesRoundTripPlainAndGzipped() =>
         Prop.ForAll(Support.Gens.Seed.ToArbitrary(), seed =>
         {

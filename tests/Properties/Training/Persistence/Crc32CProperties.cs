@@ -2,7 +2,6 @@ using System.Text;
 using Backprop.Training.Persistence;
 using FsCheck;
 using FsCheck.Fluent;
-using FsCheck.Xunit;
 
 namespace Backprop.Properties.Training.Persistence;
 
@@ -23,7 +22,7 @@ public class Crc32CProperties
     [MemberData(nameof(Vectors))]
     public void KnownVectors(byte[] data, uint expected) => Assert.Equal(expected, Crc32C.Compute(data));
 
-    [Property(MaxTest = 300)]
+    [Support.SizedProperty(MaxTest = 300)]
     public Property MatchesTheBitwiseDefinitionAndAppends() =>
         Prop.ForAll(Support.Gens.Seed.ToArbitrary(), seed =>
         {

@@ -8,7 +8,6 @@ using Backprop.Training.Data;
 using Backprop.Training.Persistence;
 using FsCheck;
 using FsCheck.Fluent;
-using FsCheck.Xunit;
 
 namespace Backprop.Properties.Training.Persistence;
 
@@ -54,10 +53,10 @@ public class ModelFileProperties
         return new TrainedModel<T>(network, scaling, labels, names, features, random.Next(2) == 0 ? null : "trained on " + Words[random.Next(Words.Length)]);
     }
 
-    [Property(MaxTest = 100)]
+    [Support.SizedProperty(MaxTest = 100)]
     public Property DoubleModelsRoundTripBitIdentically() => Prop.ForAll(Support.Gens.Seed.ToArbitrary(), seed => CheckRoundTrip(RandomModel<double>(seed), seed));
 
-    [Property(MaxTest = 100)]
+    [Support.SizedProperty(MaxTest = 100)]
     public Property FloatModelsRoundTripBitIdentically() => Prop.ForAll(Support.Gens.Seed.ToArbitrary(), seed => CheckRoundTrip(RandomModel<float>(seed), seed));
 
     private static void CheckRoundTrip<T>(TrainedModel<T> model, int seed)
@@ -197,7 +196,7 @@ public class ModelFileProperties
     private static Arbitrary<Damage> Damages =>
         (from seed in Support.Gens.Seed from kind in Gen.Choose(0, 7) select new Damage(seed, kind)).ToArbitrary();
 
-    [Property(MaxTest = 2000)]
+    [Support.SizedProperty(MaxTest = 2000)]
     public Property DamagedInputsGiveAValidModelOrInvalidDataException() =>
         Prop.ForAll(Damages, d =>
         {
