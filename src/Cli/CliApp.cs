@@ -116,6 +116,7 @@ internal static class CliApp
             EvaluateCommand.Create(console),
             PredictCommand.Create(console),
             GradCheckCommand.Create(console),
+            ExportCommand.Create(console),
         };
         return root;
     }
