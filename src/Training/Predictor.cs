@@ -91,4 +91,38 @@ public sealed class Predictor<T>
             Pool.Return(workspace);
         }
     }
+
+    /// <summary>Adds labelled (already scaled) rows to <paramref name="metrics"/>: confusion matrix, per-class counts and the exact log-loss. Allocates nothing once the pool is warm.</summary>
+    /// <param name="inputs">Rows of <see cref="NetworkShape.Inputs"/> finite features, any number, any stride.</param>
+    /// <param name="labels">The class of each row.</param>
+    /// <param name="metrics">Metrics for <see cref="NetworkShape.Outputs"/> classes; rows are added to what it holds.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="metrics"/> is null.</exception>
+    /// <exception cref="ArgumentException">Bad inputs, labels of the wrong length, or metrics for another number of classes.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A label outside [0, outputs).</exception>
+    public void Evaluate(ReadOnlyMatrixSpan<T> inputs, ReadOnlySpan<int> labels, ClassificationMetrics metrics)
+    {
+        ArgumentNullException.ThrowIfNull(metrics);
+        NetworkShape shape = Network.Shape;
+        InputChecks.Features(inputs, shape.Inputs, nameof(inputs));
+        InputChecks.Labels(labels, inputs.Rows, shape.Outputs, nameof(labels));
+        if (metrics.ClassCount != shape.Outputs)
+        {
+            throw new ArgumentException($"The metrics are for {metrics.ClassCount} classes; the network has {shape.Outputs}.", nameof(metrics));
+        }
+
+        Workspace<T> workspace = Pool.Get();
+        try
+        {
+            for (int start = 0; start < inputs.Rows; start += workspace.MaxBatchSize)
+            {
+                int rows = Math.Min(workspace.MaxBatchSize, inputs.Rows - start);
+                MatrixSpan<T> logits = Backpropagation.Forward(Network, workspace, inputs.SliceRows(start, rows));
+                metrics.AddLogits<T>(logits, labels.Slice(start, rows), workspace.Classes(rows));
+            }
+        }
+        finally
+        {
+            Pool.Return(workspace);
+        }
+    }
 }

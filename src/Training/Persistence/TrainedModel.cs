@@ -248,6 +248,40 @@ public sealed class TrainedModel<T> : TrainedModel
         }
     }
 
+    /// <summary>Adds labelled raw rows to <paramref name="metrics"/>: confusion matrix, per-class counts and the exact log-loss (from the logits). Allocates nothing.</summary>
+    /// <param name="rawRows">Rows of <see cref="NetworkShape.Inputs"/> finite, unscaled features, any number, any stride; not modified.</param>
+    /// <param name="labels">The class of each row.</param>
+    /// <param name="metrics">Metrics for <see cref="NetworkShape.Outputs"/> classes; rows are added to what it holds.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="metrics"/> is null.</exception>
+    /// <exception cref="ArgumentException">Wrong feature count, NaN/∞ feature, labels of the wrong length, or metrics for another number of classes.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A label outside [0, outputs).</exception>
+    public void Evaluate(ReadOnlyMatrixSpan<T> rawRows, ReadOnlySpan<int> labels, ClassificationMetrics metrics)
+    {
+        ArgumentNullException.ThrowIfNull(metrics);
+        InferenceNetwork<T> inference = Inference;
+        inference.Check(rawRows, nameof(rawRows));
+        InputChecks.Labels(labels, rawRows.Rows, Shape.Outputs, nameof(labels));
+        if (metrics.ClassCount != Shape.Outputs)
+        {
+            throw new ArgumentException($"The metrics are for {metrics.ClassCount} classes; the model has {Shape.Outputs}.", nameof(metrics));
+        }
+
+        Workspace<T> workspace = inference.Pool.Get();
+        try
+        {
+            for (int start = 0; start < rawRows.Rows; start += workspace.MaxBatchSize)
+            {
+                int rows = Math.Min(workspace.MaxBatchSize, rawRows.Rows - start);
+                MatrixSpan<T> logits = inference.Logits(rawRows, start, rows, workspace, nameof(rawRows));
+                metrics.AddLogits<T>(logits, labels.Slice(start, rows), workspace.Classes(rows));
+            }
+        }
+        finally
+        {
+            inference.Pool.Return(workspace);
+        }
+    }
+
     /// <summary>Applies <see cref="TrainedModel.Scaling"/> (if any) to raw features in place.</summary>
     /// <param name="features">Rows of <see cref="NetworkShape.Inputs"/> raw features.</param>
     /// <exception cref="DataFormatException">A value would scale beyond the range of <typeparamref name="T"/> (the message names the row and feature).</exception>
