@@ -7,7 +7,9 @@ namespace Backprop.Training.Inference;
 
 /// <summary>
 /// A read-only copy of a trained network prepared for prediction from raw features: the feature
-/// scaling folded into the first layer, workspaces in a pool that never drops one. Built once (by
+/// scaling folded into the first layer, every layer also packed once for <see cref="GemmFewRows"/>
+/// (calls of up to <see cref="FewRowsLimit"/> rows; larger ones run the batch path's GEMM),
+/// workspaces in a pool that never drops one. Built once (by
 /// <see cref="Persistence.TrainedModel{T}"/> on its first prediction) and shared by every thread.
 /// </summary>
 /// <remarks>
@@ -35,12 +37,21 @@ internal sealed class InferenceNetwork<T>
     /// <summary>Rows per forward pass of the pooled workspaces.</summary>
     internal const int BatchRows = 128;
 
+    /// <summary>
+    /// Calls of up to this many rows take the latency path (<see cref="GemmFewRows"/> on weights packed
+    /// once here, groups of 8 rows per weight read); more take the packed GEMM of the batch path.
+    /// A guess from FMA counts (8 rows per group keep the FMA units as busy as GEMM's micro-kernel,
+    /// without GEMM's per-call packing of B); the inference benchmarks say where the crossover is.
+    /// </summary>
+    internal const int FewRowsLimit = 32;
+
     /// <summary>The folded offsets are those with |offset × scale| at most this.</summary>
     internal const double FoldLimit = 1.0;
 
     private readonly Network<T> _network;
     private readonly double[]? _offsets;
     private readonly double[]? _scales;
+    private readonly FewRowsWeights<T>[] _packed;
 
     /// <summary>Copies <paramref name="network"/> with <paramref name="scaling"/> folded in.</summary>
     public InferenceNetwork(Network<T> network, FeatureScaling? scaling)
@@ -55,6 +66,13 @@ internal sealed class InferenceNetwork<T>
             network.Parameters.CopyTo(_network.Parameters);
             _offsets = scaling.Offsets.ToArray();
             _scales = scaling.Scales.ToArray();
+        }
+
+        _packed = new FewRowsWeights<T>[shape.LayerCount];
+        for (int l = 0; l < shape.LayerCount; l++)
+        {
+            LayerView<T> layer = _network.Layer(l);
+            _packed[l] = new FewRowsWeights<T>(layer.Weights, layer.Bias);
         }
 
         Pool = new WorkspacePool<T>(new WorkspacePoolPolicy<T>(shape, BatchRows));
@@ -89,7 +107,25 @@ internal sealed class InferenceNetwork<T>
             x = shifted;
         }
 
-        return Backpropagation.Forward(_network, workspace, x);
+        if (rows > FewRowsLimit)
+        {
+            return Backpropagation.Forward(_network, workspace, x);
+        }
+
+        MatrixSpan<T> z = default;
+        for (int l = 0; l < _packed.Length; l++)
+        {
+            z = workspace.Activations(l, rows);
+            GemmFewRows.Multiply(x, _packed[l], z);
+            if (l < _packed.Length - 1)
+            {
+                Backpropagation.ActivationForward(Shape.HiddenActivation, z.Span);
+            }
+
+            x = z;
+        }
+
+        return z;
     }
 
     /// <summary>Checks the raw rows: column count and finiteness.</summary>
