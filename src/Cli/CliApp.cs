@@ -208,6 +208,7 @@ internal static class CliApp
             PredictCommand.Create(console),
             GradCheckCommand.Create(console),
             PlotCommand.Create(console),
+            ExportCommand.Create(console),
         };
         return root;
     }

@@ -9,7 +9,7 @@ namespace Backprop.Kernels;
 /// Kernels along a matrix's rows and columns: a row vector added to every row (bias add), the sum of
 /// every column (bias gradient), the arg-max of every row (predicted classes).
 /// </summary>
-/// <remarks>Called <c>RowOps</c> until 0.1.0: the old name hid the column sums.</remarks>
+/// <remarks>Called <c>RowColumnOps</c> until 0.1.0: the old name hid the column sums.</remarks>
 public static class RowColumnOps
 {
     /// <summary>Adds <paramref name="row"/> to every row of <paramref name="matrix"/> (bias add): <c>M[i, j] += row[j]</c>.</summary>

@@ -21,7 +21,7 @@ namespace Backprop.Training.Persistence;
 /// is an <see cref="InvalidDataException"/> with a one-line message that says what is wrong. Saving
 /// refuses (with an <see cref="ArgumentException"/>) exactly what loading would refuse.</para>
 /// </remarks>
-public static class ModelFile
+public static partial class ModelFile
 {
     /// <summary>The format version this build writes and reads.</summary>
     public const int FormatVersion = 1;
