@@ -10,7 +10,7 @@ namespace Backprop.Benchmarks;
 /// A full run writes its results to <c>benchmarks/results/&lt;cpu&gt;/</c> (see <see cref="Reporting.ResultsExporter"/>);
 /// <c>--results &lt;dir&gt;</c> writes them elsewhere (also for a quick run, to check the export).
 /// <c>report</c> turns those files into the per-CPU README, charts and the root README's performance
-/// section; <c>cold-start</c> times the first calls in fresh processes.
+/// section; <c>cold-start</c> times the first calls in fresh processes; <c>peak</c> prints the measured FMA peak of one core.
 /// </summary>
 public static class Program
 {
@@ -31,6 +31,20 @@ public static class Program
         if (args.Length > 0 && args[0] == "peer-reference")
         {
             return Peers.PeerReference.Run(args[1..]);
+        }
+
+        if (args.Length > 0 && args[0] == "peak")
+        {
+            // The measured FMA peak of one core at every accelerated width, without BenchmarkDotNet.
+            foreach (int bits in new[] { 128, 256, 512 })
+            {
+                if (Kernels.FmaPeak.Works<float>().Any(w => w.Bits == bits))
+                {
+                    Console.WriteLine($"{bits}-bit FMA peak, one core: float {Kernels.FmaPeak.MeasureGflopsAt<float>(bits):F1} GFLOP/s, double {Kernels.FmaPeak.MeasureGflopsAt<double>(bits):F1} GFLOP/s");
+                }
+            }
+
+            return 0;
         }
 
         Reporting.Jobs.Quick = args.Contains("--quick");

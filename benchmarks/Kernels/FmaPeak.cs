@@ -48,9 +48,13 @@ public static class FmaPeak
 
     /// <summary>GFLOP/s of the best of <paramref name="repeats"/> timed runs at the widest accelerated width (the GEMM tables' peak, measured in the reporting process).</summary>
     public static double MeasureGflops<T>(int repeats = 7)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        MeasureGflopsAt<T>(Vector512.IsHardwareAccelerated ? 512 : Vector256.IsHardwareAccelerated ? 256 : 128, repeats);
+
+    /// <summary>GFLOP/s of the best of <paramref name="repeats"/> timed runs at <paramref name="bits"/>.</summary>
+    public static double MeasureGflopsAt<T>(int bits, int repeats = 7)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int bits = Vector512.IsHardwareAccelerated ? 512 : Vector256.IsHardwareAccelerated ? 256 : 128;
         const int Iterations = 2_000_000;
         _ = Run<T>(bits, Iterations / 10); // compile and warm up
         double best = 0;
@@ -80,6 +84,7 @@ public static class FmaPeak
 
         return Vector512.Sum(x0 + x1 + x2 + x3 + x4 + x5 + x6 + x7 + x8 + x9 + x10 + x11);
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         static Vector512<T> F(Vector512<T> x, Vector512<T> y, Vector512<T> z) => typeof(T) == typeof(float)
             ? Vector512.FusedMultiplyAdd(x.AsSingle(), y.AsSingle(), z.AsSingle()).As<float, T>()
             : Vector512.FusedMultiplyAdd(x.AsDouble(), y.AsDouble(), z.AsDouble()).As<double, T>();
@@ -100,6 +105,7 @@ public static class FmaPeak
 
         return Vector256.Sum(x0 + x1 + x2 + x3 + x4 + x5 + x6 + x7 + x8 + x9 + x10 + x11);
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         static Vector256<T> F(Vector256<T> x, Vector256<T> y, Vector256<T> z) => typeof(T) == typeof(float)
             ? Vector256.FusedMultiplyAdd(x.AsSingle(), y.AsSingle(), z.AsSingle()).As<float, T>()
             : Vector256.FusedMultiplyAdd(x.AsDouble(), y.AsDouble(), z.AsDouble()).As<double, T>();
@@ -120,6 +126,7 @@ public static class FmaPeak
 
         return Vector128.Sum(x0 + x1 + x2 + x3 + x4 + x5 + x6 + x7 + x8 + x9 + x10 + x11);
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         static Vector128<T> F(Vector128<T> x, Vector128<T> y, Vector128<T> z) => typeof(T) == typeof(float)
             ? Vector128.FusedMultiplyAdd(x.AsSingle(), y.AsSingle(), z.AsSingle()).As<float, T>()
             : Vector128.FusedMultiplyAdd(x.AsDouble(), y.AsDouble(), z.AsDouble()).As<double, T>();
