@@ -38,7 +38,7 @@ public partial class DerivationDocTests
             string[] cells = row.Split('|', StringSplitOptions.TrimEntries)[1..^1];
             Assert.True(cells.Length == 5, $"not five cells: {row}");
             Assert.True(Link().Matches(cells[2]).Any(m => m.Groups["target"].Value.StartsWith("../src/", StringComparison.Ordinal)), $"no kernel in src/: {row}");
-            Assert.True(Link().Matches(cells[3]).Any(m => m.Groups["target"].Value.StartsWith("../tests/", StringComparison.Ordinal)), $"no reference in tests/: {row}");
+            Assert.True(Link().Matches(cells[3]).Any(m => m.Groups["target"].Value.StartsWith("../reference/", StringComparison.Ordinal) || m.Groups["target"].Value.StartsWith("../tests/", StringComparison.Ordinal)), $"no reference in reference/ or tests/: {row}");
             Assert.True(Link().Matches(cells[4]).Any(m => m.Groups["text"].Value.Contains("Properties.", StringComparison.Ordinal)), $"no property: {row}");
         }
     }

@@ -1,5 +1,6 @@
 using System.Numerics;
 using Backprop.Kernels;
+using Backprop.Reference;
 using Backprop.Properties.Support;
 using FsCheck;
 using FsCheck.Fluent;

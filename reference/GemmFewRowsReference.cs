@@ -1,7 +1,7 @@
-namespace Backprop.Properties.Kernels;
+namespace Backprop.Reference;
 
-/// <summary>The plain reference for <see cref="Backprop.Kernels.GemmFewRows"/>: <c>Y = X·W + b</c> in double, with the magnitude <c>|b| + Σ|x·w|</c> that bounds its rounding.</summary>
-internal static class GemmFewRowsReference
+/// <summary>The plain reference for <c>Backprop.Kernels.GemmFewRows</c>: <c>Y = X·W + b</c> in double, with the magnitude <c>|b| + Σ|x·w|</c> that bounds its rounding.</summary>
+public static class GemmFewRowsReference
 {
     /// <summary>Row-major X (rows × n), W (n × m), b (m): the exact-in-double product and the magnitude of its terms.</summary>
     public static (double[] Y, double[] Magnitude) Multiply(double[] x, int rows, int n, double[] w, int m, double[] b)
