@@ -49,37 +49,37 @@ internal static class EvaluateCommand
     {
         LabeledData<T> data = DataSources.LoadForModel<T>(request, model, trainSplit);
         model.ScaleInputs(data.FeatureMatrix, data.SourceName, data.Lines.Span);
-        var workspace = new Workspace<T>(model.Shape, 256, forTraining: false);
-        Evaluation e = model.Network.Evaluate(data.FeatureMatrix, data.Labels.Span, workspace);
-        if (!double.IsFinite(e.Loss))
-        {
-            throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"{path}: the model's outputs on {data.SourceName} are not finite (loss {e.Loss}): its weights are too extreme for these inputs."));
-        }
-
-        int[] predicted = new int[data.Count];
-        model.Network.PredictClasses(data.FeatureMatrix, predicted, workspace);
+        // The library's metrics: exact log-loss from the logits, counts per class, the confusion matrix.
         int classes = model.Shape.Outputs;
-        ReadOnlySpan<int> labels = data.Labels.Span;
+        var metrics = new ClassificationMetrics(classes);
+        new Predictor<T>(model.Network, 256).Evaluate(data.FeatureMatrix, data.Labels.Span, metrics);
+        if (!double.IsFinite(metrics.LogLoss))
+        {
+            throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"{path}: the model's outputs on {data.SourceName} are not finite (loss {metrics.LogLoss}): its weights are too extreme for these inputs."));
+        }
 
         TextWriter o = console.Out;
         o.WriteLine($"Model:     {path} ({model.Shape}, {(model.ElementType == typeof(float) ? "float" : "double")}, scaling {(model.Scaling is null ? "none" : model.Scaling.Kind.ToString().ToLowerInvariant())})");
         o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Data:      {data.SourceName} ({data.Count} rows)"));
-        o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Loss:      {e.Loss:F4}"));
-        o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Accuracy:  {e.Accuracy:F4} ({Math.Round(e.Accuracy * e.Count)}/{e.Count})"));
+        o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Loss:      {metrics.LogLoss:F4}"));
+        o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Accuracy:  {metrics.Accuracy:F4} ({metrics.Correct}/{metrics.Count})"));
         o.WriteLine();
         if (classes <= MaxMatrixClasses)
         {
             long[,] confusion = new long[classes, classes];
-            for (int i = 0; i < predicted.Length; i++)
+            for (int t = 0; t < classes; t++)
             {
-                confusion[labels[i], predicted[i]]++;
+                for (int p = 0; p < classes; p++)
+                {
+                    confusion[t, p] = metrics.Confusion(t, p);
+                }
             }
 
             o.Write(ConfusionTable(confusion, model.ClassNames));
         }
         else
         {
-            o.Write(PerClassTable(labels, predicted, model.ClassNames));
+            o.Write(PerClassTable(metrics, model.ClassNames));
         }
 
         return ExitCodes.Success;
@@ -89,29 +89,17 @@ internal static class EvaluateCommand
     internal const int MaxMatrixClasses = 30;
 
     /// <summary>Per class that occurs in the data or the predictions: rows, predictions, correct ones, recall and precision.</summary>
-    internal static string PerClassTable(ReadOnlySpan<int> labels, ReadOnlySpan<int> predicted, IReadOnlyList<string> names)
+    internal static string PerClassTable(ClassificationMetrics metrics, IReadOnlyList<string> names)
     {
         int n = names.Count;
-        long[] truth = new long[n];
-        long[] guessed = new long[n];
-        long[] right = new long[n];
-        for (int i = 0; i < labels.Length; i++)
-        {
-            truth[labels[i]]++;
-            guessed[predicted[i]]++;
-            if (labels[i] == predicted[i])
-            {
-                right[labels[i]]++;
-            }
-        }
-
         var text = new StringBuilder();
         text.AppendLine(string.Create(CultureInfo.InvariantCulture, $"Per class ({n} classes; the full confusion matrix is printed up to {MaxMatrixClasses})"));
         text.AppendLine("  class                                     rows   predicted   correct   recall   precision");
         int omitted = 0;
         for (int c = 0; c < n; c++)
         {
-            if (truth[c] == 0 && guessed[c] == 0)
+            long truth = metrics.Support(c), guessed = metrics.PredictedCount(c), right = metrics.CorrectCount(c);
+            if (truth == 0 && guessed == 0)
             {
                 omitted++;
                 continue;
@@ -119,7 +107,7 @@ internal static class EvaluateCommand
 
             string name = $"{c} {names[c]}";
             name = name.Length > 38 ? string.Concat(name.AsSpan(0, 37), "…") : name;
-            text.AppendLine(string.Create(CultureInfo.InvariantCulture, $"  {name,-38} {truth[c],9} {guessed[c],11} {right[c],9} {Ratio(right[c], truth[c]),8} {Ratio(right[c], guessed[c]),11}"));
+            text.AppendLine(string.Create(CultureInfo.InvariantCulture, $"  {name,-38} {truth,9} {guessed,11} {right,9} {Ratio(right, truth),8} {Ratio(right, guessed),11}"));
         }
 
         if (omitted > 0)

@@ -103,6 +103,12 @@ public sealed class ClassificationMetrics
     /// <returns>The count.</returns>
     public long PredictedCount(int c) => _predicted[CheckClass(c, nameof(c))];
 
+    /// <summary>Rows of class <paramref name="c"/> predicted as <paramref name="c"/> (the diagonal, kept at any class count).</summary>
+    /// <param name="c">The class, in [0, <see cref="ClassCount"/>).</param>
+    /// <returns>The count.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="c"/> is not a class.</exception>
+    public long CorrectCount(int c) => _correct[CheckClass(c, nameof(c))];
+
     /// <summary>Of the rows predicted as <paramref name="c"/>, the fraction that are <paramref name="c"/>; NaN if none was predicted.</summary>
     /// <param name="c">The class.</param>
     /// <returns>The precision.</returns>
