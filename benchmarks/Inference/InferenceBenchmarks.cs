@@ -107,7 +107,7 @@ public class InferenceBenchmarks : IDisposable
             _biases[l] = layer.Bias.ToArray();
         }
 
-        _a = new float[shape.MaxLayerWidth];
+        _a = new float[Math.Max(shape.MaxLayerWidth, _inputs)]; // the scaled input row lives here too
         _b = new float[shape.MaxLayerWidth];
 
         Library();
