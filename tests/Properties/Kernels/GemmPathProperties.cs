@@ -90,31 +90,7 @@ public class GemmPathProperties
             beta,
             c.Path);
 
-        double tolerance = 4 * (c.K + 2) * KernelAccuracy.Epsilon<T>();
-        for (int i = 0; i < c.M; i++)
-        {
-            for (int j = 0; j < ldc; j++)
-            {
-                int index = (i * ldc) + j;
-                if (j >= c.N)
-                {
-                    if (!cm[index].Equals(before[index]))
-                    {
-                        throw new InvalidOperationException($"{typeof(T).Name} {c}: padding at ({i}, {j}) was written.");
-                    }
-
-                    continue;
-                }
-
-                double actual = double.CreateTruncating(cm[index]);
-                double want = expected[(i * c.N) + j];
-                if (!(Math.Abs(actual - want) <= (tolerance * scale[(i * c.N) + j]) + double.Epsilon))
-                {
-                    throw new InvalidOperationException($"{typeof(T).Name} {c}: C[{i},{j}] = {actual:R}, reference {want:R}.");
-                }
-            }
-        }
-
+        GemmProperties.CheckAgainstReference(c.ToString(), cm, before, expected, scale, c.M, c.N, c.K, ldc);
         return true;
     }
 }

@@ -251,34 +251,42 @@ public class GemmProperties
             }
         }
 
-        double eps = typeof(T) == typeof(float) ? 1.1920929e-7 : 2.220446049250313e-16;
-        double tolerance = 4 * (c.K + 2) * eps;
-        for (int i = 0; i < c.M; i++)
+        CheckAgainstReference(c.ToString(), cm, before, expected, scale, c.M, c.N, c.K, ldc);
+        return true;
+    }
+
+    /// <summary>
+    /// C (row stride <paramref name="ldc"/>) against the reference: every element within
+    /// 4·(k+2)·ε of its term magnitude <paramref name="scale"/>, and the padding between rows untouched.
+    /// </summary>
+    internal static void CheckAgainstReference<T>(string what, T[] cm, T[] before, double[] expected, double[] scale, int m, int n, int k, int ldc)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        double tolerance = 4 * (k + 2) * KernelAccuracy.Epsilon<T>();
+        for (int i = 0; i < m; i++)
         {
             for (int j = 0; j < ldc; j++)
             {
                 int index = (i * ldc) + j;
-                if (j >= c.N)
+                if (j >= n)
                 {
                     // Padding between rows is never written.
                     if (!cm[index].Equals(before[index]))
                     {
-                        throw new InvalidOperationException($"{c}: padding at ({i}, {j}) was written.");
+                        throw new InvalidOperationException($"{typeof(T).Name} {what}: padding at ({i}, {j}) was written.");
                     }
 
                     continue;
                 }
 
                 double actual = double.CreateTruncating(cm[index]);
-                double want = expected[(i * c.N) + j];
-                double bound = (tolerance * scale[(i * c.N) + j]) + double.Epsilon;
+                double want = expected[(i * n) + j];
+                double bound = (tolerance * scale[(i * n) + j]) + double.Epsilon;
                 if (!(Math.Abs(actual - want) <= bound))
                 {
-                    throw new InvalidOperationException($"{c}: C[{i}, {j}] = {actual}, reference {want}, allowed error {bound}.");
+                    throw new InvalidOperationException($"{typeof(T).Name} {what}: C[{i}, {j}] = {actual:R}, reference {want:R}, allowed error {bound}.");
                 }
             }
         }
-
-        return true;
     }
 }
