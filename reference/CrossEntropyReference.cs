@@ -18,6 +18,14 @@ public static class CrossEntropyReference
         where T : unmanaged, IFloatingPointIeee754<T> =>
         Loss(z, rows, n, default, y, gradient);
 
+    /// <summary>
+    /// Class-index targets with label smoothing ε: y = (1 − ε)·onehot(<c>targets[i]</c>) + ε/n, i.e. the
+    /// probability-row loss on the smoothed rows. Allocates nothing.
+    /// </summary>
+    public static T Loss<T>(ReadOnlySpan<T> z, int rows, int n, ReadOnlySpan<int> targets, T labelSmoothing, Span<T> gradient)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Loss(z, rows, n, targets, default, gradient, labelSmoothing);
+
     /// <summary>Row-major <c>double[rows, classes]</c> logits and class-index targets: the mean loss only.</summary>
     public static double MeanLoss(double[,] z, ReadOnlySpan<int> targets)
     {
@@ -28,9 +36,10 @@ public static class CrossEntropyReference
     }
 
     /// <summary>The one loop: targets are class indices when <paramref name="targets"/> is not empty, else the rows of <paramref name="y"/>.</summary>
-    private static T Loss<T>(ReadOnlySpan<T> z, int rows, int n, ReadOnlySpan<int> targets, ReadOnlySpan<T> y, Span<T> gradient)
+    private static T Loss<T>(ReadOnlySpan<T> z, int rows, int n, ReadOnlySpan<int> targets, ReadOnlySpan<T> y, Span<T> gradient, T smoothing = default)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        T spread = smoothing / T.CreateTruncating(n);
         T count = T.CreateTruncating(rows);
         T total = T.Zero;
         for (int i = 0; i < rows; i++)
@@ -42,7 +51,7 @@ public static class CrossEntropyReference
             T logSumExp = max + T.Log(sum);
             for (int j = 0; j < n; j++)
             {
-                T yj = targets.IsEmpty ? y[(i * n) + j] : targets[i] == j ? T.One : T.Zero;
+                T yj = targets.IsEmpty ? y[(i * n) + j] : (targets[i] == j ? T.One - smoothing : T.Zero) + spread;
                 if (yj != T.Zero)
                 {
                     total += yj * (logSumExp - zi[j]);

@@ -23,12 +23,51 @@ public static class CrossEntropy
     {
         ValidateTargets(logits, targets);
         ValidateGradient(logits, gradient);
+        return SoftmaxCrossEntropyCore(logits, targets, gradient, T.Zero);
+    }
+
+    /// <summary>
+    /// Mean loss and gradient for class-index targets with label smoothing ε: each row's target is
+    /// <c>Y_smooth = (1 − ε) · onehot(t) + ε / K</c> over the K classes, so the loss of row i is
+    /// <c>logsumexp(zᵢ) − (1 − ε) · zᵢ[tᵢ] − (ε / K) · Σⱼ zᵢ[j]</c> (evaluated as
+    /// <c>log Σ e^(z − max) − (1 − ε)(z[t] − max) − (ε / K) Σⱼ (zⱼ − max)</c>, three terms ≥ 0, nothing
+    /// cancels) and the gradient <c>dZ = (softmax(Z) − Y_smooth) / N</c>, in the same fused pass as the
+    /// unsmoothed form. ε = 0 gives exactly <see cref="SoftmaxCrossEntropy{T}(ReadOnlyMatrixSpan{T}, ReadOnlySpan{int}, MatrixSpan{T})"/>.
+    /// </summary>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="logits">Z. Shape (N, classes), N ≥ 1.</param>
+    /// <param name="targets">The class of each row, in [0, classes). Length N.</param>
+    /// <param name="gradient">dZ, same shape as Z; may be the same memory as <paramref name="logits"/>.</param>
+    /// <param name="labelSmoothing">ε in [0, 1): the probability mass spread evenly over all classes.</param>
+    /// <returns>The mean smoothed cross-entropy over the N rows.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="labelSmoothing"/> is outside [0, 1) or NaN, or a target is out of range.</exception>
+    public static T SoftmaxCrossEntropy<T>(ReadOnlyMatrixSpan<T> logits, ReadOnlySpan<int> targets, MatrixSpan<T> gradient, T labelSmoothing)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ValidateTargets(logits, targets);
+        ValidateGradient(logits, gradient);
+        if (!(labelSmoothing >= T.Zero && labelSmoothing < T.One))
+        {
+            throw new ArgumentOutOfRangeException(nameof(labelSmoothing), labelSmoothing, "Expected a label smoothing ε in [0, 1).");
+        }
+
+        return SoftmaxCrossEntropyCore(logits, targets, gradient, labelSmoothing);
+    }
+
+    private static T SoftmaxCrossEntropyCore<T>(ReadOnlyMatrixSpan<T> logits, ReadOnlySpan<int> targets, MatrixSpan<T> gradient, T smoothing)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
         T invN = T.One / T.CreateTruncating(logits.Rows);
         if (Softmax.IsNarrow<T>(logits.Columns))
         {
-            return NarrowSoftmaxCrossEntropy(logits, targets, gradient, invN);
+            return NarrowSoftmaxCrossEntropy(logits, targets, gradient, invN, smoothing);
         }
 
+        bool smooth = smoothing != T.Zero;
+        T keep = T.One - smoothing;
+        T perClass = smoothing / T.CreateTruncating(logits.Columns);
+        T offset = perClass * invN;
+        T targetStep = keep * invN;
         T total = T.Zero;
         for (int i = 0; i < logits.Rows; i++)
         {
@@ -37,12 +76,22 @@ public static class CrossEntropy
             int target = targets[i];
             T max = Softmax.Max(z);
             T shiftedTarget = z[target] - max; // read before g, which may be z, is written
-
-            // One exponential per element: e^(z − max) goes into g, and is then scaled in place.
-            T sum = ElementwiseDriver.MapSum(z, g, new Softmax.ExpShiftedOperator<T>(max));
-            total += T.Log(sum) - shiftedTarget;
-            ElementwiseDriver.Map(g, g, new Softmax.ScaleOperator<T>(invN / sum));
-            g[target] -= invN;
+            if (!smooth)
+            {
+                // One exponential per element: e^(z − max) goes into g, and is then scaled in place.
+                T sum = ElementwiseDriver.MapSum(z, g, new Softmax.ExpShiftedOperator<T>(max));
+                total += T.Log(sum) - shiftedTarget;
+                ElementwiseDriver.Map(g, g, new Softmax.ScaleOperator<T>(invN / sum));
+                g[target] -= invN;
+            }
+            else
+            {
+                T shiftedSum = ElementwiseDriver.Sum(z, new ShiftOperator<T>(max)); // ≤ 0, read before g is written
+                T sum = ElementwiseDriver.MapSum(z, g, new Softmax.ExpShiftedOperator<T>(max));
+                total += T.Log(sum) - (keep * shiftedTarget) - (perClass * shiftedSum);
+                ElementwiseDriver.Map(g, g, new ScaleOffsetOperator<T>(invN / sum, offset));
+                g[target] -= targetStep;
+            }
         }
 
         return total * invN;
@@ -94,7 +143,7 @@ public static class CrossEntropy
         ValidateTargets(logits, targets);
         if (Softmax.IsNarrow<T>(logits.Columns))
         {
-            return NarrowSoftmaxCrossEntropy(logits, targets, default, T.Zero) / T.CreateTruncating(logits.Rows);
+            return NarrowSoftmaxCrossEntropy(logits, targets, default, T.Zero, T.Zero) / T.CreateTruncating(logits.Rows);
         }
 
         T total = T.Zero;
@@ -139,23 +188,23 @@ public static class CrossEntropy
     /// time. Returns the sum of the loss terms (not the mean) when <paramref name="gradient"/> is
     /// empty (loss only), else the mean, with the gradient written as in the row-by-row form.
     /// </summary>
-    private static T NarrowSoftmaxCrossEntropy<T>(ReadOnlyMatrixSpan<T> logits, ReadOnlySpan<int> targets, MatrixSpan<T> gradient, T invN)
+    private static T NarrowSoftmaxCrossEntropy<T>(ReadOnlyMatrixSpan<T> logits, ReadOnlySpan<int> targets, MatrixSpan<T> gradient, T invN, T smoothing)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (Vector512.IsHardwareAccelerated && SimdWidth.Use512)
         {
-            return NarrowSoftmaxCrossEntropy<T, Vector512<T>, Simd512<T>>(logits, targets, gradient, invN);
+            return NarrowSoftmaxCrossEntropy<T, Vector512<T>, Simd512<T>>(logits, targets, gradient, invN, smoothing);
         }
 
         if (Vector256.IsHardwareAccelerated && SimdWidth.Use256)
         {
-            return NarrowSoftmaxCrossEntropy<T, Vector256<T>, Simd256<T>>(logits, targets, gradient, invN);
+            return NarrowSoftmaxCrossEntropy<T, Vector256<T>, Simd256<T>>(logits, targets, gradient, invN, smoothing);
         }
 
-        return NarrowSoftmaxCrossEntropy<T, Vector128<T>, Simd128<T>>(logits, targets, gradient, invN);
+        return NarrowSoftmaxCrossEntropy<T, Vector128<T>, Simd128<T>>(logits, targets, gradient, invN, smoothing);
     }
 
-    private static T NarrowSoftmaxCrossEntropy<T, TV, TW>(ReadOnlyMatrixSpan<T> logits, ReadOnlySpan<int> targets, MatrixSpan<T> gradient, T invN)
+    private static T NarrowSoftmaxCrossEntropy<T, TV, TW>(ReadOnlyMatrixSpan<T> logits, ReadOnlySpan<int> targets, MatrixSpan<T> gradient, T invN, T smoothing)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TV : struct
         where TW : struct, ISimdWidth<T, TV>
@@ -164,6 +213,11 @@ public static class CrossEntropy
         int rowsPerChunk = Softmax.RowsPerChunk(n);
         int width = TW.Count;
         bool lossOnly = gradient.IsEmpty;
+        bool smooth = smoothing != T.Zero;
+        T keep = T.One - smoothing;
+        T perClass = smoothing / T.CreateTruncating(n);
+        T offset = perClass * invN;
+        T targetStep = smooth ? keep * invN : invN;
         Span<T> e = stackalloc T[Softmax.ChunkElements];
         Span<T> shifted = stackalloc T[Softmax.ChunkRows];
         Span<T> sums = stackalloc T[Softmax.ChunkRows];
@@ -176,6 +230,28 @@ public static class CrossEntropy
             int count = Math.Min(rowsPerChunk, logits.Rows - first);
             // shifted[i] = z[t] − max, read before the gradient (which may be the logits) is written.
             Softmax.ExpShiftedChunk(logits, first, count, e, shifted, sums, targets);
+            if (smooth)
+            {
+                // The smoothed target's part: shifted[i] becomes (1 − ε)(z[t] − max) + (ε / K) Σⱼ (zⱼ − max),
+                // read from the logits before the gradient (which may be them) is written.
+                for (int i = 0; i < count; i++)
+                {
+                    ReadOnlySpan<T> z = logits.Row(first + i);
+                    T max = z[0];
+                    for (int j = 1; j < n; j++)
+                    {
+                        max = T.MaxNative(max, z[j]);
+                    }
+
+                    T shiftedSum = T.Zero;
+                    for (int j = 0; j < n; j++)
+                    {
+                        shiftedSum += z[j] - max;
+                    }
+
+                    shifted[i] = (keep * shifted[i]) + (perClass * shiftedSum);
+                }
+            }
 
             // The last vector may reach past count (never past ChunkRows, a multiple of every
             // width); those lanes are masked out of the loss and their scales never read.
@@ -206,12 +282,22 @@ public static class CrossEntropy
                 ref T gi = ref Unsafe.Add(ref g, i * stride);
                 ref T ei = ref Unsafe.Add(ref er, i * n);
                 T scale = Unsafe.Add(ref scales, i);
-                for (int j = 0; j < n; j++)
+                if (smooth)
                 {
-                    Unsafe.Add(ref gi, j) = Unsafe.Add(ref ei, j) * scale;
+                    for (int j = 0; j < n; j++)
+                    {
+                        Unsafe.Add(ref gi, j) = (Unsafe.Add(ref ei, j) * scale) - offset;
+                    }
+                }
+                else
+                {
+                    for (int j = 0; j < n; j++)
+                    {
+                        Unsafe.Add(ref gi, j) = Unsafe.Add(ref ei, j) * scale;
+                    }
                 }
 
-                Unsafe.Add(ref gi, Unsafe.Add(ref t, i)) -= invN;
+                Unsafe.Add(ref gi, Unsafe.Add(ref t, i)) -= targetStep;
             }
         }
 
@@ -256,6 +342,37 @@ public static class CrossEntropy
 
         public Vector512<T> Invoke(Vector512<T> z, Vector512<T> y) =>
             Vector512.ConditionalSelect(Vector512.Equals(y, Vector512<T>.Zero), Vector512<T>.Zero, y * (z - Vector512.Create(_max)));
+    }
+
+    /// <summary><c>z − max</c>.</summary>
+    private readonly struct ShiftOperator<T>(T max) : IUnaryOperator<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        private readonly T _max = max;
+
+        public T Invoke(T x) => x - _max;
+
+        public Vector128<T> Invoke(Vector128<T> x) => x - Vector128.Create(_max);
+
+        public Vector256<T> Invoke(Vector256<T> x) => x - Vector256.Create(_max);
+
+        public Vector512<T> Invoke(Vector512<T> x) => x - Vector512.Create(_max);
+    }
+
+    /// <summary><c>e · scale − offset</c>: the smoothed softmax-CE gradient off the target from the stored exponential e.</summary>
+    private readonly struct ScaleOffsetOperator<T>(T scale, T offset) : IUnaryOperator<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        private readonly T _scale = scale;
+        private readonly T _offset = offset;
+
+        public T Invoke(T e) => (e * _scale) - _offset;
+
+        public Vector128<T> Invoke(Vector128<T> e) => (e * _scale) - Vector128.Create(_offset);
+
+        public Vector256<T> Invoke(Vector256<T> e) => (e * _scale) - Vector256.Create(_offset);
+
+        public Vector512<T> Invoke(Vector512<T> e) => (e * _scale) - Vector512.Create(_offset);
     }
 
     private readonly struct IdentityOperator<T> : IUnaryOperator<T>

@@ -18,6 +18,8 @@ namespace Backprop.Properties.Kernels;
 /// </remarks>
 public class CrossEntropyProperties
 {
+    private static readonly int[] PlainWidths = [2, 3, 10, 17, 64, 130];
+
     private static Arbitrary<int> Seeds => Gens.Seed.ToArbitrary();
 
     [SizedProperty(MaxTest = 25)]
@@ -27,6 +29,72 @@ public class CrossEntropyProperties
     [SizedProperty(MaxTest = 25)]
     public Property ProbabilityTargetsMatchReference() =>
         Prop.ForAll(Seeds, seed => Matches<float>(seed, 30, probabilities: true) && Matches<double>(seed, 300, probabilities: true));
+
+    /// <summary>Label smoothing: the fused kernel against the plain loop over the smoothed rows (1 − ε)·onehot + ε/n, at every width, narrow chunks included.</summary>
+    [SizedProperty(MaxTest = 15)]
+    public Property SmoothedTargetsMatchReference() =>
+        Prop.ForAll(Seeds, seed =>
+        {
+            double smoothing = new Random(seed).Next(3) switch { 0 => 0.1, 1 => 0.5, _ => 0.999 };
+            return Matches<float>(seed, 30, probabilities: false, smoothing) && Matches<double>(seed, 300, probabilities: false, smoothing)
+                && NarrowMatches<float>(seed, probabilities: false, smoothing) && NarrowMatches<double>(seed, probabilities: false, smoothing);
+        });
+
+    /// <summary>ε = 0 is the unsmoothed kernel bit for bit (loss and gradient), wide rows and narrow ones.</summary>
+    [SizedProperty(MaxTest = 10)]
+    public Property ZeroSmoothingIsThePlainKernel() =>
+        Prop.ForAll(Seeds, seed =>
+        {
+            var random = new Random(seed);
+            foreach (int n in PlainWidths)
+            {
+                int rows = random.Next(1, 300);
+                float[] z = Gens.RandomWithEdges<float>(rows * n, random.Next(), 30);
+                int[] targets = [.. Enumerable.Range(0, rows).Select(_ => random.Next(n))];
+                float[] plain = new float[rows * n];
+                float[] smoothed = new float[rows * n];
+                float a = CrossEntropy.SoftmaxCrossEntropy(new ReadOnlyMatrixSpan<float>(z, rows, n), targets, new MatrixSpan<float>(plain, rows, n));
+                float b = CrossEntropy.SoftmaxCrossEntropy(new ReadOnlyMatrixSpan<float>(z, rows, n), targets, new MatrixSpan<float>(smoothed, rows, n), 0f);
+                Require(BitConverter.SingleToInt32Bits(a) == BitConverter.SingleToInt32Bits(b), $"{rows}×{n}: loss {a:R} vs {b:R}");
+                Require(plain.AsSpan().SequenceEqual(smoothed), $"{rows}×{n}: gradients differ");
+            }
+
+            return true;
+        });
+
+    /// <summary>
+    /// The smoothed gradient <c>(Ŷ − Y_smooth)/N</c> equals central finite differences of the smoothed loss
+    /// (the plain reference loop over the smoothed rows; double), wide and narrow rows; tolerance as in
+    /// <see cref="GradientEqualsFiniteDifferences"/>.
+    /// </summary>
+    [SizedProperty(MaxTest = 25)]
+    public Property SmoothedGradientEqualsFiniteDifferences() =>
+        Prop.ForAll(Seeds, seed =>
+        {
+            var random = new Random(seed);
+            int rows = random.Next(1, 4);
+            int n = random.Next(0, 2) == 0 ? random.Next(1, 8) : random.Next(8, 20);
+            double smoothing = random.NextDouble();
+            double[] z = Gens.Random<double>(rows * n, random.Next(), 3);
+            int[] targets = [.. Enumerable.Range(0, rows).Select(_ => random.Next(n))];
+            double[] g = new double[rows * n];
+            double[] scratch = new double[rows * n];
+            CrossEntropy.SoftmaxCrossEntropy(new ReadOnlyMatrixSpan<double>(z, rows, n), targets, new MatrixSpan<double>(g, rows, n), smoothing);
+            const double h = 1e-5;
+            for (int k = 0; k < z.Length; k++)
+            {
+                double original = z[k];
+                z[k] = original + h;
+                double up = CrossEntropyReference.Loss<double>(z, rows, n, targets, smoothing, scratch);
+                z[k] = original - h;
+                double down = CrossEntropyReference.Loss<double>(z, rows, n, targets, smoothing, scratch);
+                z[k] = original;
+                double fd = (up - down) / (2 * h);
+                Require(Math.Abs(g[k] - fd) <= 1e-8, $"ε {smoothing:R}, {rows}×{n}, element {k}: gradient {g[k]:R}, finite difference {fd:R}");
+            }
+
+            return true;
+        });
 
     [SizedProperty(MaxTest = 10)]
     public Property NarrowRowsMatchReferenceAcrossChunks() =>
@@ -100,6 +168,12 @@ public class CrossEntropyProperties
         AssertParam("targets", () => CrossEntropy.SoftmaxCrossEntropy(new ReadOnlyMatrixSpan<float>(z, 2, 3), new ReadOnlyMatrixSpan<float>(z, 3, 2), new MatrixSpan<float>(new float[6], 2, 3)));
         AssertParam("targets", () => CrossEntropy.SoftmaxCrossEntropyLoss(new ReadOnlyMatrixSpan<float>(z, 2, 3), new ReadOnlyMatrixSpan<float>(z, 2, 2)));
         AssertParam("gradient", () => CrossEntropy.SoftmaxCrossEntropy(new ReadOnlyMatrixSpan<float>(z, 2, 3), new ReadOnlyMatrixSpan<float>(buffer, 2, 3), new MatrixSpan<float>(buffer.AsSpan(4), 2, 3)));
+        foreach (float epsilon in new[] { -0.1f, 1f, 2f, float.NaN })
+        {
+            AssertParam<ArgumentOutOfRangeException>("labelSmoothing", () => CrossEntropy.SoftmaxCrossEntropy(new ReadOnlyMatrixSpan<float>(z, 2, 3), [0, 1], new MatrixSpan<float>(new float[6], 2, 3), epsilon));
+        }
+
+        AssertParam<ArgumentOutOfRangeException>("targets", () => CrossEntropy.SoftmaxCrossEntropy(new ReadOnlyMatrixSpan<float>(z, 2, 3), [0, 3], new MatrixSpan<float>(new float[6], 2, 3), 0.1f));
         Assert.Equal(2, logits.Rows);
     }
 
@@ -115,16 +189,19 @@ public class CrossEntropyProperties
         Allocations.AssertNone(() => CrossEntropy.SoftmaxCrossEntropy(new ReadOnlyMatrixSpan<float>(z, 10, 100), targets, new MatrixSpan<float>(g, 10, 100)));
         Allocations.AssertNone(() => CrossEntropy.SoftmaxCrossEntropy(new ReadOnlyMatrixSpan<double>(zd, 10, 90, 100), new ReadOnlyMatrixSpan<double>(yd, 10, 90, 100), new MatrixSpan<double>(gd, 10, 90, 100)));
         Allocations.AssertNone(() => CrossEntropy.SoftmaxCrossEntropyLoss(new ReadOnlyMatrixSpan<float>(z, 10, 100), targets));
+        Allocations.AssertNone(() => CrossEntropy.SoftmaxCrossEntropy(new ReadOnlyMatrixSpan<float>(z, 10, 100), targets, new MatrixSpan<float>(g, 10, 100), 0.1f));
+        int[] narrowTargets = [.. Enumerable.Range(0, 100).Select(i => i % 10)];
+        Allocations.AssertNone(() => CrossEntropy.SoftmaxCrossEntropy(new ReadOnlyMatrixSpan<float>(z, 100, 10), narrowTargets, new MatrixSpan<float>(g, 100, 10), 0.1f));
         Allocations.AssertNone(() => CrossEntropy.SoftmaxCrossEntropyLoss(new ReadOnlyMatrixSpan<double>(zd, 10, 100), new ReadOnlyMatrixSpan<double>(yd, 10, 100)));
     }
 
-    private static bool Matches<T>(int seed, double range, bool probabilities)
+    private static bool Matches<T>(int seed, double range, bool probabilities, double smoothing = 0)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var random = new Random(seed);
         foreach (int n in Lengths<T>(from: 1))
         {
-            MatchesCase<T>(random, n, random.Next(1, 4), range, probabilities);
+            MatchesCase<T>(random, n, random.Next(1, 4), range, probabilities, smoothing);
         }
 
         return true;
@@ -134,7 +211,7 @@ public class CrossEntropyProperties
     /// Rows shorter than a vector take the chunked narrow forms: every narrow width, at row counts
     /// that end a chunk early, exactly, or one row into the next (and lone rows), strided or in place.
     /// </summary>
-    private static bool NarrowMatches<T>(int seed, bool probabilities)
+    private static bool NarrowMatches<T>(int seed, bool probabilities, double smoothing = 0)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var random = new Random(seed);
@@ -143,14 +220,14 @@ public class CrossEntropyProperties
             int chunk = Softmax.RowsPerChunk(n);
             foreach (int rows in new[] { 1, 2, WidestLanes<T>() - 1, WidestLanes<T>() + 1, chunk - 1, chunk, chunk + 1, (2 * chunk) + 3 })
             {
-                MatchesCase<T>(random, n, Math.Max(1, rows), 30, probabilities);
+                MatchesCase<T>(random, n, Math.Max(1, rows), 30, probabilities, smoothing);
             }
         }
 
         return true;
     }
 
-    private static void MatchesCase<T>(Random random, int n, int rows, double range, bool probabilities)
+    private static void MatchesCase<T>(Random random, int n, int rows, double range, bool probabilities, double smoothing = 0)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         {
@@ -174,6 +251,18 @@ public class CrossEntropyProperties
                 lossOnly = CrossEntropy.SoftmaxCrossEntropyLoss(new ReadOnlyMatrixSpan<T>(z, rows, n, stride), yView);
                 loss = CrossEntropy.SoftmaxCrossEntropy(new ReadOnlyMatrixSpan<T>(z, rows, n, stride), yView, new MatrixSpan<T>(g, rows, n, stride));
             }
+            else if (smoothing > 0)
+            {
+                T epsilon = T.CreateTruncating(smoothing);
+                expectedLoss = CrossEntropyReference.Loss<T>(dense, rows, n, targets, epsilon, expectedGradient);
+                lossOnly = expectedLoss; // no loss-only smoothed kernel
+                loss = CrossEntropy.SoftmaxCrossEntropy(new ReadOnlyMatrixSpan<T>(z, rows, n, stride), targets, new MatrixSpan<T>(g, rows, n, stride), epsilon);
+                y.AsSpan().Fill(epsilon / T.CreateTruncating(n));
+                for (int i = 0; i < rows; i++)
+                {
+                    y[(i * n) + targets[i]] += T.One - epsilon;
+                }
+            }
             else
             {
                 expectedLoss = CrossEntropyReference.Loss<T>(dense, rows, n, targets, expectedGradient);
@@ -186,7 +275,7 @@ public class CrossEntropyProperties
                 }
             }
 
-            string where = $"{typeof(T).Name} {rows}×{n} stride {stride}, in place {inPlace}";
+            string where = $"{typeof(T).Name} {rows}×{n} stride {stride}, in place {inPlace}{(smoothing > 0 ? $", ε {smoothing}" : string.Empty)}";
             double maxAbs = dense.Max(v => double.Abs(double.CreateTruncating(v)));
             double lossScale = 1 + double.Abs(double.CreateTruncating(expectedLoss)) + maxAbs;
             Close(loss, expectedLoss, n + rows + 8, lossScale, $"{where}: loss");
