@@ -46,4 +46,19 @@ public static class UpdatesReference
             p[i] -= learningRate * (((m[i] * c1) / (T.Sqrt(v[i] * c2) + epsilon)) + (weightDecay * p[i]));
         }
     }
+
+    /// <summary>Adam with the decoupled decay λ on the elements where <paramref name="decayed"/> is true and none elsewhere (AdamW that skips the biases).</summary>
+    public static void Adam<T>(Span<T> p, ReadOnlySpan<T> g, Span<T> m, Span<T> v, T learningRate, T beta1, T beta2, T epsilon, long step, T weightDecay, ReadOnlySpan<bool> decayed)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T c1 = T.One / (T.One - T.Pow(beta1, T.CreateTruncating(step)));
+        T c2 = T.One / (T.One - T.Pow(beta2, T.CreateTruncating(step)));
+        for (int i = 0; i < p.Length; i++)
+        {
+            T decay = decayed[i] ? weightDecay : T.Zero;
+            m[i] = (beta1 * m[i]) + ((T.One - beta1) * g[i]);
+            v[i] = (beta2 * v[i]) + ((T.One - beta2) * g[i] * g[i]);
+            p[i] -= learningRate * (((m[i] * c1) / (T.Sqrt(v[i] * c2) + epsilon)) + (decay * p[i]));
+        }
+    }
 }

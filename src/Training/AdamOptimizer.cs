@@ -17,6 +17,7 @@ public sealed class AdamOptimizer<T> : Optimizer<T>
     private readonly T _beta2;
     private readonly T _epsilon;
     private readonly T _weightDecay;
+    private readonly NetworkShape? _shape;
 
     /// <summary>Creates the optimiser; both moment buffers (zeros) are allocated here.</summary>
     /// <param name="parameterCount">Length of the parameter buffer; ≥ 1.</param>
@@ -45,6 +46,24 @@ public sealed class AdamOptimizer<T> : Optimizer<T>
         _secondMoment = new T[parameterCount];
     }
 
+    /// <summary>
+    /// Creates the optimiser for a network of <paramref name="shape"/>, whose decoupled weight decay
+    /// λ applies to the weights only: each layer's bias segment (see <see cref="Network{T}.Parameters"/>'
+    /// layout) is updated with λ = 0, as AdamW is usually run. Both moment buffers are allocated here.
+    /// </summary>
+    /// <param name="shape">The network the parameter buffer belongs to; its <see cref="NetworkShape.ParameterCount"/> sizes the optimiser.</param>
+    /// <param name="beta1">β₁ in [0, 1).</param>
+    /// <param name="beta2">β₂ in [0, 1).</param>
+    /// <param name="epsilon">ε &gt; 0.</param>
+    /// <param name="weightDecay">Decoupled weight decay λ ≥ 0 on the weights (never the biases). 0 for none.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="shape"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An argument is out of range.</exception>
+    public AdamOptimizer(NetworkShape shape, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8, double weightDecay = 0)
+        : this(RequireShape(shape).ParameterCount, beta1, beta2, epsilon, weightDecay)
+    {
+        _shape = shape;
+    }
+
     /// <summary>β₁.</summary>
     public double Beta1 { get; }
 
@@ -56,6 +75,9 @@ public sealed class AdamOptimizer<T> : Optimizer<T>
 
     /// <summary>λ.</summary>
     public double WeightDecay { get; }
+
+    /// <summary>Whether λ applies to the biases too (true unless the optimiser was created for a <see cref="NetworkShape"/>).</summary>
+    public bool DecaysBiases => _shape is null;
 
     /// <summary>The first moment m, mirroring the parameter buffer.</summary>
     public ReadOnlySpan<T> FirstMoment => _firstMoment;
@@ -73,8 +95,35 @@ public sealed class AdamOptimizer<T> : Optimizer<T>
 
     /// <inheritdoc/>
     protected override void Apply(Span<T> parameters, ReadOnlySpan<T> gradients, T learningRate, long stepNumber) =>
-        Updates.AdamStep(parameters, gradients, _firstMoment, _secondMoment, learningRate, _beta1, _beta2, _epsilon, stepNumber, _weightDecay);
+        Run(parameters, gradients, learningRate, stepNumber, null);
 
     internal override void Apply(Span<T> parameters, ReadOnlySpan<T> gradients, T learningRate, long stepNumber, KernelThreads threads) =>
-        Updates.AdamStep(parameters, gradients, _firstMoment, _secondMoment, learningRate, _beta1, _beta2, _epsilon, stepNumber, _weightDecay, threads);
+        Run(parameters, gradients, learningRate, stepNumber, threads);
+
+    private void Run(Span<T> parameters, ReadOnlySpan<T> gradients, T learningRate, long stepNumber, KernelThreads? threads)
+    {
+        if (_shape is null || T.IsZero(_weightDecay))
+        {
+            Updates.AdamStep(parameters, gradients, _firstMoment, _secondMoment, learningRate, _beta1, _beta2, _epsilon, stepNumber, _weightDecay, threads);
+            return;
+        }
+
+        // Per layer: the bias segment without decay, then the weights with it. The update is
+        // element-wise, so the segments give exactly what one pass would, bar λ on the biases.
+        for (int l = 0; l < _shape.LayerCount; l++)
+        {
+            int start = _shape.ParameterOffset(l);
+            int biases = _shape.FanOut(l);
+            int weights = _shape.FanIn(l) * biases;
+            Updates.AdamStep(parameters.Slice(start, biases), gradients.Slice(start, biases), _firstMoment.AsSpan(start, biases), _secondMoment.AsSpan(start, biases), learningRate, _beta1, _beta2, _epsilon, stepNumber, T.Zero, threads);
+            start += biases;
+            Updates.AdamStep(parameters.Slice(start, weights), gradients.Slice(start, weights), _firstMoment.AsSpan(start, weights), _secondMoment.AsSpan(start, weights), learningRate, _beta1, _beta2, _epsilon, stepNumber, _weightDecay, threads);
+        }
+    }
+
+    private static NetworkShape RequireShape(NetworkShape shape)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        return shape;
+    }
 }
