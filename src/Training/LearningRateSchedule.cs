@@ -65,6 +65,33 @@ public abstract class LearningRateSchedule
         return new CosineSchedule(initial, final, epochs);
     }
 
+    /// <summary>
+    /// Linear warm-up then cosine annealing, per step: η rises linearly over the first
+    /// <paramref name="warmupSteps"/> steps, <c>η = peak · (s + 1) / warmupSteps</c> for step s (0-based),
+    /// then follows a cosine from <paramref name="peak"/> to <paramref name="final"/> until step
+    /// <paramref name="totalSteps"/>, <c>η = final + ½ (peak − final)(1 + cos(π (s − warmupSteps) / (totalSteps − warmupSteps)))</c>,
+    /// and stays at <paramref name="final"/> after it. The epoch is ignored: with S steps per epoch,
+    /// pass <c>totalSteps = epochs · S</c>.
+    /// </summary>
+    /// <param name="peak">η at the end of the warm-up, finite and ≥ 0.</param>
+    /// <param name="final">η at and after step <paramref name="totalSteps"/>, finite and ≥ 0.</param>
+    /// <param name="warmupSteps">Steps of linear warm-up, ≥ 0 (0: the cosine starts at the first step).</param>
+    /// <param name="totalSteps">Steps of warm-up and annealing together, &gt; <paramref name="warmupSteps"/>.</param>
+    /// <returns>The schedule.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">A rate is negative or not finite, <paramref name="warmupSteps"/> is negative, or <paramref name="totalSteps"/> is not greater than it.</exception>
+    public static LearningRateSchedule WarmupCosine(double peak, double final, long warmupSteps, long totalSteps)
+    {
+        CheckRate(peak, nameof(peak));
+        CheckRate(final, nameof(final));
+        ArgumentOutOfRangeException.ThrowIfNegative(warmupSteps);
+        if (totalSteps <= warmupSteps)
+        {
+            throw new ArgumentOutOfRangeException(nameof(totalSteps), totalSteps, string.Create(CultureInfo.InvariantCulture, $"Expected more steps in all than the {warmupSteps} warm-up steps."));
+        }
+
+        return new WarmupCosineSchedule(peak, final, warmupSteps, totalSteps);
+    }
+
     private static double CheckRate(double rate, string name)
     {
         if (!(rate >= 0) || double.IsInfinity(rate))
@@ -102,5 +129,26 @@ public abstract class LearningRateSchedule
             epoch >= epochs ? final : final + (0.5 * (initial - final) * (1 + Math.Cos(Math.PI * epoch / epochs)));
 
         public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"cosine {initial} → {final} over {epochs} epochs");
+    }
+
+    private sealed class WarmupCosineSchedule(double peak, double final, long warmupSteps, long totalSteps) : LearningRateSchedule
+    {
+        public override double Rate(int epoch, long globalStep)
+        {
+            if (globalStep < warmupSteps)
+            {
+                return peak * (globalStep + 1) / warmupSteps;
+            }
+
+            if (globalStep >= totalSteps)
+            {
+                return final;
+            }
+
+            double progress = (double)(globalStep - warmupSteps) / (totalSteps - warmupSteps);
+            return final + (0.5 * (peak - final) * (1 + Math.Cos(Math.PI * progress)));
+        }
+
+        public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"warm-up {warmupSteps} steps, then cosine {peak} → {final} until step {totalSteps}");
     }
 }
