@@ -108,7 +108,7 @@ internal static class Backpropagation
 
     /// <summary>Runs every layer forward on <paramref name="inputs"/>; returns the logits (a view into the workspace).</summary>
     /// <remarks>Reads the network's parameters only, so concurrent calls with distinct workspaces are safe.</remarks>
-    public static MatrixSpan<T> Forward<T>(Network<T> network, Workspace<T> workspace, ReadOnlyMatrixSpan<T> inputs, KernelThreads? threads = null)
+    public static MatrixSpan<T> Forward<T>(Network<T> network, Workspace<T> workspace, ReadOnlyMatrixSpan<T> inputs, KernelThreads? threads = null, Regularization<T>? regularization = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         NetworkShape shape = network.Shape;
@@ -122,6 +122,7 @@ internal static class Backpropagation
             if (l < shape.LayerCount - 1)
             {
                 ActivationForward(shape.HiddenActivation, z.Span, threads);
+                regularization?.ForwardHidden(l, z);
             }
 
             x = z;
@@ -135,7 +136,7 @@ internal static class Backpropagation
     /// gradient of every parameter written (overwritten, never accumulated) into the network's
     /// gradient buffer.
     /// </summary>
-    public static T Backward<T>(Network<T> network, Workspace<T> workspace, ReadOnlyMatrixSpan<T> inputs, ReadOnlySpan<int> labels, KernelThreads? threads = null)
+    public static T Backward<T>(Network<T> network, Workspace<T> workspace, ReadOnlyMatrixSpan<T> inputs, ReadOnlySpan<int> labels, KernelThreads? threads = null, Regularization<T>? regularization = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         NetworkShape shape = network.Shape;
@@ -143,7 +144,7 @@ internal static class Backpropagation
         int top = shape.LayerCount - 1;
         int which = 0;
         MatrixSpan<T> dz = workspace.Delta(which, rows, shape.Outputs);
-        T loss = OutputBackward(workspace.Activations(top, rows), labels, dz);
+        T loss = regularization is null ? OutputBackward(workspace.Activations(top, rows), labels, dz) : CrossEntropy.SoftmaxCrossEntropy(workspace.Activations(top, rows), labels, dz, regularization.LabelSmoothing);
         for (int l = top; l >= 0; l--)
         {
             if (l == 0)
@@ -156,6 +157,7 @@ internal static class Backpropagation
             MatrixSpan<T> a = workspace.Activations(l - 1, rows);
             MatrixSpan<T> da = workspace.Delta(1 - which, rows, a.Columns);
             DenseBackward(a, network.Layer(l), dz, network.GradientLayer(l), da, threads, workspace.Gemm);
+            regularization?.BackwardHidden(l - 1, a, da);
             ActivationBackward(shape.HiddenActivation, a.Span, da.Span, threads);
             dz = da;
             which = 1 - which;

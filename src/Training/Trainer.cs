@@ -30,6 +30,8 @@ public sealed class Trainer<T> : IDisposable
     private readonly T[] _snapshot;
     private readonly LearningRateSchedule _schedule;
     private readonly double _uniformLoss;
+    private readonly Regularization<T>? _regularization;
+    private readonly T[]? _best;
     private Rng _shuffler;
     private double _startLoss = double.NaN;
     private double _divergenceLimit = double.PositiveInfinity;
@@ -82,6 +84,21 @@ public sealed class Trainer<T> : IDisposable
             throw new ArgumentOutOfRangeException(nameof(options), options.DivergenceFactor, "DivergenceFactor must be greater than 1 (PositiveInfinity turns the rule off).");
         }
 
+        if (!(options.LabelSmoothing >= 0 && options.LabelSmoothing < 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.LabelSmoothing, "LabelSmoothing must be in [0, 1).");
+        }
+
+        if (!(options.DropoutRate >= 0 && options.DropoutRate < 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.DropoutRate, "DropoutRate must be in [0, 1).");
+        }
+
+        if (options.EarlyStoppingPatience is < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.EarlyStoppingPatience, "EarlyStoppingPatience must be at least 1 (or null for none).");
+        }
+
         Network = network;
         Optimizer = optimizer;
         _uniformLoss = Math.Log(network.Shape.Outputs);
@@ -90,6 +107,15 @@ public sealed class Trainer<T> : IDisposable
         _workspace = new Workspace<T>(network.Shape, options.BatchSize, forTraining: true);
         _snapshot = new T[network.Shape.ParameterCount];
         _shuffler = new Rng(options.Seed);
+        if (Regularization<T>.IsNeeded(options.LabelSmoothing, options.DropoutRate))
+        {
+            _regularization = new Regularization<T>(options.LabelSmoothing, options.DropoutRate, options.Seed);
+        }
+
+        if (options.EarlyStoppingPatience is not null)
+        {
+            _best = new T[network.Shape.ParameterCount];
+        }
         if (threads is not null)
         {
             _threads = threads;
@@ -147,8 +173,9 @@ public sealed class Trainer<T> : IDisposable
     public T ComputeGradients(ReadOnlyMatrixSpan<T> inputs, ReadOnlySpan<int> labels)
     {
         CheckBatch(inputs, labels);
-        Backpropagation.Forward(Network, _workspace, inputs, _threads);
-        return Backpropagation.Backward(Network, _workspace, inputs, labels, _threads);
+        _regularization?.Step = StepCount;
+        Backpropagation.Forward(Network, _workspace, inputs, _threads, _regularization);
+        return Backpropagation.Backward(Network, _workspace, inputs, labels, _threads, _regularization);
     }
 
     /// <summary>One training step on one batch: forward, loss, backward, and an optimiser step with the scheduled learning rate.</summary>
@@ -217,9 +244,10 @@ public sealed class Trainer<T> : IDisposable
                 y = labels.Slice(start, rows);
             }
 
-            MatrixSpan<T> logits = Backpropagation.Forward(Network, _workspace, x, _threads);
+            _regularization?.Step = StepCount;
+            MatrixSpan<T> logits = Backpropagation.Forward(Network, _workspace, x, _threads, _regularization);
             correct += Network<T>.CountCorrect(logits, y, _workspace.Classes(rows));
-            T loss = Backpropagation.Backward(Network, _workspace, x, y, _threads);
+            T loss = Backpropagation.Backward(Network, _workspace, x, y, _threads, _regularization);
             if (!T.IsFinite(loss))
             {
                 double value = double.CreateTruncating(loss);
@@ -285,19 +313,55 @@ public sealed class Trainer<T> : IDisposable
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled (the completed epochs stay applied, the interrupted one is undone).</exception>
     public TrainingResult Fit(Dataset<T> training, Dataset<T>? validation = null, Action<EpochMetrics>? progress = null, CancellationToken cancellationToken = default)
     {
+        if (_best is not null && validation is null)
+        {
+            throw new ArgumentException("TrainerOptions.EarlyStoppingPatience needs a validation set to choose the best epoch.", nameof(validation));
+        }
+
         EpochMetrics last = default;
+        EpochMetrics best = default;
+        int sinceBest = 0;
         for (int e = 0; e < Options.Epochs; e++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             last = RunEpochCore(training, validation, cancellationToken);
             progress?.Invoke(last);
+            if (_best is not null)
+            {
+                if (e == 0 || last.ValidationAccuracy > best.ValidationAccuracy || (last.ValidationAccuracy == best.ValidationAccuracy && last.ValidationLoss < best.ValidationLoss))
+                {
+                    best = last;
+                    sinceBest = 0;
+                    Network.Parameters.CopyTo(_best);
+                }
+                else if (++sinceBest >= Options.EarlyStoppingPatience)
+                {
+                    _best.CopyTo(Network.Parameters);
+                    return new TrainingResult(e + 1, StopReason.EarlyStopped, last) { BestEpoch = best.Epoch, Best = best };
+                }
+            }
+            else
+            {
+                best = last;
+            }
+
             if (Options.TargetLoss is double target && last.TrainingLoss <= target)
             {
-                return new TrainingResult(e + 1, StopReason.TargetLossReached, last);
+                return Finish(e + 1, StopReason.TargetLossReached, last, best);
             }
         }
 
-        return new TrainingResult(Options.Epochs, StopReason.EpochLimit, last);
+        return Finish(Options.Epochs, StopReason.EpochLimit, last, best);
+    }
+
+    private TrainingResult Finish(int epochs, StopReason reason, EpochMetrics last, EpochMetrics best)
+    {
+        if (_best is not null && best.Epoch != last.Epoch)
+        {
+            _best.CopyTo(Network.Parameters);
+        }
+
+        return new TrainingResult(epochs, reason, last) { BestEpoch = best.Epoch, Best = best };
     }
 
     /// <summary>Mean cross-entropy and accuracy of the network on a data set, in batches of <see cref="MaxBatchSize"/>.</summary>

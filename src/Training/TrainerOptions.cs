@@ -36,4 +36,27 @@ public sealed record TrainerOptions
 
     /// <summary>The step size η per step; <see cref="LearningRateSchedule.Constant"/> 0.01 unless set.</summary>
     public LearningRateSchedule LearningRate { get; init; } = LearningRateSchedule.Constant(0.01);
+
+    /// <summary>
+    /// Label smoothing ε in [0, 1): training minimises the cross-entropy against
+    /// <c>(1 − ε) · onehot + ε / classes</c> instead of the one-hot target (the reported training loss
+    /// is that smoothed loss; evaluation and validation use the plain one). Default 0.
+    /// </summary>
+    public double LabelSmoothing { get; init; }
+
+    /// <summary>
+    /// Inverted dropout on every hidden layer's activations during training, in [0, 1): each activation
+    /// is dropped with this probability and the kept ones scaled by <c>1 / (1 − rate)</c>; the mask is
+    /// a hash of (<see cref="Seed"/>, step, layer, element), so training stays deterministic and
+    /// bit-identical for every degree of parallelism. Prediction and evaluation never drop. Default 0.
+    /// </summary>
+    public double DropoutRate { get; init; }
+
+    /// <summary>
+    /// Early stopping, ≥ 1 when set: <see cref="Trainer{T}.Fit"/> (which then needs a validation set)
+    /// keeps a copy of the parameters of the epoch with the best validation accuracy (ties: the lower
+    /// validation loss), stops after this many epochs without a better one, and ends with the best
+    /// epoch's parameters in the network (<see cref="TrainingResult.BestEpoch"/>). Null (the default): off.
+    /// </summary>
+    public int? EarlyStoppingPatience { get; init; }
 }
