@@ -32,7 +32,7 @@ public static class FashionMnistRecipe
     public const int BatchSize = 128;
 
     /// <summary>Epochs.</summary>
-    public const int Epochs = 10;
+    public const int Epochs = 15;
 
     /// <summary>The CLI's default seed (initialisation and shuffling).</summary>
     public const ulong Seed = 1;
