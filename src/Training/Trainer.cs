@@ -307,8 +307,8 @@ public sealed class Trainer<T> : IDisposable
     /// <param name="validation">An optional validation set, evaluated after every epoch.</param>
     /// <param name="progress">Called after every epoch with its metrics (create the delegate once; invoking it allocates nothing).</param>
     /// <param name="cancellationToken">Checked before every epoch and after every step; a cancellation inside an epoch restores the parameters from the end of the last completed epoch (the optimiser's state and <see cref="StepCount"/> keep the interrupted epoch's steps).</param>
-    /// <returns>How many epochs ran, why training stopped, and the last epoch's metrics.</returns>
-    /// <exception cref="ArgumentException">A data set's features or classes do not match the network.</exception>
+    /// <returns>How many epochs ran, why training stopped, the last epoch's metrics, and which epoch's parameters the network holds (<see cref="TrainingResult.BestEpoch"/>: with <see cref="TrainerOptions.EarlyStoppingPatience"/> the best validation epoch, restored).</returns>
+    /// <exception cref="ArgumentException">A data set's features or classes do not match the network, or <see cref="TrainerOptions.EarlyStoppingPatience"/> is set and <paramref name="validation"/> is null.</exception>
     /// <exception cref="TrainingDivergedException">The loss or the parameters became NaN or infinite, or an epoch's mean loss grew beyond <see cref="TrainerOptions.DivergenceFactor"/> times the starting loss; the parameters from the end of the last good epoch are restored first.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled (the completed epochs stay applied, the interrupted one is undone).</exception>
     public TrainingResult Fit(Dataset<T> training, Dataset<T>? validation = null, Action<EpochMetrics>? progress = null, CancellationToken cancellationToken = default)
