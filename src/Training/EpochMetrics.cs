@@ -4,7 +4,7 @@ namespace Backprop.Training;
 /// <param name="Epoch">1-based number of the epoch over the trainer's life.</param>
 /// <param name="Steps">Optimiser steps (minibatches) in the epoch.</param>
 /// <param name="LearningRate">η of the epoch's first step.</param>
-/// <param name="TrainingLoss">Mean cross-entropy over the training rows, weighted by batch size.</param>
+/// <param name="TrainingLoss">Mean cross-entropy over the training rows, weighted by batch size (the label-smoothed loss the steps minimise when <see cref="TrainerOptions.LabelSmoothing"/> is above 0).</param>
 /// <param name="TrainingAccuracy">Fraction of training rows classified correctly.</param>
 /// <param name="ValidationLoss">Mean cross-entropy on the validation set, or NaN without one.</param>
 /// <param name="ValidationAccuracy">Accuracy on the validation set, or NaN without one.</param>
