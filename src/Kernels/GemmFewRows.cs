@@ -107,8 +107,8 @@ public enum FewRowsActivation
 /// <para>
 /// Blocking: one row runs eight panels at a time (eight independent chains, so the multiply-add
 /// latency is hidden and each weight is read once per call); two rows four panels; blocks of four
-/// rows four panels where the CPU has 32 vector registers (AVX-512) and two elsewhere, so each weight
-/// is read once per block of four rows. A block short of panels or rows repeats its last panel or row
+/// rows four panels where the CPU has 32 vector registers (AVX-512) and the layer has more than two
+/// panels, two elsewhere, so each weight is read once per block of four rows. A block short of panels or rows repeats its last panel or row
 /// (reads that hit the cache) and stores only the real ones. Nothing in the inner loops is a call, so
 /// the accumulators stay in registers.
 /// </para>
@@ -262,7 +262,7 @@ public static class GemmFewRows
                     TwoRowsFourPanels<T, TV, TW, TOp>(xb, weights, yb, p);
                 }
             }
-            else if (Avx512F.IsSupported)
+            else if (Avx512F.IsSupported && panels > 2)
             {
                 for (int p = 0; p < panels; p += 4)
                 {
