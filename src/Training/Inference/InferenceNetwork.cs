@@ -146,7 +146,7 @@ internal sealed class InferenceNetwork<T>
     /// null), vectorised where the hardware allows: the same IEEE operations in the same order in every
     /// lane, so the bits are those of the scalar loop. False when a result is not finite.
     /// </summary>
-    private static bool ShiftRow(ReadOnlySpan<T> source, Span<T> target, double[] offsets, double[]? scales)
+    internal static bool ShiftRow(ReadOnlySpan<T> source, Span<T> target, double[] offsets, double[]? scales)
     {
         int c = 0;
         Vector256<double> check = Vector256<double>.Zero;
