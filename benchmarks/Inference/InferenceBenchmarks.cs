@@ -206,5 +206,9 @@ public class InferenceConfig : ManualConfig
         Jobs.AddWidthJobs(this, baselineJob: false, openBlas: false);
         AddColumn(new RowsPerSecondColumn());
         SummaryStyle = SummaryStyle.Default.WithTimeUnit(TimeUnit.Microsecond);
+
+        // The generated project references ONNX Runtime as well; on a loaded machine its build took
+        // longer than BenchmarkDotNet's default 2 minutes, and the suite then ran nothing.
+        BuildTimeout = TimeSpan.FromMinutes(10);
     }
 }
