@@ -295,7 +295,7 @@ public static class Activations
         KernelArguments.SameOrDisjoint(output, destination, nameof(destination));
     }
 
-    private readonly struct SigmoidOperator<T> : IUnaryOperator<T>
+    internal readonly struct SigmoidOperator<T> : IUnaryOperator<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         public T Invoke(T x) => T.One / (T.One + T.Exp(-x));
@@ -319,7 +319,7 @@ public static class Activations
         public Vector512<T> Invoke(Vector512<T> da, Vector512<T> a) => da * a * (Vector512<T>.One - a);
     }
 
-    private readonly struct TanhOperator<T> : IUnaryOperator<T>
+    internal readonly struct TanhOperator<T> : IUnaryOperator<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         public T Invoke(T x) => T.Tanh(x);
@@ -344,7 +344,7 @@ public static class Activations
     }
 
     // max(z, 0) written as a comparison, so −0 and NaN map to +0 exactly as the scalar form does.
-    private readonly struct ReluOperator<T> : IUnaryOperator<T>
+    internal readonly struct ReluOperator<T> : IUnaryOperator<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         public T Invoke(T x) => x > T.Zero ? x : T.Zero;

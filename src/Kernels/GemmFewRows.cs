@@ -2,6 +2,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Backprop.Kernels;
 
@@ -73,29 +74,49 @@ public sealed class FewRowsWeights<T>
     internal T[] BiasData => _bias;
 }
 
+/// <summary>The activation <see cref="GemmFewRows"/> applies to each output as it stores it.</summary>
+public enum FewRowsActivation
+{
+    /// <summary>None: the outputs are <c>x·W + b</c> (a network's last layer, before the softmax).</summary>
+    None = 0,
+
+    /// <summary><c>max(z, 0)</c> (−0 and NaN give +0), the same function as <see cref="Activations.Relu{T}(ReadOnlySpan{T}, Span{T}, KernelThreads?)"/>.</summary>
+    Relu = 1,
+
+    /// <summary><c>1 / (1 + e^−z)</c>, the same vector formula as <see cref="Activations.Sigmoid{T}(ReadOnlySpan{T}, Span{T}, KernelThreads?)"/>.</summary>
+    Sigmoid = 2,
+
+    /// <summary><c>tanh z</c>, the same vector formula as <see cref="Activations.Tanh{T}(ReadOnlySpan{T}, Span{T}, KernelThreads?)"/>.</summary>
+    Tanh = 3,
+}
+
 /// <summary>
-/// <c>Y = X·W + b</c> for a few rows (the latency path of prediction): a matrix-vector product
-/// generalised to up to <see cref="MaxRows"/> rows that reads every packed weight once per call, with
-/// the bias as the accumulators' starting value.
+/// <c>Y = f(X·W + b)</c> for the rows of a prediction (the latency path): a matrix-vector product
+/// generalised to blocks of rows, over weights packed once (<see cref="FewRowsWeights{T}"/>), with the
+/// bias as the accumulators' starting value and the activation <c>f</c> applied in registers before
+/// the store.
 /// </summary>
 /// <remarks>
 /// <para>
 /// Each output is one chain of multiply-adds in input order, <c>((b + x₀w₀) + x₁w₁) + …</c> (fused
-/// where FMA is an instruction), whatever the number of rows and however the panels are grouped, so a
-/// row's result does not depend on the other rows of the call. Against the packed GEMM of the batch
-/// path (bias added after the sum, sums blocked differently) the difference is within the usual
-/// bound <c>γₙ·(|b| + Σᵢ |xᵢ·wᵢ|)</c>, <c>γₙ = (n + 1)·u</c> each.
+/// where FMA is an instruction), whatever the number of rows and however rows and panels are
+/// blocked, so a row's result does not depend on the other rows of the call. Against the packed GEMM
+/// of the batch path (bias added after the sum, sums blocked differently) the difference is within
+/// the usual bound <c>γₙ·(|b| + Σᵢ |xᵢ·wᵢ|)</c>, <c>γₙ = (n + 1)·u</c> each.
 /// </para>
 /// <para>
-/// Registers: one row runs four panels at a time (four independent chains), two rows two panels,
-/// four or eight rows one panel, so at most eight accumulators are live at any width. Calls of more
-/// than <see cref="MaxRows"/> rows run in groups of eight (each group reads the weights once).
+/// Blocking: one row runs eight panels at a time (eight independent chains, so the multiply-add
+/// latency is hidden and each weight is read once per call); two rows four panels; blocks of four
+/// rows four panels where the CPU has 32 vector registers (AVX-512) and the layer has more than two
+/// panels, two elsewhere, so each weight is read once per block of four rows. A block short of panels or rows repeats its last panel or row
+/// (reads that hit the cache) and stores only the real ones. Nothing in the inner loops is a call, so
+/// the accumulators stay in registers.
 /// </para>
 /// </remarks>
 public static class GemmFewRows
 {
-    /// <summary>Rows that share one read of the weights.</summary>
-    public const int MaxRows = 8;
+    /// <summary>Rows that share one read of the weights (one register block).</summary>
+    public const int MaxRows = 4;
 
     /// <summary>Writes <c>Y = X·W + b</c>.</summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
@@ -105,6 +126,18 @@ public static class GemmFewRows
     /// <exception cref="ArgumentNullException"><paramref name="weights"/> is null.</exception>
     /// <exception cref="ArgumentException">Shapes that do not match, overlapping X and Y, or weights packed at another vector width.</exception>
     public static void Multiply<T>(ReadOnlyMatrixSpan<T> x, FewRowsWeights<T> weights, MatrixSpan<T> y)
+        where T : unmanaged, IFloatingPointIeee754<T> => Multiply(x, weights, y, FewRowsActivation.None);
+
+    /// <summary>Writes <c>Y = f(X·W + b)</c>, the activation applied to each output before it is stored.</summary>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="x">Rows of <see cref="FewRowsWeights{T}.FanIn"/> inputs, any stride.</param>
+    /// <param name="weights">The packed layer.</param>
+    /// <param name="y">Rows × <see cref="FewRowsWeights{T}.FanOut"/>, any stride; must not overlap <paramref name="x"/>.</param>
+    /// <param name="activation">f.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="weights"/> is null.</exception>
+    /// <exception cref="ArgumentException">Shapes that do not match, overlapping X and Y, or weights packed at another vector width.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="activation"/> is not a defined value.</exception>
+    public static void Multiply<T>(ReadOnlyMatrixSpan<T> x, FewRowsWeights<T> weights, MatrixSpan<T> y, FewRowsActivation activation)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(weights);
@@ -128,43 +161,63 @@ public static class GemmFewRows
             throw new ArgumentException("The destination overlaps the input.", nameof(y));
         }
 
-        for (int start = 0; start < x.Rows; start += MaxRows)
+        switch (activation)
         {
-            int rows = Math.Min(MaxRows, x.Rows - start);
-            Group(x.SliceRows(start, rows), weights, y.SliceRows(start, rows));
+            case FewRowsActivation.None:
+                Run<T, IdentityOperator<T>>(x, weights, y);
+                break;
+            case FewRowsActivation.Relu:
+                Run<T, Activations.ReluOperator<T>>(x, weights, y);
+                break;
+            case FewRowsActivation.Sigmoid:
+                Run<T, Activations.SigmoidOperator<T>>(x, weights, y);
+                break;
+            case FewRowsActivation.Tanh:
+                Run<T, Activations.TanhOperator<T>>(x, weights, y);
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(activation), activation, "Expected None, Relu, Sigmoid or Tanh.");
         }
     }
 
-    private static void Group<T>(ReadOnlyMatrixSpan<T> x, FewRowsWeights<T> weights, MatrixSpan<T> y)
+    private static void Run<T, TOp>(ReadOnlyMatrixSpan<T> x, FewRowsWeights<T> weights, MatrixSpan<T> y)
         where T : unmanaged, IFloatingPointIeee754<T>
+        where TOp : struct, IUnaryOperator<T>
     {
+        if (x.Rows == 0)
+        {
+            return;
+        }
+
         if (weights.Lanes > 1)
         {
             if (Vector512.IsHardwareAccelerated && SimdWidth.Use512 && weights.Lanes == Vector512<T>.Count)
             {
-                Vectors<T, Vector512<T>, Simd512<T>>(x, weights, y);
+                Vectors<T, Vector512<T>, Simd512<T>, TOp>(x, weights, y);
                 return;
             }
 
             if (Vector256.IsHardwareAccelerated && SimdWidth.Use256 && weights.Lanes == Vector256<T>.Count)
             {
-                Vectors<T, Vector256<T>, Simd256<T>>(x, weights, y);
+                Vectors<T, Vector256<T>, Simd256<T>, TOp>(x, weights, y);
                 return;
             }
 
-            Vectors<T, Vector128<T>, Simd128<T>>(x, weights, y);
+            Vectors<T, Vector128<T>, Simd128<T>, TOp>(x, weights, y);
             return;
         }
 
-        Scalar(x, weights, y);
+        Scalar<T, TOp>(x, weights, y);
     }
 
-    private static void Scalar<T>(ReadOnlyMatrixSpan<T> x, FewRowsWeights<T> weights, MatrixSpan<T> y)
+    private static void Scalar<T, TOp>(ReadOnlyMatrixSpan<T> x, FewRowsWeights<T> weights, MatrixSpan<T> y)
         where T : unmanaged, IFloatingPointIeee754<T>
+        where TOp : struct, IUnaryOperator<T>
     {
         // Panels one column wide: column j's weights are contiguous.
         int n = weights.FanIn;
         ReadOnlySpan<T> panels = weights.PanelData;
+        TOp op = default;
         for (int j = 0; j < weights.FanOut; j++)
         {
             ReadOnlySpan<T> w = panels.Slice(j * n, n);
@@ -177,67 +230,101 @@ public static class GemmFewRows
                     acc = SimdWidth.Fused ? T.FusedMultiplyAdd(row[i], w[i], acc) : (row[i] * w[i]) + acc;
                 }
 
-                y[r, j] = acc;
+                y[r, j] = op.Invoke(acc);
             }
         }
     }
 
-    private static void Vectors<T, TV, TW>(ReadOnlyMatrixSpan<T> x, FewRowsWeights<T> weights, MatrixSpan<T> y)
+    private static void Vectors<T, TV, TW, TOp>(ReadOnlyMatrixSpan<T> x, FewRowsWeights<T> weights, MatrixSpan<T> y)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TV : struct
         where TW : struct, ISimdWidth<T, TV>
+        where TOp : struct, IUnaryOperator<T>
     {
         int rows = x.Rows;
         int panels = weights.Panels;
-        int p = 0;
-        if (rows == 1)
+        for (int r = 0; r < rows; r += 4)
         {
-            for (; p + 4 <= panels; p += 4)
+            int count = Math.Min(4, rows - r);
+            ReadOnlyMatrixSpan<T> xb = x.SliceRows(r, count);
+            MatrixSpan<T> yb = y.SliceRows(r, count);
+            if (count == 1)
             {
-                OneRowFourPanels<T, TV, TW>(x, weights, y, p);
+                for (int p = 0; p < panels; p += 8)
+                {
+                    OneRowEightPanels<T, TV, TW, TOp>(xb, weights, yb, p);
+                }
             }
-        }
-        else if (rows == 2)
-        {
-            for (; p + 2 <= panels; p += 2)
+            else if (count == 2)
             {
-                TwoRowsTwoPanels<T, TV, TW>(x, weights, y, p);
+                for (int p = 0; p < panels; p += 4)
+                {
+                    TwoRowsFourPanels<T, TV, TW, TOp>(xb, weights, yb, p);
+                }
             }
-        }
-
-        for (; p < panels; p++)
-        {
-            if (rows <= 4)
+            else if (Avx512F.IsSupported && panels > 2)
             {
-                RowsOnePanel<T, TV, TW>(x, weights, y, p, 4);
+                for (int p = 0; p < panels; p += 4)
+                {
+                    FourRowsFourPanels<T, TV, TW, TOp>(xb, weights, yb, p);
+                }
             }
             else
             {
-                RowsOnePanel<T, TV, TW>(x, weights, y, p, 8);
+                for (int p = 0; p < panels; p += 2)
+                {
+                    FourRowsTwoPanels<T, TV, TW, TOp>(xb, weights, yb, p);
+                }
             }
         }
     }
 
-    /// <summary>One row, panels p … p + 3: four independent chains.</summary>
-    private static void OneRowFourPanels<T, TV, TW>(ReadOnlyMatrixSpan<T> x, FewRowsWeights<T> weights, MatrixSpan<T> y, int p)
+    /// <summary>The start of panel <paramref name="p"/>, or of the last panel when <paramref name="p"/> is past it (a repeated read, never stored).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ref T Panel<T>(FewRowsWeights<T> weights, int p)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(weights.PanelData), (nint)((nuint)Math.Min(p, weights.Panels - 1) * (nuint)weights.Lanes * (nuint)weights.FanIn));
+
+    /// <summary>The bias of panel <paramref name="p"/> (clamped like <see cref="Panel{T}"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV Bias<T, TV, TW>(FewRowsWeights<T> weights, int p)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TV : struct
+        where TW : struct, ISimdWidth<T, TV> =>
+        TW.Load(ref MemoryMarshal.GetArrayDataReference(weights.BiasData), (nuint)Math.Min(p, weights.Panels - 1) * (nuint)TW.Count);
+
+    /// <summary>The first element of row <paramref name="r"/> of the block, or of its last row when <paramref name="r"/> is past it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ref T Row<T>(ReadOnlyMatrixSpan<T> x, int r)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        ref Unsafe.Add(ref MemoryMarshal.GetReference(x.Span), (nint)Math.Min(r, x.Rows - 1) * x.Stride);
+
+    /// <summary>One row, panels p … p + 7: eight independent chains.</summary>
+    private static void OneRowEightPanels<T, TV, TW, TOp>(ReadOnlyMatrixSpan<T> x, FewRowsWeights<T> weights, MatrixSpan<T> y, int p)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TV : struct
         where TW : struct, ISimdWidth<T, TV>
+        where TOp : struct, IUnaryOperator<T>
     {
         nuint lanes = (nuint)TW.Count;
         nuint n = (nuint)weights.FanIn;
-        nuint panel = lanes * n;
-        ref T b = ref MemoryMarshal.GetArrayDataReference(weights.BiasData);
-        ref T w0 = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(weights.PanelData), (nint)((nuint)p * panel));
-        ref T w1 = ref Unsafe.Add(ref w0, (nint)panel);
-        ref T w2 = ref Unsafe.Add(ref w1, (nint)panel);
-        ref T w3 = ref Unsafe.Add(ref w2, (nint)panel);
-        ref T xr = ref MemoryMarshal.GetReference(x.Row(0));
-        nuint column = (nuint)p * lanes;
-        TV a0 = TW.Load(ref b, column);
-        TV a1 = TW.Load(ref b, column + lanes);
-        TV a2 = TW.Load(ref b, column + (2 * lanes));
-        TV a3 = TW.Load(ref b, column + (3 * lanes));
+        ref T w0 = ref Panel(weights, p);
+        ref T w1 = ref Panel(weights, p + 1);
+        ref T w2 = ref Panel(weights, p + 2);
+        ref T w3 = ref Panel(weights, p + 3);
+        ref T w4 = ref Panel(weights, p + 4);
+        ref T w5 = ref Panel(weights, p + 5);
+        ref T w6 = ref Panel(weights, p + 6);
+        ref T w7 = ref Panel(weights, p + 7);
+        ref T xr = ref Row(x, 0);
+        TV a0 = Bias<T, TV, TW>(weights, p);
+        TV a1 = Bias<T, TV, TW>(weights, p + 1);
+        TV a2 = Bias<T, TV, TW>(weights, p + 2);
+        TV a3 = Bias<T, TV, TW>(weights, p + 3);
+        TV a4 = Bias<T, TV, TW>(weights, p + 4);
+        TV a5 = Bias<T, TV, TW>(weights, p + 5);
+        TV a6 = Bias<T, TV, TW>(weights, p + 6);
+        TV a7 = Bias<T, TV, TW>(weights, p + 7);
         for (nuint i = 0, k = 0; i < n; i++, k += lanes)
         {
             TV v = TW.Create(Unsafe.Add(ref xr, i));
@@ -245,147 +332,247 @@ public static class GemmFewRows
             a1 = TW.MultiplyAdd(v, TW.Load(ref w1, k), a1);
             a2 = TW.MultiplyAdd(v, TW.Load(ref w2, k), a2);
             a3 = TW.MultiplyAdd(v, TW.Load(ref w3, k), a3);
+            a4 = TW.MultiplyAdd(v, TW.Load(ref w4, k), a4);
+            a5 = TW.MultiplyAdd(v, TW.Load(ref w5, k), a5);
+            a6 = TW.MultiplyAdd(v, TW.Load(ref w6, k), a6);
+            a7 = TW.MultiplyAdd(v, TW.Load(ref w7, k), a7);
         }
 
-        Span<T> row = y.Row(0);
-        StorePanel<T, TV, TW>(a0, row, p);
-        StorePanel<T, TV, TW>(a1, row, p + 1);
-        StorePanel<T, TV, TW>(a2, row, p + 2);
-        StorePanel<T, TV, TW>(a3, row, p + 3);
+        ref T y0 = ref MemoryMarshal.GetReference(y.Span);
+        int columns = y.Columns;
+        Store<T, TV, TW, TOp>(a0, ref y0, p, columns);
+        Store<T, TV, TW, TOp>(a1, ref y0, p + 1, columns);
+        Store<T, TV, TW, TOp>(a2, ref y0, p + 2, columns);
+        Store<T, TV, TW, TOp>(a3, ref y0, p + 3, columns);
+        Store<T, TV, TW, TOp>(a4, ref y0, p + 4, columns);
+        Store<T, TV, TW, TOp>(a5, ref y0, p + 5, columns);
+        Store<T, TV, TW, TOp>(a6, ref y0, p + 6, columns);
+        Store<T, TV, TW, TOp>(a7, ref y0, p + 7, columns);
     }
 
-    /// <summary>Two rows, panels p and p + 1.</summary>
-    private static void TwoRowsTwoPanels<T, TV, TW>(ReadOnlyMatrixSpan<T> x, FewRowsWeights<T> weights, MatrixSpan<T> y, int p)
+    /// <summary>Two rows, panels p … p + 3.</summary>
+    private static void TwoRowsFourPanels<T, TV, TW, TOp>(ReadOnlyMatrixSpan<T> x, FewRowsWeights<T> weights, MatrixSpan<T> y, int p)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TV : struct
         where TW : struct, ISimdWidth<T, TV>
+        where TOp : struct, IUnaryOperator<T>
     {
         nuint lanes = (nuint)TW.Count;
         nuint n = (nuint)weights.FanIn;
-        nuint panel = lanes * n;
-        ref T b = ref MemoryMarshal.GetArrayDataReference(weights.BiasData);
-        ref T w0 = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(weights.PanelData), (nint)((nuint)p * panel));
-        ref T w1 = ref Unsafe.Add(ref w0, (nint)panel);
-        ref T x0 = ref MemoryMarshal.GetReference(x.Row(0));
-        ref T x1 = ref MemoryMarshal.GetReference(x.Row(1));
-        nuint column = (nuint)p * lanes;
-        TV a00 = TW.Load(ref b, column), a01 = TW.Load(ref b, column + lanes);
-        TV a10 = a00, a11 = a01;
+        ref T w0 = ref Panel(weights, p);
+        ref T w1 = ref Panel(weights, p + 1);
+        ref T w2 = ref Panel(weights, p + 2);
+        ref T w3 = ref Panel(weights, p + 3);
+        ref T x0 = ref Row(x, 0);
+        ref T x1 = ref Row(x, 1);
+        TV a00 = Bias<T, TV, TW>(weights, p), a01 = Bias<T, TV, TW>(weights, p + 1), a02 = Bias<T, TV, TW>(weights, p + 2), a03 = Bias<T, TV, TW>(weights, p + 3);
+        TV a10 = a00, a11 = a01, a12 = a02, a13 = a03;
         for (nuint i = 0, k = 0; i < n; i++, k += lanes)
         {
             TV v0 = TW.Create(Unsafe.Add(ref x0, i));
             TV v1 = TW.Create(Unsafe.Add(ref x1, i));
-            TV u0 = TW.Load(ref w0, k);
-            TV u1 = TW.Load(ref w1, k);
-            a00 = TW.MultiplyAdd(v0, u0, a00);
-            a01 = TW.MultiplyAdd(v0, u1, a01);
-            a10 = TW.MultiplyAdd(v1, u0, a10);
-            a11 = TW.MultiplyAdd(v1, u1, a11);
+            TV u = TW.Load(ref w0, k);
+            a00 = TW.MultiplyAdd(v0, u, a00);
+            a10 = TW.MultiplyAdd(v1, u, a10);
+            u = TW.Load(ref w1, k);
+            a01 = TW.MultiplyAdd(v0, u, a01);
+            a11 = TW.MultiplyAdd(v1, u, a11);
+            u = TW.Load(ref w2, k);
+            a02 = TW.MultiplyAdd(v0, u, a02);
+            a12 = TW.MultiplyAdd(v1, u, a12);
+            u = TW.Load(ref w3, k);
+            a03 = TW.MultiplyAdd(v0, u, a03);
+            a13 = TW.MultiplyAdd(v1, u, a13);
         }
 
-        StorePanel<T, TV, TW>(a00, y.Row(0), p);
-        StorePanel<T, TV, TW>(a01, y.Row(0), p + 1);
-        StorePanel<T, TV, TW>(a10, y.Row(1), p);
-        StorePanel<T, TV, TW>(a11, y.Row(1), p + 1);
+        int columns = y.Columns;
+        ref T y0 = ref MemoryMarshal.GetReference(y.Span);
+        Store<T, TV, TW, TOp>(a00, ref y0, p, columns);
+        Store<T, TV, TW, TOp>(a01, ref y0, p + 1, columns);
+        Store<T, TV, TW, TOp>(a02, ref y0, p + 2, columns);
+        Store<T, TV, TW, TOp>(a03, ref y0, p + 3, columns);
+        ref T y1 = ref Unsafe.Add(ref y0, y.Stride);
+        Store<T, TV, TW, TOp>(a10, ref y1, p, columns);
+        Store<T, TV, TW, TOp>(a11, ref y1, p + 1, columns);
+        Store<T, TV, TW, TOp>(a12, ref y1, p + 2, columns);
+        Store<T, TV, TW, TOp>(a13, ref y1, p + 3, columns);
     }
 
-    /// <summary>Up to <paramref name="capacity"/> (4 or 8) rows, one panel: a missing row repeats the last one and is not stored.</summary>
-    private static void RowsOnePanel<T, TV, TW>(ReadOnlyMatrixSpan<T> x, FewRowsWeights<T> weights, MatrixSpan<T> y, int p, int capacity)
+    /// <summary>Three or four rows (a missing fourth repeats the third and is not stored), panels p … p + 3: sixteen accumulators, for CPUs with 32 vector registers.</summary>
+    private static void FourRowsFourPanels<T, TV, TW, TOp>(ReadOnlyMatrixSpan<T> x, FewRowsWeights<T> weights, MatrixSpan<T> y, int p)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TV : struct
         where TW : struct, ISimdWidth<T, TV>
+        where TOp : struct, IUnaryOperator<T>
     {
         nuint lanes = (nuint)TW.Count;
         nuint n = (nuint)weights.FanIn;
-        int rows = x.Rows;
-        ref T w = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(weights.PanelData), (nint)((nuint)p * lanes * n));
-        TV bias = TW.Load(ref MemoryMarshal.GetArrayDataReference(weights.BiasData), (nuint)p * lanes);
-        ref T x0 = ref MemoryMarshal.GetReference(x.Row(0));
-        ref T x1 = ref MemoryMarshal.GetReference(x.Row(Math.Min(1, rows - 1)));
-        ref T x2 = ref MemoryMarshal.GetReference(x.Row(Math.Min(2, rows - 1)));
-        ref T x3 = ref MemoryMarshal.GetReference(x.Row(Math.Min(3, rows - 1)));
-        TV a0 = bias, a1 = bias, a2 = bias, a3 = bias;
-        if (capacity == 4)
-        {
-            for (nuint i = 0, k = 0; i < n; i++, k += lanes)
-            {
-                TV u = TW.Load(ref w, k);
-                a0 = TW.MultiplyAdd(TW.Create(Unsafe.Add(ref x0, i)), u, a0);
-                a1 = TW.MultiplyAdd(TW.Create(Unsafe.Add(ref x1, i)), u, a1);
-                a2 = TW.MultiplyAdd(TW.Create(Unsafe.Add(ref x2, i)), u, a2);
-                a3 = TW.MultiplyAdd(TW.Create(Unsafe.Add(ref x3, i)), u, a3);
-            }
-
-            StoreRows<T, TV, TW>(y, p, 0, rows, a0, a1, a2, a3);
-            return;
-        }
-
-        ref T x4 = ref MemoryMarshal.GetReference(x.Row(Math.Min(4, rows - 1)));
-        ref T x5 = ref MemoryMarshal.GetReference(x.Row(Math.Min(5, rows - 1)));
-        ref T x6 = ref MemoryMarshal.GetReference(x.Row(Math.Min(6, rows - 1)));
-        ref T x7 = ref MemoryMarshal.GetReference(x.Row(Math.Min(7, rows - 1)));
-        TV a4 = bias, a5 = bias, a6 = bias, a7 = bias;
+        ref T w0 = ref Panel(weights, p);
+        ref T w1 = ref Panel(weights, p + 1);
+        ref T w2 = ref Panel(weights, p + 2);
+        ref T w3 = ref Panel(weights, p + 3);
+        ref T x0 = ref Row(x, 0);
+        ref T x1 = ref Row(x, 1);
+        ref T x2 = ref Row(x, 2);
+        ref T x3 = ref Row(x, 3);
+        TV a00 = Bias<T, TV, TW>(weights, p), a01 = Bias<T, TV, TW>(weights, p + 1), a02 = Bias<T, TV, TW>(weights, p + 2), a03 = Bias<T, TV, TW>(weights, p + 3);
+        TV a10 = a00, a11 = a01, a12 = a02, a13 = a03;
+        TV a20 = a00, a21 = a01, a22 = a02, a23 = a03;
+        TV a30 = a00, a31 = a01, a32 = a02, a33 = a03;
         for (nuint i = 0, k = 0; i < n; i++, k += lanes)
         {
-            TV u = TW.Load(ref w, k);
-            a0 = TW.MultiplyAdd(TW.Create(Unsafe.Add(ref x0, i)), u, a0);
-            a1 = TW.MultiplyAdd(TW.Create(Unsafe.Add(ref x1, i)), u, a1);
-            a2 = TW.MultiplyAdd(TW.Create(Unsafe.Add(ref x2, i)), u, a2);
-            a3 = TW.MultiplyAdd(TW.Create(Unsafe.Add(ref x3, i)), u, a3);
-            a4 = TW.MultiplyAdd(TW.Create(Unsafe.Add(ref x4, i)), u, a4);
-            a5 = TW.MultiplyAdd(TW.Create(Unsafe.Add(ref x5, i)), u, a5);
-            a6 = TW.MultiplyAdd(TW.Create(Unsafe.Add(ref x6, i)), u, a6);
-            a7 = TW.MultiplyAdd(TW.Create(Unsafe.Add(ref x7, i)), u, a7);
+            TV v0 = TW.Create(Unsafe.Add(ref x0, i));
+            TV v1 = TW.Create(Unsafe.Add(ref x1, i));
+            TV v2 = TW.Create(Unsafe.Add(ref x2, i));
+            TV v3 = TW.Create(Unsafe.Add(ref x3, i));
+            TV u = TW.Load(ref w0, k);
+            a00 = TW.MultiplyAdd(v0, u, a00);
+            a10 = TW.MultiplyAdd(v1, u, a10);
+            a20 = TW.MultiplyAdd(v2, u, a20);
+            a30 = TW.MultiplyAdd(v3, u, a30);
+            u = TW.Load(ref w1, k);
+            a01 = TW.MultiplyAdd(v0, u, a01);
+            a11 = TW.MultiplyAdd(v1, u, a11);
+            a21 = TW.MultiplyAdd(v2, u, a21);
+            a31 = TW.MultiplyAdd(v3, u, a31);
+            u = TW.Load(ref w2, k);
+            a02 = TW.MultiplyAdd(v0, u, a02);
+            a12 = TW.MultiplyAdd(v1, u, a12);
+            a22 = TW.MultiplyAdd(v2, u, a22);
+            a32 = TW.MultiplyAdd(v3, u, a32);
+            u = TW.Load(ref w3, k);
+            a03 = TW.MultiplyAdd(v0, u, a03);
+            a13 = TW.MultiplyAdd(v1, u, a13);
+            a23 = TW.MultiplyAdd(v2, u, a23);
+            a33 = TW.MultiplyAdd(v3, u, a33);
         }
 
-        StoreRows<T, TV, TW>(y, p, 0, rows, a0, a1, a2, a3);
-        StoreRows<T, TV, TW>(y, p, 4, rows, a4, a5, a6, a7);
+        int columns = y.Columns;
+        ref T y0 = ref MemoryMarshal.GetReference(y.Span);
+        Store<T, TV, TW, TOp>(a00, ref y0, p, columns);
+        Store<T, TV, TW, TOp>(a01, ref y0, p + 1, columns);
+        Store<T, TV, TW, TOp>(a02, ref y0, p + 2, columns);
+        Store<T, TV, TW, TOp>(a03, ref y0, p + 3, columns);
+        ref T y1 = ref Unsafe.Add(ref y0, y.Stride);
+        Store<T, TV, TW, TOp>(a10, ref y1, p, columns);
+        Store<T, TV, TW, TOp>(a11, ref y1, p + 1, columns);
+        Store<T, TV, TW, TOp>(a12, ref y1, p + 2, columns);
+        Store<T, TV, TW, TOp>(a13, ref y1, p + 3, columns);
+        ref T y2 = ref Unsafe.Add(ref y1, y.Stride);
+        Store<T, TV, TW, TOp>(a20, ref y2, p, columns);
+        Store<T, TV, TW, TOp>(a21, ref y2, p + 1, columns);
+        Store<T, TV, TW, TOp>(a22, ref y2, p + 2, columns);
+        Store<T, TV, TW, TOp>(a23, ref y2, p + 3, columns);
+        if (y.Rows == 4)
+        {
+            ref T y3 = ref Unsafe.Add(ref y2, y.Stride);
+            Store<T, TV, TW, TOp>(a30, ref y3, p, columns);
+            Store<T, TV, TW, TOp>(a31, ref y3, p + 1, columns);
+            Store<T, TV, TW, TOp>(a32, ref y3, p + 2, columns);
+            Store<T, TV, TW, TOp>(a33, ref y3, p + 3, columns);
+        }
     }
 
-    private static void StoreRows<T, TV, TW>(MatrixSpan<T> y, int p, int first, int rows, TV a0, TV a1, TV a2, TV a3)
+    /// <summary>Three or four rows, panels p and p + 1: eight accumulators, for CPUs with 16 vector registers.</summary>
+    private static void FourRowsTwoPanels<T, TV, TW, TOp>(ReadOnlyMatrixSpan<T> x, FewRowsWeights<T> weights, MatrixSpan<T> y, int p)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TV : struct
         where TW : struct, ISimdWidth<T, TV>
+        where TOp : struct, IUnaryOperator<T>
     {
-        if (first < rows)
+        nuint lanes = (nuint)TW.Count;
+        nuint n = (nuint)weights.FanIn;
+        ref T w0 = ref Panel(weights, p);
+        ref T w1 = ref Panel(weights, p + 1);
+        ref T x0 = ref Row(x, 0);
+        ref T x1 = ref Row(x, 1);
+        ref T x2 = ref Row(x, 2);
+        ref T x3 = ref Row(x, 3);
+        TV a00 = Bias<T, TV, TW>(weights, p), a01 = Bias<T, TV, TW>(weights, p + 1);
+        TV a10 = a00, a11 = a01;
+        TV a20 = a00, a21 = a01;
+        TV a30 = a00, a31 = a01;
+        for (nuint i = 0, k = 0; i < n; i++, k += lanes)
         {
-            StorePanel<T, TV, TW>(a0, y.Row(first), p);
+            TV u0 = TW.Load(ref w0, k);
+            TV u1 = TW.Load(ref w1, k);
+            TV v = TW.Create(Unsafe.Add(ref x0, i));
+            a00 = TW.MultiplyAdd(v, u0, a00);
+            a01 = TW.MultiplyAdd(v, u1, a01);
+            v = TW.Create(Unsafe.Add(ref x1, i));
+            a10 = TW.MultiplyAdd(v, u0, a10);
+            a11 = TW.MultiplyAdd(v, u1, a11);
+            v = TW.Create(Unsafe.Add(ref x2, i));
+            a20 = TW.MultiplyAdd(v, u0, a20);
+            a21 = TW.MultiplyAdd(v, u1, a21);
+            v = TW.Create(Unsafe.Add(ref x3, i));
+            a30 = TW.MultiplyAdd(v, u0, a30);
+            a31 = TW.MultiplyAdd(v, u1, a31);
         }
 
-        if (first + 1 < rows)
+        int columns = y.Columns;
+        ref T y0 = ref MemoryMarshal.GetReference(y.Span);
+        Store<T, TV, TW, TOp>(a00, ref y0, p, columns);
+        Store<T, TV, TW, TOp>(a01, ref y0, p + 1, columns);
+        ref T y1 = ref Unsafe.Add(ref y0, y.Stride);
+        Store<T, TV, TW, TOp>(a10, ref y1, p, columns);
+        Store<T, TV, TW, TOp>(a11, ref y1, p + 1, columns);
+        ref T y2 = ref Unsafe.Add(ref y1, y.Stride);
+        Store<T, TV, TW, TOp>(a20, ref y2, p, columns);
+        Store<T, TV, TW, TOp>(a21, ref y2, p + 1, columns);
+        if (y.Rows == 4)
         {
-            StorePanel<T, TV, TW>(a1, y.Row(first + 1), p);
-        }
-
-        if (first + 2 < rows)
-        {
-            StorePanel<T, TV, TW>(a2, y.Row(first + 2), p);
-        }
-
-        if (first + 3 < rows)
-        {
-            StorePanel<T, TV, TW>(a3, y.Row(first + 3), p);
+            ref T y3 = ref Unsafe.Add(ref y2, y.Stride);
+            Store<T, TV, TW, TOp>(a30, ref y3, p, columns);
+            Store<T, TV, TW, TOp>(a31, ref y3, p + 1, columns);
         }
     }
 
-    /// <summary>Stores panel <paramref name="p"/>'s columns of one row: a whole vector, or the leading columns of the last, partial panel.</summary>
+    /// <summary>
+    /// Stores panel <paramref name="p"/> of one row with the activation applied: a whole vector, the
+    /// leading columns of the last, partial panel, or nothing for a panel past the last (a repeated one).
+    /// Inlined and free of calls, so the caller's accumulators are never spilled around it.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StorePanel<T, TV, TW>(TV value, Span<T> row, int p)
+    private static void Store<T, TV, TW, TOp>(TV value, ref T row, int p, int columns)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TV : struct
         where TW : struct, ISimdWidth<T, TV>
+        where TOp : struct, IUnaryOperator<T>
     {
         int lanes = TW.Count;
         int column = p * lanes;
-        int width = row.Length - column;
-        if (width >= lanes)
+        int width = columns - column;
+        if (width <= 0)
         {
-            TW.Store(value, ref MemoryMarshal.GetReference(row), (nuint)column);
             return;
         }
 
-        Span<T> tail = stackalloc T[lanes];
-        TW.Store(value, ref MemoryMarshal.GetReference(tail), 0);
-        tail[..width].CopyTo(row[column..]);
+        TV result = TW.Apply(default(TOp), value);
+        if (width >= lanes)
+        {
+            TW.Store(result, ref row, (nuint)column);
+            return;
+        }
+
+        ref T lane = ref Unsafe.As<TV, T>(ref result);
+        for (int k = 0; k < width; k++)
+        {
+            Unsafe.Add(ref row, column + k) = Unsafe.Add(ref lane, k);
+        }
     }
+}
+
+/// <summary>f(z) = z: the last layer's "activation" (the softmax follows separately).</summary>
+/// <typeparam name="T">float or double.</typeparam>
+internal readonly struct IdentityOperator<T> : IUnaryOperator<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public T Invoke(T x) => x;
+
+    public Vector128<T> Invoke(Vector128<T> x) => x;
+
+    public Vector256<T> Invoke(Vector256<T> x) => x;
+
+    public Vector512<T> Invoke(Vector512<T> x) => x;
 }

@@ -1,5 +1,8 @@
 using System.Globalization;
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using Backprop.Kernels;
 using Backprop.Training.Data;
 
@@ -7,9 +10,11 @@ namespace Backprop.Training.Inference;
 
 /// <summary>
 /// A read-only copy of a trained network prepared for prediction from raw features: the feature
-/// scaling folded into the first layer, every layer also packed once for <see cref="GemmFewRows"/>
-/// (calls of up to <see cref="FewRowsLimit"/> rows; larger ones run the batch path's GEMM),
-/// workspaces in a pool that never drops one. Built once (by
+/// scaling folded into the first layer, every layer packed once for <see cref="GemmFewRows"/> (its
+/// hidden activation fused into the store), workspaces in a pool that never drops one. Every call,
+/// whatever its row count, runs GemmFewRows in chunks of <see cref="BatchRows"/> rows: measured
+/// against the batch path's packed GEMM (which packs the weights again on every call) it was faster
+/// at every size tried, 1 to 256 rows (benchmarks/Inference). Built once (by
 /// <see cref="Persistence.TrainedModel{T}"/> on its first prediction) and shared by every thread.
 /// </summary>
 /// <remarks>
@@ -37,14 +42,6 @@ internal sealed class InferenceNetwork<T>
     /// <summary>Rows per forward pass of the pooled workspaces.</summary>
     internal const int BatchRows = 128;
 
-    /// <summary>
-    /// Calls of up to this many rows take the latency path (<see cref="GemmFewRows"/> on weights packed
-    /// once here, groups of 8 rows per weight read); more take the packed GEMM of the batch path.
-    /// A guess from FMA counts (8 rows per group keep the FMA units as busy as GEMM's micro-kernel,
-    /// without GEMM's per-call packing of B); the inference benchmarks say where the crossover is.
-    /// </summary>
-    internal const int FewRowsLimit = 32;
-
     /// <summary>The folded offsets are those with |offset × scale| at most this.</summary>
     internal const double FoldLimit = 1.0;
 
@@ -52,6 +49,7 @@ internal sealed class InferenceNetwork<T>
     private readonly double[]? _offsets;
     private readonly double[]? _scales;
     private readonly FewRowsWeights<T>[] _packed;
+    private readonly FewRowsActivation _hidden;
 
     /// <summary>Copies <paramref name="network"/> with <paramref name="scaling"/> folded in.</summary>
     public InferenceNetwork(Network<T> network, FeatureScaling? scaling)
@@ -68,6 +66,12 @@ internal sealed class InferenceNetwork<T>
             _scales = scaling.Scales.ToArray();
         }
 
+        _hidden = shape.HiddenActivation switch
+        {
+            HiddenActivation.Sigmoid => FewRowsActivation.Sigmoid,
+            HiddenActivation.Tanh => FewRowsActivation.Tanh,
+            _ => FewRowsActivation.Relu,
+        };
         _packed = new FewRowsWeights<T>[shape.LayerCount];
         for (int l = 0; l < shape.LayerCount; l++)
         {
@@ -107,21 +111,12 @@ internal sealed class InferenceNetwork<T>
             x = shifted;
         }
 
-        if (rows > FewRowsLimit)
-        {
-            return Backpropagation.Forward(_network, workspace, x);
-        }
-
         MatrixSpan<T> z = default;
-        for (int l = 0; l < _packed.Length; l++)
+        int last = _packed.Length - 1;
+        for (int l = 0; l <= last; l++)
         {
             z = workspace.Activations(l, rows);
-            GemmFewRows.Multiply(x, _packed[l], z);
-            if (l < _packed.Length - 1)
-            {
-                Backpropagation.ActivationForward(Shape.HiddenActivation, z.Span);
-            }
-
+            GemmFewRows.Multiply(x, _packed[l], z, l < last ? _hidden : FewRowsActivation.None);
             x = z;
         }
 
@@ -139,16 +134,85 @@ internal sealed class InferenceNetwork<T>
         {
             ReadOnlySpan<T> source = x.Row(r);
             Span<T> target = destination.Row(r);
-            for (int c = 0; c < source.Length; c++)
+            if (!ShiftRow(source, target, offsets, scales))
             {
-                double d = double.CreateTruncating(source[c]) - offsets[c];
-                T v = T.CreateTruncating(scales is null ? d : d * scales[c]);
-                if (!T.IsFinite(v))
-                {
-                    throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"Row {firstRow + r}, feature {c}: {source[c]} scaled by the model's feature scaling (offset {offsets[c]:R}) is beyond the range of {typeof(T).Name}."), name);
-                }
+                ThrowNotScalable(source, firstRow + r, offsets, scales, name);
+            }
+        }
+    }
 
-                target[c] = v;
+    /// <summary>
+    /// <c>target = T((double(source) − offsets) · scales)</c> (no product when <paramref name="scales"/> is
+    /// null), vectorised where the hardware allows: the same IEEE operations in the same order in every
+    /// lane, so the bits are those of the scalar loop. False when a result is not finite.
+    /// </summary>
+    internal static bool ShiftRow(ReadOnlySpan<T> source, Span<T> target, double[] offsets, double[]? scales)
+    {
+        int c = 0;
+        Vector256<double> check = Vector256<double>.Zero;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            ref double o = ref MemoryMarshal.GetArrayDataReference(offsets);
+            ref double s = ref scales is null ? ref o : ref MemoryMarshal.GetArrayDataReference(scales);
+            if (typeof(T) == typeof(float))
+            {
+                ref float from = ref Unsafe.As<T, float>(ref MemoryMarshal.GetReference(source));
+                ref float to = ref Unsafe.As<T, float>(ref MemoryMarshal.GetReference(target));
+                for (; c <= source.Length - 8; c += 8)
+                {
+                    (Vector256<double> lower, Vector256<double> upper) = Vector256.Widen(Vector256.LoadUnsafe(ref from, (nuint)c));
+                    lower -= Vector256.LoadUnsafe(ref o, (nuint)c);
+                    upper -= Vector256.LoadUnsafe(ref o, (nuint)c + 4);
+                    if (scales is not null)
+                    {
+                        lower *= Vector256.LoadUnsafe(ref s, (nuint)c);
+                        upper *= Vector256.LoadUnsafe(ref s, (nuint)c + 4);
+                    }
+
+                    Vector256<float> narrowed = Vector256.Narrow(lower, upper);
+                    narrowed.StoreUnsafe(ref to, (nuint)c);
+                    (lower, upper) = Vector256.Widen(narrowed - narrowed);
+                    check += lower + upper;
+                }
+            }
+            else
+            {
+                ref double from = ref Unsafe.As<T, double>(ref MemoryMarshal.GetReference(source));
+                ref double to = ref Unsafe.As<T, double>(ref MemoryMarshal.GetReference(target));
+                for (; c <= source.Length - 4; c += 4)
+                {
+                    Vector256<double> v = Vector256.LoadUnsafe(ref from, (nuint)c) - Vector256.LoadUnsafe(ref o, (nuint)c);
+                    if (scales is not null)
+                    {
+                        v *= Vector256.LoadUnsafe(ref s, (nuint)c);
+                    }
+
+                    v.StoreUnsafe(ref to, (nuint)c);
+                    check += v - v;
+                }
+            }
+        }
+
+        bool finite = check == Vector256<double>.Zero;
+        for (; c < source.Length; c++)
+        {
+            double d = double.CreateTruncating(source[c]) - offsets[c];
+            T v = T.CreateTruncating(scales is null ? d : d * scales[c]);
+            finite &= T.IsFinite(v);
+            target[c] = v;
+        }
+
+        return finite;
+    }
+
+    private static void ThrowNotScalable(ReadOnlySpan<T> source, int row, double[] offsets, double[]? scales, string name)
+    {
+        for (int c = 0; c < source.Length; c++)
+        {
+            double d = double.CreateTruncating(source[c]) - offsets[c];
+            if (!T.IsFinite(T.CreateTruncating(scales is null ? d : d * scales[c])))
+            {
+                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"Row {row}, feature {c}: {source[c]} scaled by the model's feature scaling (offset {offsets[c]:R}) is beyond the range of {typeof(T).Name}."), name);
             }
         }
     }

@@ -9,24 +9,43 @@ namespace Backprop.Properties.Kernels;
 
 /// <summary>
 /// <see cref="GemmFewRows"/> against <see cref="GemmFewRowsReference"/> at the width this process runs
-/// at (CI runs the suite at 512, 256, 128 bits and scalar): every output within
-/// <c>(n + 2)·u·(|b| + Σ|x·w|)</c> of the exact value, a row's bits independent of the other rows of
-/// the call, strided views, nothing written outside the destination's view.
+/// at (CI runs the suite at 512, 256, 128 bits, without FMA and scalar): every output within
+/// <c>(n + 2)·u·(|b| + Σ|x·w|)</c> of the exact value, and with a fused activation f within that bound
+/// (f is 1-Lipschitz) plus f's own rounding, 16·u·|f(z)| (the vector exponential's and tanh's ulp
+/// budgets of ActivationsProperties); a row's bits independent of the other rows of the call (so of
+/// the row blocking: 1–70 rows cover every block of 1, 2 and 4 rows and every repeated-row tail),
+/// 1–70 inputs and outputs (every panel tail and repeated-panel block), strided views, nothing written
+/// outside the destination's view.
 /// </summary>
 public class GemmFewRowsProperties
 {
-    private static readonly Gen<(int Rows, int N, int M, int Seed)> Shapes =
-        from rows in Gen.Choose(1, 20)
+    private static readonly Gen<(int Rows, int N, int M, FewRowsActivation Activation, int Seed)> Shapes =
+        from rows in Gen.Choose(1, 70)
         from n in Gen.Choose(1, 70)
         from m in Gen.Choose(1, 70)
+        from activation in Gen.Elements(FewRowsActivation.None, FewRowsActivation.Relu, FewRowsActivation.Sigmoid, FewRowsActivation.Tanh)
         from seed in Gens.Seed
-        select (rows, n, m, seed);
+        select (rows, n, m, activation, seed);
 
     [Fact]
-    public void FloatMatchesTheReference() => Prop.ForAll(Shapes.ToArbitrary(), s => Check<float>(s.Rows, s.N, s.M, s.Seed)).QuickCheckThrowOnFailure();
+    public void FloatMatchesTheReference() => Prop.ForAll(Shapes.ToArbitrary(), s => Check<float>(s.Rows, s.N, s.M, s.Seed, s.Activation)).QuickCheckThrowOnFailure();
 
     [Fact]
-    public void DoubleMatchesTheReference() => Prop.ForAll(Shapes.ToArbitrary(), s => Check<double>(s.Rows, s.N, s.M, s.Seed)).QuickCheckThrowOnFailure();
+    public void DoubleMatchesTheReference() => Prop.ForAll(Shapes.ToArbitrary(), s => Check<double>(s.Rows, s.N, s.M, s.Seed, s.Activation)).QuickCheckThrowOnFailure();
+
+    /// <summary>Every row count 1–70 and every activation on one shape with a partial panel, so no blocking or tail is left to chance.</summary>
+    [Fact]
+    public void EveryRowCountAndActivationMatchesTheReference()
+    {
+        foreach (FewRowsActivation activation in Enum.GetValues<FewRowsActivation>())
+        {
+            for (int rows = 1; rows <= 70; rows++)
+            {
+                Check<float>(rows, 13, 37, rows, activation);
+                Check<double>(rows, 11, 19, rows, activation);
+            }
+        }
+    }
 
     /// <summary>The shapes, where whole panels, four-panel groups and the tails all occur.</summary>
     [Theory]
@@ -35,13 +54,15 @@ public class GemmFewRowsProperties
     [InlineData(3, 256, 10)]
     [InlineData(7, 20, 32)]
     [InlineData(2, 32, 5)]
+    [InlineData(64, 784, 256)]
+    [InlineData(5, 256, 10)]
     public void LayerShapesMatchTheReference(int rows, int n, int m)
     {
-        Check<float>(rows, n, m, 1);
-        Check<double>(rows, n, m, 2);
+        Check<float>(rows, n, m, 1, FewRowsActivation.Relu);
+        Check<double>(rows, n, m, 2, FewRowsActivation.None);
     }
 
-    private static void Check<T>(int rows, int n, int m, int seed)
+    private static void Check<T>(int rows, int n, int m, int seed, FewRowsActivation activation = FewRowsActivation.None)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var random = new Random(seed);
@@ -57,7 +78,7 @@ public class GemmFewRowsProperties
         Array.Fill(y, T.CreateTruncating(7.5));
 
         var packed = new FewRowsWeights<T>(new ReadOnlyMatrixSpan<T>(w, n, m), b);
-        GemmFewRows.Multiply(new ReadOnlyMatrixSpan<T>(x, rows, n, xStride), packed, new MatrixSpan<T>(y, rows, m, yStride));
+        GemmFewRows.Multiply(new ReadOnlyMatrixSpan<T>(x, rows, n, xStride), packed, new MatrixSpan<T>(y, rows, m, yStride), activation);
 
         double[] xd = new double[rows * n];
         for (int r = 0; r < rows; r++)
@@ -80,9 +101,9 @@ public class GemmFewRowsProperties
                     continue;
                 }
 
-                double e = expected[(r * m) + j];
-                double bound = (n + 2) * u * magnitude[(r * m) + j];
-                Assert.True(Math.Abs(double.CreateTruncating(actual) - e) <= bound, $"{typeof(T).Name} {rows}×{n}·{n}×{m} at {KernelSimd.Describe()}: y[{r},{j}] = {actual}, reference {e}, bound {bound:E2}");
+                double e = Activate(activation, expected[(r * m) + j]);
+                double bound = ((n + 2) * u * magnitude[(r * m) + j]) + (activation is FewRowsActivation.Sigmoid or FewRowsActivation.Tanh ? 16 * u * Math.Abs(e) : 0);
+                Assert.True(Math.Abs(double.CreateTruncating(actual) - e) <= bound, $"{typeof(T).Name} {activation} {rows}×{n}·{n}×{m} at {KernelSimd.Describe()}: y[{r},{j}] = {actual}, reference {e}, bound {bound:E2}");
             }
         }
 
@@ -92,9 +113,29 @@ public class GemmFewRowsProperties
         T[] alone = new T[m];
         for (int r = 0; r < rows; r++)
         {
-            GemmFewRows.Multiply(new ReadOnlyMatrixSpan<T>(x.AsSpan(r * xStride, n), 1, n), packed, new MatrixSpan<T>(alone, 1, m));
+            GemmFewRows.Multiply(new ReadOnlyMatrixSpan<T>(x.AsSpan(r * xStride, n), 1, n), packed, new MatrixSpan<T>(alone, 1, m), activation);
             Assert.Equal(alone, y.AsSpan(r * yStride, m).ToArray());
         }
+    }
+
+    /// <summary>The activation in double (the references' formulas: ActivationsReference applied to the exact sum).</summary>
+    private static double Activate(FewRowsActivation activation, double z)
+    {
+        double[] a = [z];
+        switch (activation)
+        {
+            case FewRowsActivation.Relu:
+                ActivationsReference.Relu<double>(a, a);
+                break;
+            case FewRowsActivation.Sigmoid:
+                ActivationsReference.Sigmoid<double>(a, a);
+                break;
+            case FewRowsActivation.Tanh:
+                ActivationsReference.Tanh<double>(a, a);
+                break;
+        }
+
+        return a[0];
     }
 
     private static void Fill<T>(T[] values, Random random)
@@ -115,6 +156,7 @@ public class GemmFewRowsProperties
         Assert.Equal("y", Assert.Throws<ArgumentException>(() => GemmFewRows.Multiply(new ReadOnlyMatrixSpan<float>(new float[6], 2, 3), packed, new MatrixSpan<float>(new float[6], 2, 3))).ParamName);
         float[] shared = new float[16];
         Assert.Equal("y", Assert.Throws<ArgumentException>(() => GemmFewRows.Multiply(new ReadOnlyMatrixSpan<float>(shared.AsSpan(0, 3), 1, 3), packed, new MatrixSpan<float>(shared.AsSpan(2, 4), 1, 4))).ParamName);
+        Assert.Equal("activation", Assert.Throws<ArgumentOutOfRangeException>(() => GemmFewRows.Multiply(new ReadOnlyMatrixSpan<float>(new float[3], 1, 3), packed, new MatrixSpan<float>(new float[4], 1, 4), (FewRowsActivation)9)).ParamName);
     }
 
     [Fact]
@@ -126,6 +168,7 @@ public class GemmFewRowsProperties
         {
             GemmFewRows.Multiply(new ReadOnlyMatrixSpan<float>(x, 1, 784), packed, new MatrixSpan<float>(y.AsSpan(0, 256), 1, 256));
             GemmFewRows.Multiply(new ReadOnlyMatrixSpan<float>(x, 8, 784), packed, new MatrixSpan<float>(y, 8, 256));
+            GemmFewRows.Multiply(new ReadOnlyMatrixSpan<float>(x, 7, 784), packed, new MatrixSpan<float>(y.AsSpan(0, 7 * 256), 7, 256), FewRowsActivation.Tanh);
         });
     }
 }
