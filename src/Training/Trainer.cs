@@ -30,6 +30,7 @@ public sealed class Trainer<T> : IDisposable
     private readonly T[] _snapshot;
     private readonly LearningRateSchedule _schedule;
     private readonly double _uniformLoss;
+    private readonly TinyNetworkStep<T>? _tiny;
     private Rng _shuffler;
     private double _startLoss = double.NaN;
     private double _divergenceLimit = double.PositiveInfinity;
@@ -90,6 +91,12 @@ public sealed class Trainer<T> : IDisposable
         _workspace = new Workspace<T>(network.Shape, options.BatchSize, forTraining: true);
         _snapshot = new T[network.Shape.ParameterCount];
         _shuffler = new Rng(options.Seed);
+        if (TinyNetworkStep<T>.Supports(network.Shape, options))
+        {
+            _tiny = new TinyNetworkStep<T>(network.Shape);
+            UsesTinyPath = true;
+        }
+
         if (threads is not null)
         {
             _threads = threads;
@@ -106,6 +113,16 @@ public sealed class Trainer<T> : IDisposable
 
     /// <summary>The thread group steps run on (tests).</summary>
     internal KernelThreads? Threads => _threads;
+
+    /// <summary>
+    /// Whether steps run the tiny-network path (<see cref="TinyNetworkStep{T}"/>), chosen in the
+    /// constructor when the network is narrow enough; tests set it to false to force the general path.
+    /// </summary>
+    internal bool UsesTinyPath
+    {
+        get;
+        set => field = value && _tiny is not null;
+    }
 
     /// <summary>The network being trained.</summary>
     public Network<T> Network { get; }
@@ -147,6 +164,11 @@ public sealed class Trainer<T> : IDisposable
     public T ComputeGradients(ReadOnlyMatrixSpan<T> inputs, ReadOnlySpan<int> labels)
     {
         CheckBatch(inputs, labels);
+        if (UsesTinyPath)
+        {
+            return _tiny!.Run(Network, inputs, labels, default, 0, inputs.Rows, out _);
+        }
+
         Backpropagation.Forward(Network, _workspace, inputs, _threads);
         return Backpropagation.Backward(Network, _workspace, inputs, labels, _threads);
     }
@@ -204,22 +226,18 @@ public sealed class Trainer<T> : IDisposable
         {
             int start = s * batch;
             int rows = Math.Min(batch, n - start);
-            ReadOnlyMatrixSpan<T> x;
-            ReadOnlySpan<int> y;
-            if (shuffle)
+            T loss;
+            if (UsesTinyPath)
             {
-                x = Gather(features, labels, training.Order.Slice(start, rows));
-                y = _workspace.Labels(rows);
+                // Reads the shuffled rows through the order directly: no gather copy.
+                loss = _tiny!.Run(Network, features, labels, shuffle ? training.Order : default, start, rows, out int hits);
+                correct += hits;
             }
             else
             {
-                x = features.SliceRows(start, rows);
-                y = labels.Slice(start, rows);
+                loss = GeneralStep(features, labels, shuffle ? training.Order : default, start, rows, ref correct);
             }
 
-            MatrixSpan<T> logits = Backpropagation.Forward(Network, _workspace, x, _threads);
-            correct += Network<T>.CountCorrect(logits, y, _workspace.Classes(rows));
-            T loss = Backpropagation.Backward(Network, _workspace, x, y, _threads);
             if (!T.IsFinite(loss))
             {
                 double value = double.CreateTruncating(loss);
@@ -324,6 +342,27 @@ public sealed class Trainer<T> : IDisposable
         double rate = _schedule.Rate(CompletedEpochs, StepCount);
         Optimizer.Step(Network.Parameters, Network.Gradients, rate, _threads);
         StepCount++;
+    }
+
+    /// <summary>Forward (counting correct arg-maxes) and backward on the GEMM path for one minibatch of an epoch.</summary>
+    private T GeneralStep(ReadOnlyMatrixSpan<T> features, ReadOnlySpan<int> labels, ReadOnlySpan<int> order, int start, int rows, ref int correct)
+    {
+        ReadOnlyMatrixSpan<T> x;
+        ReadOnlySpan<int> y;
+        if (!order.IsEmpty)
+        {
+            x = Gather(features, labels, order.Slice(start, rows));
+            y = _workspace.Labels(rows);
+        }
+        else
+        {
+            x = features.SliceRows(start, rows);
+            y = labels.Slice(start, rows);
+        }
+
+        MatrixSpan<T> logits = Backpropagation.Forward(Network, _workspace, x, _threads);
+        correct += Network<T>.CountCorrect(logits, y, _workspace.Classes(rows));
+        return Backpropagation.Backward(Network, _workspace, x, y, _threads);
     }
 
     private MatrixSpan<T> Gather(ReadOnlyMatrixSpan<T> features, ReadOnlySpan<int> labels, ReadOnlySpan<int> rows)
