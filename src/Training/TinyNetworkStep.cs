@@ -179,6 +179,7 @@ internal sealed class TinyNetworkStep<T>
     };
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [SkipLocalsInit] // every element of the stack buffers is written before it is read
     private T Run<TV, TW>(Network<T> network, ReadOnlyMatrixSpan<T> features, ReadOnlySpan<int> labels, ReadOnlySpan<int> order, int start, int rows, out int correct)
         where TV : struct
         where TW : struct, ILanes<TV>
@@ -215,7 +216,7 @@ internal sealed class TinyNetworkStep<T>
 
         // The caller checked every index: rows within the features and labels, the order slice within the order.
         ref T featureRef = ref MemoryMarshal.GetReference(features.Span);
-        nint stride = features.Stride;
+        int stride = features.Stride;
         ref int labelSource = ref MemoryMarshal.GetReference(labels);
         ref int orderRef = ref MemoryMarshal.GetReference(order);
 
@@ -235,31 +236,11 @@ internal sealed class TinyNetworkStep<T>
             int count = Math.Min(blockRows, rows - first);
             int s = (count + lanes - 1) / lanes * lanes; // the block's row stride: whole vectors
 
-            // Gather: x[i][r] = features[row r][i]; padded rows get zero inputs and label −1.
-            for (int r = 0; r < count; r++)
-            {
-                int index = ordered ? Unsafe.Add(ref orderRef, start + first + r) : start + first + r;
-                ref T row = ref Unsafe.Add(ref featureRef, index * stride);
-                for (int i = 0; i < inputs; i++)
-                {
-                    Unsafe.Add(ref blockRef, (i * s) + r) = Unsafe.Add(ref row, i);
-                }
+            Gather<TV, TW>(ref featureRef, stride, ref labelSource, ordered, ref Unsafe.Add(ref orderRef, ordered ? start + first : 0), start + first, count, s, inputs, ref blockRef, ref labelRef);
 
-                Unsafe.Add(ref labelRef, r) = T.CreateTruncating(Unsafe.Add(ref labelSource, index));
-            }
-
-            for (int r = count; r < s; r++)
-            {
-                for (int i = 0; i < inputs; i++)
-                {
-                    Unsafe.Add(ref blockRef, (i * s) + r) = T.Zero;
-                }
-
-                Unsafe.Add(ref labelRef, r) = T.NegativeOne;
-            }
-
-            // Forward: z = b + Σᵢ xᵢ·Wᵢⱼ per vector of rows, the hidden activation applied before the store
-            // (tanh afterwards, by the kernel, over the layer's block).
+            // Forward: z = b + Σᵢ xᵢ·Wᵢⱼ per vector of rows; ReLU applied before the store, sigmoid in a
+            // pass over the layer's block (its exponential is a call, which would spill the product loop),
+            // tanh by the kernel over the block.
             for (int l = 0; l < layers; l++)
             {
                 int fanIn = Unsafe.Add(ref fanIns, l);
@@ -282,23 +263,20 @@ internal sealed class TinyNetworkStep<T>
                             sum = TW.MultiplyAdd(TW.Load(ref xc, (nuint)(i * s)), TW.Create(Unsafe.Add(ref weights, (i * fanOut) + j)), sum);
                         }
 
-                        if (hidden)
+                        if (hidden && activation == HiddenActivation.Relu)
                         {
-                            if (activation == HiddenActivation.Sigmoid)
-                            {
-                                sum = TW.Divide(TW.One, TW.Add(TW.One, TW.Exp(TW.Negate(sum))));
-                            }
-                            else if (activation == HiddenActivation.Relu)
-                            {
-                                sum = TW.Select(TW.GreaterThan(sum, TW.Zero), sum, TW.Zero);
-                            }
+                            sum = TW.Select(TW.GreaterThan(sum, TW.Zero), sum, TW.Zero);
                         }
 
                         TW.Store(sum, ref zj, (nuint)c);
                     }
                 }
 
-                if (hidden && activation == HiddenActivation.Tanh)
+                if (hidden && activation == HiddenActivation.Sigmoid)
+                {
+                    Sigmoid<TV, TW>(ref z, fanOut * s);
+                }
+                else if (hidden && activation == HiddenActivation.Tanh)
                 {
                     Span<T> a = MemoryMarshal.CreateSpan(ref z, fanOut * s);
                     Activations.Tanh(a, a);
@@ -443,6 +421,73 @@ internal sealed class TinyNetworkStep<T>
         return (TW.Sum(logTotal) - TW.Sum(shiftedTotal)) * invN;
     }
 
+    /// <summary>
+    /// Transposes <paramref name="count"/> rows into the block (<c>x[i][r]</c> at <c>i·s + r</c>) and
+    /// their labels (as T); rows <c>count … s − 1</c> get zero inputs and label −1. Row r is
+    /// <c>order[r]</c> when <paramref name="ordered"/>, else <c>first + r</c>. Whole vectors of rows
+    /// use the CPU's gather instruction where the width has one (x64: AVX2, AVX-512); the rest are copied one by one.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Gather<TV, TW>(ref T features, int stride, ref int labels, bool ordered, ref int order, int first, int count, int s, int inputs, ref T block, ref T blockLabels)
+        where TV : struct
+        where TW : struct, ILanes<TV>
+    {
+        int r = 0;
+        if (TW.HasGather)
+        {
+            fixed (T* f = &features)
+            fixed (int* y = &labels)
+            fixed (int* o = &order)
+            {
+                for (; r + TW.Count <= count; r += TW.Count)
+                {
+                    for (int i = 0; i < inputs; i++)
+                    {
+                        TW.Store(TW.GatherRows(f + i, o + r, first + r, ordered, stride), ref block, (nuint)((i * s) + r));
+                    }
+
+                    TW.Store(TW.GatherLabels(y, o + r, first + r, ordered), ref blockLabels, (nuint)r);
+                }
+            }
+        }
+
+        for (; r < count; r++)
+        {
+            nint index = ordered ? Unsafe.Add(ref order, r) : first + r;
+            ref T row = ref Unsafe.Add(ref features, index * stride);
+            ref T x = ref Unsafe.Add(ref block, r);
+            for (int i = 0; i < inputs; i++)
+            {
+                Unsafe.Add(ref x, i * s) = Unsafe.Add(ref row, i);
+            }
+
+            Unsafe.Add(ref blockLabels, r) = T.CreateTruncating(Unsafe.Add(ref labels, index));
+        }
+
+        for (r = count; r < s; r++)
+        {
+            for (int i = 0; i < inputs; i++)
+            {
+                Unsafe.Add(ref block, (i * s) + r) = T.Zero;
+            }
+
+            Unsafe.Add(ref blockLabels, r) = T.NegativeOne;
+        }
+    }
+
+    /// <summary>Sigmoid <c>1 / (1 + e^(−z))</c> in place over <paramref name="length"/> elements (whole vectors), the kernels' formula.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Sigmoid<TV, TW>(ref T z, int length)
+        where TV : struct
+        where TW : struct, ILanes<TV>
+    {
+        for (int c = 0; c < length; c += TW.Count)
+        {
+            TV v = TW.Load(ref z, (nuint)c);
+            TW.Store(TW.Divide(TW.One, TW.Add(TW.One, TW.Exp(TW.Negate(v)))), ref z, (nuint)c);
+        }
+    }
+
     /// <summary>The few lane-wise operations the path needs, at one width (all inlined).</summary>
     private interface ILanes<TV>
         where TV : struct
@@ -487,6 +532,15 @@ internal sealed class TinyNetworkStep<T>
         static abstract TV Log(TV x);
 
         static abstract T Sum(TV v);
+
+        /// <summary>Whether <see cref="GatherRows"/> and <see cref="GatherLabels"/> are instructions at this width.</summary>
+        static abstract bool HasGather { get; }
+
+        /// <summary>Lane k: <c>column[row_k · stride]</c>, row_k = <c>rows[k]</c> when ordered, else <c>first + k</c>.</summary>
+        static abstract unsafe TV GatherRows(T* column, int* rows, int first, bool ordered, int stride);
+
+        /// <summary>Lane k: <c>labels[row_k]</c> as T, rows as in <see cref="GatherRows"/>.</summary>
+        static abstract unsafe TV GatherLabels(int* labels, int* rows, int first, bool ordered);
     }
 
     private static bool Fused => Fma.IsSupported || AdvSimd.IsSupported;
@@ -565,6 +619,25 @@ internal sealed class TinyNetworkStep<T>
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static T Sum(Vector128<T> v) => HorizontalSum.Sum(v);
+        public static bool HasGather => Avx2.IsSupported;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static unsafe Vector128<T> GatherRows(T* column, int* rows, int first, bool ordered, int stride)
+        {
+            Vector128<int> index = (ordered ? Vector128.Load(rows) : Vector128.Create(first) + Vector128<int>.Indices) * Vector128.Create(stride);
+            return typeof(T) == typeof(float)
+                ? Avx2.GatherVector128((float*)column, index, 4).As<float, T>()
+                : Avx2.GatherVector128((double*)column, index, 8).As<double, T>();
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static unsafe Vector128<T> GatherLabels(int* labels, int* rows, int first, bool ordered)
+        {
+            Vector128<int> y = ordered ? Avx2.GatherVector128(labels, Vector128.Load(rows), 4) : Vector128.Load(labels + first);
+            return typeof(T) == typeof(float)
+                ? Vector128.ConvertToSingle(y).As<float, T>()
+                : Sse2.ConvertToVector128Double(y).As<double, T>();
+        }
     }
 
     private readonly struct Lanes256 : ILanes<Vector256<T>>
@@ -641,6 +714,33 @@ internal sealed class TinyNetworkStep<T>
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static T Sum(Vector256<T> v) => Lanes128.Sum(v.GetLower() + v.GetUpper());
+        public static bool HasGather => Avx2.IsSupported;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static unsafe Vector256<T> GatherRows(T* column, int* rows, int first, bool ordered, int stride)
+        {
+            if (typeof(T) == typeof(float))
+            {
+                Vector256<int> index = (ordered ? Vector256.Load(rows) : Vector256.Create(first) + Vector256<int>.Indices) * Vector256.Create(stride);
+                return Avx2.GatherVector256((float*)column, index, 4).As<float, T>();
+            }
+
+            Vector128<int> index4 = (ordered ? Vector128.Load(rows) : Vector128.Create(first) + Vector128<int>.Indices) * Vector128.Create(stride);
+            return Avx2.GatherVector256((double*)column, index4, 8).As<double, T>();
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static unsafe Vector256<T> GatherLabels(int* labels, int* rows, int first, bool ordered)
+        {
+            if (typeof(T) == typeof(float))
+            {
+                Vector256<int> y = ordered ? Avx2.GatherVector256(labels, Vector256.Load(rows), 4) : Vector256.Load(labels + first);
+                return Vector256.ConvertToSingle(y).As<float, T>();
+            }
+
+            Vector128<int> y4 = ordered ? Avx2.GatherVector128(labels, Vector128.Load(rows), 4) : Vector128.Load(labels + first);
+            return Avx.ConvertToVector256Double(y4).As<double, T>();
+        }
     }
 
     private readonly struct Lanes512 : ILanes<Vector512<T>>
@@ -717,6 +817,16 @@ internal sealed class TinyNetworkStep<T>
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static T Sum(Vector512<T> v) => Lanes256.Sum(v.GetLower() + v.GetUpper());
+        // No 512-bit gather in the runtime's API: two 256-bit ones (AVX2, which every AVX-512 part has).
+        public static bool HasGather => Avx2.IsSupported;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static unsafe Vector512<T> GatherRows(T* column, int* rows, int first, bool ordered, int stride) =>
+            Vector512.Create(Lanes256.GatherRows(column, rows, first, ordered, stride), Lanes256.GatherRows(column, rows + Vector256<T>.Count, first + Vector256<T>.Count, ordered, stride));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static unsafe Vector512<T> GatherLabels(int* labels, int* rows, int first, bool ordered) =>
+            Vector512.Create(Lanes256.GatherLabels(labels, rows, first, ordered), Lanes256.GatherLabels(labels, rows + Vector256<T>.Count, first + Vector256<T>.Count, ordered));
     }
 
     /// <summary>Scalar code (width 0): one row per "vector"; multiply and add separately, as the scalar kernels do.</summary>
@@ -779,6 +889,11 @@ internal sealed class TinyNetworkStep<T>
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static T Sum(T v) => v;
+        public static bool HasGather => false;
+
+        public static unsafe T GatherRows(T* column, int* rows, int first, bool ordered, int stride) => column[(long)(ordered ? rows[0] : first) * stride];
+
+        public static unsafe T GatherLabels(int* labels, int* rows, int first, bool ordered) => T.CreateTruncating(labels[ordered ? rows[0] : first]);
     }
 
     /// <summary>Horizontal sum of a 128-bit vector in lane order (wider vectors fold their halves first).</summary>
