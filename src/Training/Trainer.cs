@@ -8,8 +8,10 @@ namespace Backprop.Training;
 /// Trains a <see cref="Network{T}"/>: forward pass, mean cross-entropy, backward pass into the
 /// network's gradient buffer, and an optimiser step, over minibatches and epochs. Every buffer
 /// (workspace for <see cref="TrainerOptions.BatchSize"/> rows, divergence snapshot) is allocated in
-/// the constructor; after one warm-up step, steps, epochs (shuffle, steps, evaluation) and
-/// evaluations allocate nothing. Deterministic: the same seeds give bit-identical parameters.
+/// the constructor, which also runs one invisible warm-up pass (so the first steps run compiled,
+/// cache-warm code); steps, epochs (shuffle, steps, evaluation) and evaluations allocate nothing.
+/// Narrow networks train on a tiny-network path (a block of rows at a time in a stack buffer).
+/// Deterministic: the same seeds give bit-identical parameters.
 /// </summary>
 /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
 /// <remarks>
@@ -106,6 +108,8 @@ public sealed class Trainer<T> : IDisposable
             _threads = new KernelThreads(options.DegreeOfParallelism);
             _ownsThreads = true;
         }
+
+        WarmUp();
     }
 
     /// <summary>The most threads a step uses, the calling thread included.</summary>
@@ -334,6 +338,55 @@ public sealed class Trainer<T> : IDisposable
         if (_ownsThreads)
         {
             _threads!.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// One forward and backward pass over a full batch of zero inputs (class 0), so the step's code is
+    /// compiled, its caches and GEMM buffers in place, before the first real step: without it the
+    /// first steps after construction ran tier-0 and cache-cold code, 5–10× the steady time. Invisible:
+    /// the parameters are only read, the gradients are saved in the snapshot buffer and restored, and
+    /// the optimiser, the schedule, the shuffle RNG and the step count are not touched (a built-in
+    /// optimiser's update kernel runs on scratch arrays).
+    /// </summary>
+    private void WarmUp()
+    {
+        int rows = MaxBatchSize;
+        MatrixSpan<T> x = _workspace.Inputs(rows);
+        x.Span.Clear();
+        Span<int> y = _workspace.Labels(rows);
+        y.Clear();
+        Span<T> gradients = Network.Gradients;
+        gradients.CopyTo(_snapshot);
+        CheckBatch(x, y);
+        if (UsesTinyPath)
+        {
+            _tiny!.Run(Network, x, y, default, 0, rows, out _);
+        }
+        else
+        {
+            Backpropagation.Forward(Network, _workspace, x, _threads);
+            Backpropagation.Backward(Network, _workspace, x, y, _threads);
+        }
+
+        _snapshot.CopyTo(gradients);
+
+        // The built-in optimisers' update kernel, on scratch zeros of the same length (up to 4096, so
+        // the same width and tail code run): never the optimiser itself, whose state would change.
+        int length = Math.Min(Network.Shape.ParameterCount, 4096);
+        T[] scratch = new T[4 * length];
+        Span<T> p = scratch.AsSpan(0, length), g = scratch.AsSpan(length, length), s = scratch.AsSpan(2 * length, length), t = scratch.AsSpan(3 * length, length);
+        switch (Optimizer)
+        {
+            case SgdOptimizer<T>:
+                Updates.SgdStep(p, g, T.Zero, T.Zero, _threads);
+                break;
+            case MomentumOptimizer<T> momentum:
+                Updates.MomentumStep(p, g, s, T.Zero, T.CreateTruncating(0.9), momentum.Nesterov, T.Zero, _threads);
+                break;
+            case AdamOptimizer<T>:
+                Updates.AdamStep(p, g, s, t, T.Zero, T.CreateTruncating(0.9), T.CreateTruncating(0.999), T.CreateTruncating(1e-8), 1, T.Zero, _threads);
+                break;
         }
     }
 

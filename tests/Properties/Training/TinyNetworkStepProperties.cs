@@ -211,6 +211,44 @@ public class TinyNetworkStepProperties(ITestOutputHelper output)
         Assert.Equal(0.6934984699, loss, 1e-9);
     }
 
+    [Theory]
+    [InlineData(new[] { 2, 3, 2 })]
+    [InlineData(new[] { 20, 30, 4 })]
+    public void TheConstructorsWarmUpIsInvisible(int[] sizes)
+    {
+        // The warm-up pass runs in the constructor: the parameters, the gradients (a sentinel value
+        // here), the optimiser's step count and the trainer's must come out exactly as they went in,
+        // and the first step must equal one computed on a copy that never met a second trainer.
+        var shape = new NetworkShape(sizes);
+        var network = new Network<double>(shape, 3);
+        var copy = new Network<double>(shape, 3);
+        (double[] x, int[] y) = TestData.Random<double>(40, sizes[0], sizes[^1], seed: 8);
+        var optimizer = new SgdOptimizer<double>(shape.ParameterCount);
+        using (var used = new Trainer<double>(network, optimizer, new TrainerOptions { BatchSize = 40 }))
+        {
+            used.Step(TestData.View(x, sizes[0]), y);
+        }
+
+        network.Gradients.Fill(0.5);
+        byte[] parameters = TestData.Bits<double>(network.Parameters);
+        byte[] gradients = TestData.Bits<double>(network.Gradients);
+        using var trainer = new Trainer<double>(network, optimizer, new TrainerOptions { BatchSize = 40, LearningRate = LearningRateSchedule.Constant(0.1) });
+        Assert.Equal(parameters, TestData.Bits<double>(network.Parameters));
+        Assert.Equal(gradients, TestData.Bits<double>(network.Gradients));
+        Assert.Equal(0, trainer.StepCount);
+        Assert.Equal(1, optimizer.StepCount);
+
+        // SGD by hand on the copy (same parameters): p − 0.1·∇ with ∇ from the copy's own pass.
+        network.Parameters.CopyTo(copy.Parameters);
+        trainer.Step(TestData.View(x, sizes[0]), y);
+        using var reference = new Trainer<double>(copy, new SgdOptimizer<double>(shape.ParameterCount), new TrainerOptions { BatchSize = 40 });
+        reference.ComputeGradients(TestData.View(x, sizes[0]), y);
+        for (int i = 0; i < shape.ParameterCount; i++)
+        {
+            Assert.Equal(copy.Parameters[i] - (0.1 * copy.Gradients[i]), network.Parameters[i], 1e-14); // the kernel may fuse the multiply-add
+        }
+    }
+
     // ---- Epochs: same steps as the general path, deterministic, same accuracy ----------------------
 
     [Theory]
