@@ -80,3 +80,81 @@ public class TrainingStepConfig : ManualConfig
         SummaryStyle = SummaryStyle.Default.WithTimeUnit(TimeUnit.Microsecond);
     }
 }
+
+/// <summary>
+/// The tiny-network path (<c>TinyNetworkStep</c>, chosen automatically for networks whose layers are
+/// all at most 16 wide) against the general GEMM path forced on an identical trainer, alternating in
+/// one process: same network, data and step as <see cref="TrainingStepBenchmarks{T}"/>; the general
+/// path is the baseline of each case, so the ratio column is the tiny path's speed-up.
+/// <c>dotnet run -c Release --project benchmarks -- --filter '*TinyPathStep*'</c>.
+/// </summary>
+/// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+[MemoryDiagnoser]
+[Config(typeof(TinyPathStepConfig))]
+[GenericTypeArguments(typeof(float))]
+[GenericTypeArguments(typeof(double))]
+public class TinyPathStepBenchmarks<T> : IDisposable
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private Trainer<T> _tiny = null!;
+    private Trainer<T> _general = null!;
+    private T[] _inputs = [];
+    private int[] _labels = [];
+    private int _rows;
+    private int _features;
+
+    /// <summary>Layer sizes and batch rows: the two tiny networks and the widest the path takes.</summary>
+    [Params("2-3-2x500", "4-2-2x500", "16-16-16x256")]
+    public string Case { get; set; } = "2-3-2x500";
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        (int[] sizes, int rows) = TrainingStepBenchmarks<T>.Parse(Case);
+        var shape = new NetworkShape(sizes, HiddenActivation.Sigmoid);
+        var options = new TrainerOptions { BatchSize = rows, DegreeOfParallelism = 1, LearningRate = LearningRateSchedule.Constant(1e-3) };
+        _tiny = new Trainer<T>(new Network<T>(shape, 1), new SgdOptimizer<T>(shape.ParameterCount), options);
+        _general = new Trainer<T>(new Network<T>(shape, 1), new SgdOptimizer<T>(shape.ParameterCount), options) { UsesTinyPath = false };
+        if (!_tiny.UsesTinyPath)
+        {
+            throw new InvalidOperationException($"{Case} does not take the tiny path.");
+        }
+
+        var random = new Random(2);
+        _rows = rows;
+        _features = sizes[0];
+        _inputs = [.. Enumerable.Range(0, rows * sizes[0]).Select(_ => T.CreateTruncating((random.NextDouble() * 2) - 1))];
+        _labels = [.. Enumerable.Range(0, rows).Select(_ => random.Next(sizes[^1]))];
+        T a = _tiny.Step(new ReadOnlyMatrixSpan<T>(_inputs, _rows, _features), _labels);
+        T b = _general.Step(new ReadOnlyMatrixSpan<T>(_inputs, _rows, _features), _labels);
+        if (T.Abs(a - b) > T.CreateTruncating(1e-4) * T.Abs(b))
+        {
+            throw new InvalidOperationException($"{Case}: the paths' first losses differ: tiny {a}, general {b}.");
+        }
+    }
+
+    [GlobalCleanup]
+    public void Dispose()
+    {
+        _tiny?.Dispose();
+        _general?.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    [Benchmark(Baseline = true)]
+    public T General() => _general.Step(new ReadOnlyMatrixSpan<T>(_inputs, _rows, _features), _labels);
+
+    [Benchmark]
+    public T Tiny() => _tiny.Step(new ReadOnlyMatrixSpan<T>(_inputs, _rows, _features), _labels);
+}
+
+/// <summary>Times in µs and rows per second; both widths, the general path the baseline of each case.</summary>
+public class TinyPathStepConfig : ManualConfig
+{
+    public TinyPathStepConfig()
+    {
+        Jobs.AddWidthJobs(this, baselineJob: false, openBlas: false);
+        AddColumn(new RowsPerSecondColumn());
+        SummaryStyle = SummaryStyle.Default.WithTimeUnit(TimeUnit.Microsecond);
+    }
+}

@@ -261,6 +261,7 @@ internal static class ElementwiseDriver
     }
 
     /// <summary><c>p[i] ← op(p[i], g[i])</c>; g may be exactly p.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Update<T, TOp>(Span<T> p, ReadOnlySpan<T> g, TOp op)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TOp : struct, IUpdateOperator<T>
@@ -291,6 +292,7 @@ internal static class ElementwiseDriver
     }
 
     /// <summary><c>(p[i], s[i]) ← op(p[i], g[i], s[i])</c>; the three spans must not overlap.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Update<T, TOp>(Span<T> p, ReadOnlySpan<T> g, Span<T> s, TOp op)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TOp : struct, IUpdateOperator1<T>
@@ -322,6 +324,7 @@ internal static class ElementwiseDriver
     }
 
     /// <summary><c>(p[i], s[i], t[i]) ← op(p[i], g[i], s[i], t[i])</c>; the four spans must not overlap.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Update<T, TOp>(Span<T> p, ReadOnlySpan<T> g, Span<T> s, Span<T> t, TOp op)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TOp : struct, IUpdateOperator2<T>
@@ -510,6 +513,7 @@ internal static class ElementwiseDriver
         return TW.Sum(TW.Add(acc0, acc1));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Update<T, TOp, TV, TW>(ref T pr, ref T gr, nuint n, TOp op)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TOp : struct, IUpdateOperator<T>
@@ -533,6 +537,7 @@ internal static class ElementwiseDriver
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Update<T, TOp, TV, TW>(ref T pr, ref T gr, ref T sr, nuint n, TOp op)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TOp : struct, IUpdateOperator1<T>
@@ -561,6 +566,7 @@ internal static class ElementwiseDriver
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Update<T, TOp, TV, TW>(ref T pr, ref T gr, ref T sr, ref T tr, nuint n, TOp op)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TOp : struct, IUpdateOperator2<T>

@@ -21,6 +21,7 @@ internal static class DataArguments
     }
 
     /// <summary>Throws unless every row of <paramref name="inputs"/> has <paramref name="features"/> finite values.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void Features<T>(ReadOnlyMatrixSpan<T> inputs, int features, string name)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -51,6 +52,7 @@ internal static class DataArguments
     }
 
     /// <summary>Throws unless there are <paramref name="rows"/> labels, each in [0, <paramref name="classes"/>).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void Labels(ReadOnlySpan<int> labels, int rows, int classes, string name)
     {
         if (labels.Length != rows)
@@ -68,6 +70,7 @@ internal static class DataArguments
     }
 
     /// <summary>The index of the first NaN or ±∞ in <paramref name="values"/>, or −1.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static int FirstNonFinite<T>(ReadOnlySpan<T> values)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

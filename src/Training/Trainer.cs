@@ -8,8 +8,10 @@ namespace Backprop.Training;
 /// Trains a <see cref="Network{T}"/>: forward pass, mean cross-entropy, backward pass into the
 /// network's gradient buffer, and an optimiser step, over minibatches and epochs. Every buffer
 /// (workspace for <see cref="TrainerOptions.BatchSize"/> rows, divergence snapshot) is allocated in
-/// the constructor; after one warm-up step, steps, epochs (shuffle, steps, evaluation) and
-/// evaluations allocate nothing. Deterministic: the same seeds give bit-identical parameters.
+/// the constructor, which also runs one invisible warm-up pass (so the first steps run compiled,
+/// cache-warm code); steps, epochs (shuffle, steps, evaluation) and evaluations allocate nothing.
+/// Narrow networks train on a tiny-network path (a block of rows at a time in a stack buffer).
+/// Deterministic: the same seeds give bit-identical parameters.
 /// </summary>
 /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
 /// <remarks>
@@ -32,6 +34,7 @@ public sealed class Trainer<T> : IDisposable
     private readonly double _uniformLoss;
     private readonly Regularization<T>? _regularization;
     private readonly T[]? _best;
+    private readonly TinyNetworkStep<T>? _tiny;
     private Rng _shuffler;
     private double _startLoss = double.NaN;
     private double _divergenceLimit = double.PositiveInfinity;
@@ -116,6 +119,13 @@ public sealed class Trainer<T> : IDisposable
         {
             _best = new T[network.Shape.ParameterCount];
         }
+
+        if (TinyNetworkStep<T>.Supports(network.Shape, options))
+        {
+            _tiny = new TinyNetworkStep<T>(network.Shape);
+            UsesTinyPath = true;
+        }
+
         if (threads is not null)
         {
             _threads = threads;
@@ -125,6 +135,8 @@ public sealed class Trainer<T> : IDisposable
             _threads = new KernelThreads(options.DegreeOfParallelism);
             _ownsThreads = true;
         }
+
+        WarmUp();
     }
 
     /// <summary>The most threads a step uses, the calling thread included.</summary>
@@ -132,6 +144,16 @@ public sealed class Trainer<T> : IDisposable
 
     /// <summary>The thread group steps run on (tests).</summary>
     internal KernelThreads? Threads => _threads;
+
+    /// <summary>
+    /// Whether steps run the tiny-network path (<see cref="TinyNetworkStep{T}"/>), chosen in the
+    /// constructor when the network is narrow enough; tests set it to false to force the general path.
+    /// </summary>
+    internal bool UsesTinyPath
+    {
+        get;
+        set => field = value && _tiny is not null;
+    }
 
     /// <summary>The network being trained.</summary>
     public Network<T> Network { get; }
@@ -173,6 +195,11 @@ public sealed class Trainer<T> : IDisposable
     public T ComputeGradients(ReadOnlyMatrixSpan<T> inputs, ReadOnlySpan<int> labels)
     {
         CheckBatch(inputs, labels);
+        if (UsesTinyPath)
+        {
+            return _tiny!.Run(Network, inputs, labels, default, 0, inputs.Rows, out _);
+        }
+
         _regularization?.Step = StepCount;
         Backpropagation.Forward(Network, _workspace, inputs, _threads, _regularization);
         return Backpropagation.Backward(Network, _workspace, inputs, labels, _threads, _regularization);
@@ -231,23 +258,18 @@ public sealed class Trainer<T> : IDisposable
         {
             int start = s * batch;
             int rows = Math.Min(batch, n - start);
-            ReadOnlyMatrixSpan<T> x;
-            ReadOnlySpan<int> y;
-            if (shuffle)
+            T loss;
+            if (UsesTinyPath)
             {
-                x = Gather(features, labels, training.Order.Slice(start, rows));
-                y = _workspace.Labels(rows);
+                // Reads the shuffled rows through the order directly: no gather copy.
+                loss = _tiny!.Run(Network, features, labels, shuffle ? training.Order : default, start, rows, out int hits);
+                correct += hits;
             }
             else
             {
-                x = features.SliceRows(start, rows);
-                y = labels.Slice(start, rows);
+                loss = GeneralStep(features, labels, shuffle ? training.Order : default, start, rows, ref correct);
             }
 
-            _regularization?.Step = StepCount;
-            MatrixSpan<T> logits = Backpropagation.Forward(Network, _workspace, x, _threads, _regularization);
-            correct += Network<T>.CountCorrect(logits, y, _workspace.Classes(rows));
-            T loss = Backpropagation.Backward(Network, _workspace, x, y, _threads, _regularization);
             if (!T.IsFinite(loss))
             {
                 double value = double.CreateTruncating(loss);
@@ -383,11 +405,83 @@ public sealed class Trainer<T> : IDisposable
         }
     }
 
+    /// <summary>
+    /// One forward and backward pass over a full batch of zero inputs (class 0), so the step's code is
+    /// compiled, its caches and GEMM buffers in place, before the first real step: without it the
+    /// first steps after construction ran tier-0 and cache-cold code, 5–10× the steady time. Invisible:
+    /// the parameters are only read, the gradients are saved in the snapshot buffer and restored, and
+    /// the optimiser, the schedule, the shuffle RNG and the step count are not touched (a built-in
+    /// optimiser's update kernel runs on scratch arrays).
+    /// </summary>
+    private void WarmUp()
+    {
+        int rows = MaxBatchSize;
+        MatrixSpan<T> x = _workspace.Inputs(rows);
+        x.Span.Clear();
+        Span<int> y = _workspace.Labels(rows);
+        y.Clear();
+        Span<T> gradients = Network.Gradients;
+        gradients.CopyTo(_snapshot);
+        CheckBatch(x, y);
+        if (UsesTinyPath)
+        {
+            _tiny!.Run(Network, x, y, default, 0, rows, out _);
+        }
+        else
+        {
+            _regularization?.Step = StepCount;
+            Backpropagation.Forward(Network, _workspace, x, _threads, _regularization);
+            Backpropagation.Backward(Network, _workspace, x, y, _threads, _regularization);
+        }
+
+        _snapshot.CopyTo(gradients);
+
+        // The built-in optimisers' update kernel, on scratch zeros of the same length (up to 4096, so
+        // the same width and tail code run): never the optimiser itself, whose state would change.
+        int length = Math.Min(Network.Shape.ParameterCount, 4096);
+        T[] scratch = new T[4 * length];
+        Span<T> p = scratch.AsSpan(0, length), g = scratch.AsSpan(length, length), s = scratch.AsSpan(2 * length, length), t = scratch.AsSpan(3 * length, length);
+        switch (Optimizer)
+        {
+            case SgdOptimizer<T>:
+                Updates.SgdStep(p, g, T.Zero, T.Zero, _threads);
+                break;
+            case MomentumOptimizer<T> momentum:
+                Updates.MomentumStep(p, g, s, T.Zero, T.CreateTruncating(0.9), momentum.Nesterov, T.Zero, _threads);
+                break;
+            case AdamOptimizer<T>:
+                Updates.AdamStep(p, g, s, t, T.Zero, T.CreateTruncating(0.9), T.CreateTruncating(0.999), T.CreateTruncating(1e-8), 1, T.Zero, _threads);
+                break;
+        }
+    }
+
     private void Update()
     {
         double rate = _schedule.Rate(CompletedEpochs, StepCount);
         Optimizer.Step(Network.Parameters, Network.Gradients, rate, _threads);
         StepCount++;
+    }
+
+    /// <summary>Forward (counting correct arg-maxes) and backward on the GEMM path for one minibatch of an epoch.</summary>
+    private T GeneralStep(ReadOnlyMatrixSpan<T> features, ReadOnlySpan<int> labels, ReadOnlySpan<int> order, int start, int rows, ref int correct)
+    {
+        ReadOnlyMatrixSpan<T> x;
+        ReadOnlySpan<int> y;
+        if (!order.IsEmpty)
+        {
+            x = Gather(features, labels, order.Slice(start, rows));
+            y = _workspace.Labels(rows);
+        }
+        else
+        {
+            x = features.SliceRows(start, rows);
+            y = labels.Slice(start, rows);
+        }
+
+        _regularization?.Step = StepCount;
+        MatrixSpan<T> logits = Backpropagation.Forward(Network, _workspace, x, _threads, _regularization);
+        correct += Network<T>.CountCorrect(logits, y, _workspace.Classes(rows));
+        return Backpropagation.Backward(Network, _workspace, x, y, _threads, _regularization);
     }
 
     private MatrixSpan<T> Gather(ReadOnlyMatrixSpan<T> features, ReadOnlySpan<int> labels, ReadOnlySpan<int> rows)
