@@ -295,7 +295,7 @@ public static class Activations
         KernelArguments.SameOrDisjoint(output, destination, nameof(destination));
     }
 
-    private readonly struct SigmoidOperator<T> : IUnaryOperator<T>
+    internal readonly struct SigmoidOperator<T> : IUnaryOperator<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         public T Invoke(T x) => T.One / (T.One + T.Exp(-x));
@@ -307,7 +307,7 @@ public static class Activations
         public Vector512<T> Invoke(Vector512<T> x) => ActivationMath.Sigmoid<T, Vector512<T>, Simd512<T>>(x);
     }
 
-    private readonly struct SigmoidBackwardOperator<T> : IBinaryOperator<T>
+    internal readonly struct SigmoidBackwardOperator<T> : IBinaryOperator<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         public T Invoke(T da, T a) => da * a * (T.One - a);
@@ -319,7 +319,7 @@ public static class Activations
         public Vector512<T> Invoke(Vector512<T> da, Vector512<T> a) => da * a * (Vector512<T>.One - a);
     }
 
-    private readonly struct TanhOperator<T> : IUnaryOperator<T>
+    internal readonly struct TanhOperator<T> : IUnaryOperator<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         public T Invoke(T x) => T.Tanh(x);
@@ -331,7 +331,7 @@ public static class Activations
         public Vector512<T> Invoke(Vector512<T> x) => ActivationMath.Tanh<T, Vector512<T>, Simd512<T>>(x);
     }
 
-    private readonly struct TanhBackwardOperator<T> : IBinaryOperator<T>
+    internal readonly struct TanhBackwardOperator<T> : IBinaryOperator<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         public T Invoke(T da, T a) => da * (T.One - (a * a));
@@ -344,7 +344,7 @@ public static class Activations
     }
 
     // max(z, 0) written as a comparison, so −0 and NaN map to +0 exactly as the scalar form does.
-    private readonly struct ReluOperator<T> : IUnaryOperator<T>
+    internal readonly struct ReluOperator<T> : IUnaryOperator<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         public T Invoke(T x) => x > T.Zero ? x : T.Zero;
@@ -356,7 +356,7 @@ public static class Activations
         public Vector512<T> Invoke(Vector512<T> x) => Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<T>.Zero), x, Vector512<T>.Zero);
     }
 
-    private readonly struct ReluBackwardOperator<T> : IBinaryOperator<T>
+    internal readonly struct ReluBackwardOperator<T> : IBinaryOperator<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         public T Invoke(T da, T a) => a > T.Zero ? da : T.Zero;
