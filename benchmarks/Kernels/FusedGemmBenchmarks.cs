@@ -3,6 +3,7 @@ using Backprop.Benchmarks.Reporting;
 using Backprop.Kernels;
 using Backprop.Reference;
 using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Configs;
 
 namespace Backprop.Benchmarks.Kernels;
 
@@ -31,6 +32,17 @@ public sealed record FusedCase(FusedForm Form, int M, int N, int K) : IHasFlops
     public override string ToString() => $"{Form} {M}x{N}x{K}";
 }
 
+/// <summary>Both widths (<see cref="WidthConfig"/>'s jobs), GFLOP/s, and a build timeout for a shared machine.</summary>
+public sealed class FusedGemmConfig : ManualConfig
+{
+    public FusedGemmConfig()
+    {
+        Jobs.AddWidthJobs(this, baselineJob: false, openBlas: false);
+        AddColumn(new GflopsColumn());
+        BuildTimeout = TimeSpan.FromMinutes(10); // the generated project took over 2 min to build on a loaded machine
+    }
+}
+
 /// <summary>
 /// The fused GEMM forms (<see cref="Gemm.MultiplyBiasActivation{T}(MatrixOperation, ReadOnlyMatrixSpan{T}, MatrixOperation, ReadOnlyMatrixSpan{T}, ReadOnlySpan{T}, ActivationFunction, MatrixSpan{T}, KernelThreads?, GemmWorkspace{T}?)"/>
 /// and its two siblings) against the separate passes they replace (baseline), on the products of a
@@ -38,7 +50,7 @@ public sealed record FusedCase(FusedForm Form, int M, int N, int K) : IHasFlops
 /// checked against <see cref="GemmFusedReference"/> before anything is timed.
 /// </summary>
 [MemoryDiagnoser]
-[Config(typeof(WidthConfig))]
+[Config(typeof(FusedGemmConfig))]
 [GenericTypeArguments(typeof(float))]
 [GenericTypeArguments(typeof(double))]
 public class FusedGemmBenchmarks<T>
