@@ -152,6 +152,8 @@ internal static class Backpropagation
             }
 
             // dW, db, and dZ of layer l − 1 = (dZ·Wᵀ) ⊙ f′(A) in the other delta buffer, all fused.
+            // (An element-wise factor of dA, such as a dropout mask, multiplies this result after the
+            // call: ⊙ commutes, so only the rounding order differs; f′ must see A before any mask.)
             MatrixSpan<T> a = workspace.Activations(l - 1, rows);
             MatrixSpan<T> da = workspace.Delta(1 - which, rows, a.Columns);
             DenseBackward(a, network.Layer(l), dz, network.GradientLayer(l), da, hidden, threads, workspace.Gemm);
