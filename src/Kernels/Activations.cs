@@ -307,7 +307,7 @@ public static class Activations
         public Vector512<T> Invoke(Vector512<T> x) => ActivationMath.Sigmoid<T, Vector512<T>, Simd512<T>>(x);
     }
 
-    private readonly struct SigmoidBackwardOperator<T> : IBinaryOperator<T>
+    internal readonly struct SigmoidBackwardOperator<T> : IBinaryOperator<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         public T Invoke(T da, T a) => da * a * (T.One - a);
@@ -331,7 +331,7 @@ public static class Activations
         public Vector512<T> Invoke(Vector512<T> x) => ActivationMath.Tanh<T, Vector512<T>, Simd512<T>>(x);
     }
 
-    private readonly struct TanhBackwardOperator<T> : IBinaryOperator<T>
+    internal readonly struct TanhBackwardOperator<T> : IBinaryOperator<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         public T Invoke(T da, T a) => da * (T.One - (a * a));
@@ -356,7 +356,7 @@ public static class Activations
         public Vector512<T> Invoke(Vector512<T> x) => Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<T>.Zero), x, Vector512<T>.Zero);
     }
 
-    private readonly struct ReluBackwardOperator<T> : IBinaryOperator<T>
+    internal readonly struct ReluBackwardOperator<T> : IBinaryOperator<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         public T Invoke(T da, T a) => a > T.Zero ? da : T.Zero;

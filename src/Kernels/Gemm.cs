@@ -33,7 +33,7 @@ namespace Backprop.Kernels;
 /// multiply-add), never on the thread count.
 /// </para>
 /// </remarks>
-public static class Gemm
+public static partial class Gemm
 {
     /// <summary><c>C = A · B</c> (overwrites C).</summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
@@ -113,6 +113,35 @@ public static class Gemm
     internal static void Multiply<T>(MatrixOperation operationA, ReadOnlyMatrixSpan<T> a, MatrixOperation operationB, ReadOnlyMatrixSpan<T> b, MatrixSpan<T> c, T alpha, T beta, GemmPath path, KernelThreads? threads = null, long minimumParallelWork = GemmParallel.MinimumWork, GemmWorkspace<T>? workspace = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        GemmOperands<T> operands = Validate(operationA, a, operationB, b, c);
+        if (operands.M == 0 || operands.N == 0)
+        {
+            return;
+        }
+
+        if (operands.K == 0 || alpha == T.Zero)
+        {
+            GemmUnpacked.ScaleC(c, beta);
+            return;
+        }
+
+        if (path == GemmPath.Packed || (path == GemmPath.Auto && GemmPacked.Pays<T>(operands.M, operands.N, operands.K, operands.TransposeA, operands.TransposeB)))
+        {
+            if (threads is null || !GemmParallel.TryRun(threads, operands, c, alpha, beta, minimumParallelWork, workspace))
+            {
+                GemmPacked.Run(operands, c, alpha, beta, workspace ?? GemmWorkspace<T>.ForCurrentThread());
+            }
+        }
+        else
+        {
+            GemmUnpacked.Run(operands, c, alpha, beta);
+        }
+    }
+
+    /// <summary>Checks the element type, the operations, the shapes and that C overlaps neither operand; the product's operands.</summary>
+    private static GemmOperands<T> Validate<T>(MatrixOperation operationA, ReadOnlyMatrixSpan<T> a, MatrixOperation operationB, ReadOnlyMatrixSpan<T> b, MatrixSpan<T> c)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
         KernelArguments.ElementType<T>();
         bool ta = IsTransposed(operationA, nameof(operationA));
         bool tb = IsTransposed(operationB, nameof(operationB));
@@ -132,29 +161,7 @@ public static class Gemm
 
         KernelArguments.NoOverlap(a.Span, c.Span, nameof(c));
         KernelArguments.NoOverlap(b.Span, c.Span, nameof(c));
-        if (m == 0 || n == 0)
-        {
-            return;
-        }
-
-        if (k == 0 || alpha == T.Zero)
-        {
-            GemmUnpacked.ScaleC(c, beta);
-            return;
-        }
-
-        var operands = new GemmOperands<T>(a, ta, b, tb, m, n, k);
-        if (path == GemmPath.Packed || (path == GemmPath.Auto && GemmPacked.Pays<T>(m, n, k, ta, tb)))
-        {
-            if (threads is null || !GemmParallel.TryRun(threads, operands, c, alpha, beta, minimumParallelWork, workspace))
-            {
-                GemmPacked.Run(operands, c, alpha, beta, workspace ?? GemmWorkspace<T>.ForCurrentThread());
-            }
-        }
-        else
-        {
-            GemmUnpacked.Run(operands, c, alpha, beta);
-        }
+        return new GemmOperands<T>(a, ta, b, tb, m, n, k);
     }
 
     private static bool IsTransposed(MatrixOperation operation, string name) => operation switch

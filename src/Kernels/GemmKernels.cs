@@ -40,7 +40,23 @@ internal interface IGemmKernel<T>
     /// <see cref="GemmPacked"/>'s scalar edge merge does, so an element's bits never depend on
     /// whether its tile was full or an edge.
     /// </summary>
-    static abstract void Tile(int kc, ref T a, ref T b, ref T c, nint ldc, T alpha, T beta);
+    /// <remarks>
+    /// Where <typeparamref name="TEpilogue"/> is active, each stored vector then passes through its
+    /// <c>Apply</c> (a bias and activation, or an activation's backward) before the store, with
+    /// <paramref name="bias"/> at the tile's first column and <paramref name="aux"/> at the tile's
+    /// first element of a matrix of C's shape (row stride <paramref name="ldaux"/>); both are only
+    /// read, and only by epilogues that use them.
+    /// </remarks>
+    static abstract void Tile<TEpilogue>(int kc, ref T a, ref T b, ref T c, nint ldc, T alpha, T beta, ref T bias, ref T aux, nint ldaux)
+        where TEpilogue : struct, IGemmEpilogue<T>;
+
+    /// <summary>
+    /// Applies <typeparamref name="TEpilogue"/> in place to one row of NR elements (an edge tile's row
+    /// in the temporary tile, with its bias and aux padded to NR), with the same vectors as
+    /// <see cref="Tile{TEpilogue}"/>'s store, so an element's bits do not depend on its tile's case.
+    /// </summary>
+    static abstract void Finish<TEpilogue>(ref T row, ref T bias, ref T aux)
+        where TEpilogue : struct, IGemmEpilogue<T>;
 
     /// <summary>Copies <paramref name="count"/> contiguous elements (the packing's row copies) with the kernel's vectors.</summary>
     static abstract void Copy(ref T source, ref T destination, int count);
@@ -125,7 +141,8 @@ internal readonly struct Kernel512<T> : IGemmKernel<T>
     public static int NC => 1024;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Tile(int kc, ref T a, ref T b, ref T c, nint ldc, T alpha, T beta)
+    public static void Tile<TEpilogue>(int kc, ref T a, ref T b, ref T c, nint ldc, T alpha, T beta, ref T bias, ref T aux, nint ldaux)
+        where TEpilogue : struct, IGemmEpilogue<T>
     {
         Vector512<T> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector512<T> c20 = default, c21 = default, c30 = default, c31 = default;
@@ -163,14 +180,14 @@ internal readonly struct Kernel512<T> : IGemmKernel<T>
             b = ref Unsafe.Add(ref b, 2 * Vector512<T>.Count);
         }
 
-        Store(ref c, c00, c01, alpha, beta);
-        Store(ref Unsafe.Add(ref c, ldc), c10, c11, alpha, beta);
-        Store(ref Unsafe.Add(ref c, 2 * ldc), c20, c21, alpha, beta);
-        Store(ref Unsafe.Add(ref c, 3 * ldc), c30, c31, alpha, beta);
-        Store(ref Unsafe.Add(ref c, 4 * ldc), c40, c41, alpha, beta);
-        Store(ref Unsafe.Add(ref c, 5 * ldc), c50, c51, alpha, beta);
-        Store(ref Unsafe.Add(ref c, 6 * ldc), c60, c61, alpha, beta);
-        Store(ref Unsafe.Add(ref c, 7 * ldc), c70, c71, alpha, beta);
+        Store<TEpilogue>(ref c, c00, c01, alpha, beta, ref bias, ref aux);
+        Store<TEpilogue>(ref Unsafe.Add(ref c, ldc), c10, c11, alpha, beta, ref bias, ref Unsafe.Add(ref aux, ldaux));
+        Store<TEpilogue>(ref Unsafe.Add(ref c, 2 * ldc), c20, c21, alpha, beta, ref bias, ref Unsafe.Add(ref aux, 2 * ldaux));
+        Store<TEpilogue>(ref Unsafe.Add(ref c, 3 * ldc), c30, c31, alpha, beta, ref bias, ref Unsafe.Add(ref aux, 3 * ldaux));
+        Store<TEpilogue>(ref Unsafe.Add(ref c, 4 * ldc), c40, c41, alpha, beta, ref bias, ref Unsafe.Add(ref aux, 4 * ldaux));
+        Store<TEpilogue>(ref Unsafe.Add(ref c, 5 * ldc), c50, c51, alpha, beta, ref bias, ref Unsafe.Add(ref aux, 5 * ldaux));
+        Store<TEpilogue>(ref Unsafe.Add(ref c, 6 * ldc), c60, c61, alpha, beta, ref bias, ref Unsafe.Add(ref aux, 6 * ldaux));
+        Store<TEpilogue>(ref Unsafe.Add(ref c, 7 * ldc), c70, c71, alpha, beta, ref bias, ref Unsafe.Add(ref aux, 7 * ldaux));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -189,7 +206,17 @@ internal readonly struct Kernel512<T> : IGemmKernel<T>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(ref T c, Vector512<T> v0, Vector512<T> v1, T alpha, T beta)
+    public static void Finish<TEpilogue>(ref T row, ref T bias, ref T aux)
+        where TEpilogue : struct, IGemmEpilogue<T>
+    {
+        TEpilogue.Apply(Vector512.LoadUnsafe(ref row), ref bias, ref aux).StoreUnsafe(ref row);
+        TEpilogue.Apply(Vector512.LoadUnsafe(ref row, (nuint)Vector512<T>.Count), ref Unsafe.Add(ref bias, Vector512<T>.Count), ref Unsafe.Add(ref aux, Vector512<T>.Count))
+            .StoreUnsafe(ref row, (nuint)Vector512<T>.Count);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store<TEpilogue>(ref T c, Vector512<T> v0, Vector512<T> v1, T alpha, T beta, ref T bias, ref T aux)
+        where TEpilogue : struct, IGemmEpilogue<T>
     {
         var va = Vector512.Create(alpha);
         v0 *= va;
@@ -199,6 +226,12 @@ internal readonly struct Kernel512<T> : IGemmKernel<T>
             var vb = Vector512.Create(beta);
             v0 += vb * Vector512.LoadUnsafe(ref c);
             v1 += vb * Vector512.LoadUnsafe(ref c, (nuint)Vector512<T>.Count);
+        }
+
+        if (TEpilogue.Active)
+        {
+            v0 = TEpilogue.Apply(v0, ref bias, ref aux);
+            v1 = TEpilogue.Apply(v1, ref Unsafe.Add(ref bias, Vector512<T>.Count), ref Unsafe.Add(ref aux, Vector512<T>.Count));
         }
 
         v0.StoreUnsafe(ref c);
@@ -228,7 +261,8 @@ internal readonly struct Kernel256<T> : IGemmKernel<T>
     public static int NC => 1024;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Tile(int kc, ref T a, ref T b, ref T c, nint ldc, T alpha, T beta)
+    public static void Tile<TEpilogue>(int kc, ref T a, ref T b, ref T c, nint ldc, T alpha, T beta, ref T bias, ref T aux, nint ldaux)
+        where TEpilogue : struct, IGemmEpilogue<T>
     {
         Vector256<T> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector256<T> c20 = default, c21 = default, c30 = default, c31 = default;
@@ -259,12 +293,12 @@ internal readonly struct Kernel256<T> : IGemmKernel<T>
             b = ref Unsafe.Add(ref b, 2 * Vector256<T>.Count);
         }
 
-        Store(ref c, c00, c01, alpha, beta);
-        Store(ref Unsafe.Add(ref c, ldc), c10, c11, alpha, beta);
-        Store(ref Unsafe.Add(ref c, 2 * ldc), c20, c21, alpha, beta);
-        Store(ref Unsafe.Add(ref c, 3 * ldc), c30, c31, alpha, beta);
-        Store(ref Unsafe.Add(ref c, 4 * ldc), c40, c41, alpha, beta);
-        Store(ref Unsafe.Add(ref c, 5 * ldc), c50, c51, alpha, beta);
+        Store<TEpilogue>(ref c, c00, c01, alpha, beta, ref bias, ref aux);
+        Store<TEpilogue>(ref Unsafe.Add(ref c, ldc), c10, c11, alpha, beta, ref bias, ref Unsafe.Add(ref aux, ldaux));
+        Store<TEpilogue>(ref Unsafe.Add(ref c, 2 * ldc), c20, c21, alpha, beta, ref bias, ref Unsafe.Add(ref aux, 2 * ldaux));
+        Store<TEpilogue>(ref Unsafe.Add(ref c, 3 * ldc), c30, c31, alpha, beta, ref bias, ref Unsafe.Add(ref aux, 3 * ldaux));
+        Store<TEpilogue>(ref Unsafe.Add(ref c, 4 * ldc), c40, c41, alpha, beta, ref bias, ref Unsafe.Add(ref aux, 4 * ldaux));
+        Store<TEpilogue>(ref Unsafe.Add(ref c, 5 * ldc), c50, c51, alpha, beta, ref bias, ref Unsafe.Add(ref aux, 5 * ldaux));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -283,7 +317,17 @@ internal readonly struct Kernel256<T> : IGemmKernel<T>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(ref T c, Vector256<T> v0, Vector256<T> v1, T alpha, T beta)
+    public static void Finish<TEpilogue>(ref T row, ref T bias, ref T aux)
+        where TEpilogue : struct, IGemmEpilogue<T>
+    {
+        TEpilogue.Apply(Vector256.LoadUnsafe(ref row), ref bias, ref aux).StoreUnsafe(ref row);
+        TEpilogue.Apply(Vector256.LoadUnsafe(ref row, (nuint)Vector256<T>.Count), ref Unsafe.Add(ref bias, Vector256<T>.Count), ref Unsafe.Add(ref aux, Vector256<T>.Count))
+            .StoreUnsafe(ref row, (nuint)Vector256<T>.Count);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store<TEpilogue>(ref T c, Vector256<T> v0, Vector256<T> v1, T alpha, T beta, ref T bias, ref T aux)
+        where TEpilogue : struct, IGemmEpilogue<T>
     {
         var va = Vector256.Create(alpha);
         v0 *= va;
@@ -293,6 +337,12 @@ internal readonly struct Kernel256<T> : IGemmKernel<T>
             var vb = Vector256.Create(beta);
             v0 += vb * Vector256.LoadUnsafe(ref c);
             v1 += vb * Vector256.LoadUnsafe(ref c, (nuint)Vector256<T>.Count);
+        }
+
+        if (TEpilogue.Active)
+        {
+            v0 = TEpilogue.Apply(v0, ref bias, ref aux);
+            v1 = TEpilogue.Apply(v1, ref Unsafe.Add(ref bias, Vector256<T>.Count), ref Unsafe.Add(ref aux, Vector256<T>.Count));
         }
 
         v0.StoreUnsafe(ref c);
@@ -322,7 +372,8 @@ internal readonly struct Kernel128<T> : IGemmKernel<T>
     public static int NC => 1024;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Tile(int kc, ref T a, ref T b, ref T c, nint ldc, T alpha, T beta)
+    public static void Tile<TEpilogue>(int kc, ref T a, ref T b, ref T c, nint ldc, T alpha, T beta, ref T bias, ref T aux, nint ldaux)
+        where TEpilogue : struct, IGemmEpilogue<T>
     {
         Vector128<T> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector128<T> c20 = default, c21 = default, c30 = default, c31 = default;
@@ -353,12 +404,12 @@ internal readonly struct Kernel128<T> : IGemmKernel<T>
             b = ref Unsafe.Add(ref b, 2 * Vector128<T>.Count);
         }
 
-        Store(ref c, c00, c01, alpha, beta);
-        Store(ref Unsafe.Add(ref c, ldc), c10, c11, alpha, beta);
-        Store(ref Unsafe.Add(ref c, 2 * ldc), c20, c21, alpha, beta);
-        Store(ref Unsafe.Add(ref c, 3 * ldc), c30, c31, alpha, beta);
-        Store(ref Unsafe.Add(ref c, 4 * ldc), c40, c41, alpha, beta);
-        Store(ref Unsafe.Add(ref c, 5 * ldc), c50, c51, alpha, beta);
+        Store<TEpilogue>(ref c, c00, c01, alpha, beta, ref bias, ref aux);
+        Store<TEpilogue>(ref Unsafe.Add(ref c, ldc), c10, c11, alpha, beta, ref bias, ref Unsafe.Add(ref aux, ldaux));
+        Store<TEpilogue>(ref Unsafe.Add(ref c, 2 * ldc), c20, c21, alpha, beta, ref bias, ref Unsafe.Add(ref aux, 2 * ldaux));
+        Store<TEpilogue>(ref Unsafe.Add(ref c, 3 * ldc), c30, c31, alpha, beta, ref bias, ref Unsafe.Add(ref aux, 3 * ldaux));
+        Store<TEpilogue>(ref Unsafe.Add(ref c, 4 * ldc), c40, c41, alpha, beta, ref bias, ref Unsafe.Add(ref aux, 4 * ldaux));
+        Store<TEpilogue>(ref Unsafe.Add(ref c, 5 * ldc), c50, c51, alpha, beta, ref bias, ref Unsafe.Add(ref aux, 5 * ldaux));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -377,7 +428,17 @@ internal readonly struct Kernel128<T> : IGemmKernel<T>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(ref T c, Vector128<T> v0, Vector128<T> v1, T alpha, T beta)
+    public static void Finish<TEpilogue>(ref T row, ref T bias, ref T aux)
+        where TEpilogue : struct, IGemmEpilogue<T>
+    {
+        TEpilogue.Apply(Vector128.LoadUnsafe(ref row), ref bias, ref aux).StoreUnsafe(ref row);
+        TEpilogue.Apply(Vector128.LoadUnsafe(ref row, (nuint)Vector128<T>.Count), ref Unsafe.Add(ref bias, Vector128<T>.Count), ref Unsafe.Add(ref aux, Vector128<T>.Count))
+            .StoreUnsafe(ref row, (nuint)Vector128<T>.Count);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store<TEpilogue>(ref T c, Vector128<T> v0, Vector128<T> v1, T alpha, T beta, ref T bias, ref T aux)
+        where TEpilogue : struct, IGemmEpilogue<T>
     {
         var va = Vector128.Create(alpha);
         v0 *= va;
@@ -387,6 +448,12 @@ internal readonly struct Kernel128<T> : IGemmKernel<T>
             var vb = Vector128.Create(beta);
             v0 += vb * Vector128.LoadUnsafe(ref c);
             v1 += vb * Vector128.LoadUnsafe(ref c, (nuint)Vector128<T>.Count);
+        }
+
+        if (TEpilogue.Active)
+        {
+            v0 = TEpilogue.Apply(v0, ref bias, ref aux);
+            v1 = TEpilogue.Apply(v1, ref Unsafe.Add(ref bias, Vector128<T>.Count), ref Unsafe.Add(ref aux, Vector128<T>.Count));
         }
 
         v0.StoreUnsafe(ref c);
@@ -415,7 +482,8 @@ internal readonly struct Kernel128Split<T> : IGemmKernel<T>
     public static int NC => 1024;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Tile(int kc, ref T a, ref T b, ref T c, nint ldc, T alpha, T beta)
+    public static void Tile<TEpilogue>(int kc, ref T a, ref T b, ref T c, nint ldc, T alpha, T beta, ref T bias, ref T aux, nint ldaux)
+        where TEpilogue : struct, IGemmEpilogue<T>
     {
         Vector128<T> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector128<T> c20 = default, c21 = default, c30 = default, c31 = default;
@@ -439,17 +507,22 @@ internal readonly struct Kernel128Split<T> : IGemmKernel<T>
             b = ref Unsafe.Add(ref b, 2 * Vector128<T>.Count);
         }
 
-        Store(ref c, c00, c01, alpha, beta);
-        Store(ref Unsafe.Add(ref c, ldc), c10, c11, alpha, beta);
-        Store(ref Unsafe.Add(ref c, 2 * ldc), c20, c21, alpha, beta);
-        Store(ref Unsafe.Add(ref c, 3 * ldc), c30, c31, alpha, beta);
+        Store<TEpilogue>(ref c, c00, c01, alpha, beta, ref bias, ref aux);
+        Store<TEpilogue>(ref Unsafe.Add(ref c, ldc), c10, c11, alpha, beta, ref bias, ref Unsafe.Add(ref aux, ldaux));
+        Store<TEpilogue>(ref Unsafe.Add(ref c, 2 * ldc), c20, c21, alpha, beta, ref bias, ref Unsafe.Add(ref aux, 2 * ldaux));
+        Store<TEpilogue>(ref Unsafe.Add(ref c, 3 * ldc), c30, c31, alpha, beta, ref bias, ref Unsafe.Add(ref aux, 3 * ldaux));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Copy(ref T source, ref T destination, int count) => Kernel128<T>.Copy(ref source, ref destination, count);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(ref T c, Vector128<T> v0, Vector128<T> v1, T alpha, T beta)
+    public static void Finish<TEpilogue>(ref T row, ref T bias, ref T aux)
+        where TEpilogue : struct, IGemmEpilogue<T> => Kernel128<T>.Finish<TEpilogue>(ref row, ref bias, ref aux);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store<TEpilogue>(ref T c, Vector128<T> v0, Vector128<T> v1, T alpha, T beta, ref T bias, ref T aux)
+        where TEpilogue : struct, IGemmEpilogue<T>
     {
         var va = Vector128.Create(alpha);
         v0 *= va;
@@ -459,6 +532,12 @@ internal readonly struct Kernel128Split<T> : IGemmKernel<T>
             var vb = Vector128.Create(beta);
             v0 += vb * Vector128.LoadUnsafe(ref c);
             v1 += vb * Vector128.LoadUnsafe(ref c, (nuint)Vector128<T>.Count);
+        }
+
+        if (TEpilogue.Active)
+        {
+            v0 = TEpilogue.Apply(v0, ref bias, ref aux);
+            v1 = TEpilogue.Apply(v1, ref Unsafe.Add(ref bias, Vector128<T>.Count), ref Unsafe.Add(ref aux, Vector128<T>.Count));
         }
 
         v0.StoreUnsafe(ref c);
@@ -488,7 +567,8 @@ internal readonly struct KernelScalar<T> : IGemmKernel<T>
     public static int NC => 1024;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Tile(int kc, ref T a, ref T b, ref T c, nint ldc, T alpha, T beta)
+    public static void Tile<TEpilogue>(int kc, ref T a, ref T b, ref T c, nint ldc, T alpha, T beta, ref T bias, ref T aux, nint ldaux)
+        where TEpilogue : struct, IGemmEpilogue<T>
     {
         for (int r = 0; r < 4; r++)
         {
@@ -504,10 +584,11 @@ internal readonly struct KernelScalar<T> : IGemmKernel<T>
             }
 
             ref T row = ref Unsafe.Add(ref c, r * ldc);
-            Store(ref row, s0, alpha, beta);
-            Store(ref Unsafe.Add(ref row, 1), s1, alpha, beta);
-            Store(ref Unsafe.Add(ref row, 2), s2, alpha, beta);
-            Store(ref Unsafe.Add(ref row, 3), s3, alpha, beta);
+            ref T auxRow = ref Unsafe.Add(ref aux, r * ldaux);
+            Store<TEpilogue>(ref row, s0, alpha, beta, ref bias, ref auxRow);
+            Store<TEpilogue>(ref Unsafe.Add(ref row, 1), s1, alpha, beta, ref Unsafe.Add(ref bias, 1), ref Unsafe.Add(ref auxRow, 1));
+            Store<TEpilogue>(ref Unsafe.Add(ref row, 2), s2, alpha, beta, ref Unsafe.Add(ref bias, 2), ref Unsafe.Add(ref auxRow, 2));
+            Store<TEpilogue>(ref Unsafe.Add(ref row, 3), s3, alpha, beta, ref Unsafe.Add(ref bias, 3), ref Unsafe.Add(ref auxRow, 3));
         }
     }
 
@@ -519,7 +600,20 @@ internal readonly struct KernelScalar<T> : IGemmKernel<T>
         }
     }
 
+    public static void Finish<TEpilogue>(ref T row, ref T bias, ref T aux)
+        where TEpilogue : struct, IGemmEpilogue<T>
+    {
+        for (int j = 0; j < 4; j++)
+        {
+            Unsafe.Add(ref row, j) = TEpilogue.Apply(Unsafe.Add(ref row, j), ref Unsafe.Add(ref bias, j), ref Unsafe.Add(ref aux, j));
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(ref T c, T sum, T alpha, T beta) =>
-        c = beta == T.Zero ? alpha * sum : (alpha * sum) + (beta * c);
+    private static void Store<TEpilogue>(ref T c, T sum, T alpha, T beta, ref T bias, ref T aux)
+        where TEpilogue : struct, IGemmEpilogue<T>
+    {
+        T value = beta == T.Zero ? alpha * sum : (alpha * sum) + (beta * c);
+        c = TEpilogue.Active ? TEpilogue.Apply(value, ref bias, ref aux) : value;
+    }
 }

@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Backprop.Kernels;
 
@@ -66,24 +67,34 @@ internal static class GemmPacked
 
     /// <summary>Runs the product with the kernel chosen for this process, packing into <paramref name="workspace"/>.</summary>
     public static void Run<T>(in GemmOperands<T> o, MatrixSpan<T> c, T alpha, T beta, GemmWorkspace<T> workspace)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Run<T, NoEpilogue<T>>(o, c, alpha, beta, default, workspace);
+
+    /// <summary>
+    /// Runs the product with the kernel chosen for this process and epilogue <typeparamref name="TEpilogue"/>
+    /// applied in the last depth block, summing op(B)'s columns into <c>epilogue.ColumnSums</c> while B
+    /// is packed when that span is not empty.
+    /// </summary>
+    public static void Run<T, TEpilogue>(in GemmOperands<T> o, MatrixSpan<T> c, T alpha, T beta, in GemmEpilogueData<T> epilogue, GemmWorkspace<T> workspace)
         where T : unmanaged, IFloatingPointIeee754<T>
+        where TEpilogue : struct, IGemmEpilogue<T>
     {
         switch (Width)
         {
             case 512:
-                Run<T, Kernel512<T>>(o, c, alpha, beta, workspace);
+                Run<T, Kernel512<T>, TEpilogue>(o, c, alpha, beta, epilogue, workspace);
                 break;
             case 256:
-                Run<T, Kernel256<T>>(o, c, alpha, beta, workspace);
+                Run<T, Kernel256<T>, TEpilogue>(o, c, alpha, beta, epilogue, workspace);
                 break;
             case 128 when GemmMath.Fused:
-                Run<T, Kernel128<T>>(o, c, alpha, beta, workspace);
+                Run<T, Kernel128<T>, TEpilogue>(o, c, alpha, beta, epilogue, workspace);
                 break;
             case 128:
-                Run<T, Kernel128Split<T>>(o, c, alpha, beta, workspace);
+                Run<T, Kernel128Split<T>, TEpilogue>(o, c, alpha, beta, epilogue, workspace);
                 break;
             default:
-                Run<T, KernelScalar<T>>(o, c, alpha, beta, workspace);
+                Run<T, KernelScalar<T>, TEpilogue>(o, c, alpha, beta, epilogue, workspace);
                 break;
         }
     }
@@ -108,12 +119,20 @@ internal static class GemmPacked
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Run<T, TKernel>(in GemmOperands<T> o, MatrixSpan<T> c, T alpha, T beta, GemmWorkspace<T> owner)
         where T : unmanaged, IFloatingPointIeee754<T>
+        where TKernel : struct, IGemmKernel<T> =>
+        Run<T, TKernel, NoEpilogue<T>>(o, c, alpha, beta, default, owner);
+
+    /// <summary>The five BLIS loops around <typeparamref name="TKernel"/>'s micro-kernel, with an epilogue.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void Run<T, TKernel, TEpilogue>(in GemmOperands<T> o, MatrixSpan<T> c, T alpha, T beta, in GemmEpilogueData<T> epilogue, GemmWorkspace<T> owner)
+        where T : unmanaged, IFloatingPointIeee754<T>
         where TKernel : struct, IGemmKernel<T>
+        where TEpilogue : struct, IGemmEpilogue<T>
     {
         Span<T> workspace = owner.Acquire(WorkspaceLength<T, TKernel>());
         try
         {
-            Run<T, TKernel>(o, c, alpha, beta, workspace);
+            Run<T, TKernel, TEpilogue>(o, c, alpha, beta, epilogue, workspace);
         }
         finally
         {
@@ -122,9 +141,10 @@ internal static class GemmPacked
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Run<T, TKernel>(in GemmOperands<T> o, MatrixSpan<T> c, T alpha, T beta, Span<T> workspace)
+    private static void Run<T, TKernel, TEpilogue>(in GemmOperands<T> o, MatrixSpan<T> c, T alpha, T beta, in GemmEpilogueData<T> epilogue, Span<T> workspace)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TKernel : struct, IGemmKernel<T>
+        where TEpilogue : struct, IGemmEpilogue<T>
     {
         Calls<TKernel>.Count++;
         int mrFull = TKernel.MR, nr = TKernel.NR, kcMax = TKernel.KC, ncMax = TKernel.NC, mcMax = TKernel.MC;
@@ -133,6 +153,10 @@ internal static class GemmPacked
         Span<T> tile = workspace.Slice((kcMax * ncMax) + (mcMax * kcMax), mrFull * nr);
         ref T c0 = ref MemoryMarshal.GetReference(c.Span);
         nint ldc = c.Stride;
+        ref T bias0 = ref MemoryMarshal.GetReference(epilogue.Bias);
+        ref T aux0 = ref MemoryMarshal.GetReference(epilogue.Aux.Span);
+        nint ldaux = epilogue.Aux.Stride;
+        Span<T> columnSums = epilogue.ColumnSums;
 
         for (int jc = 0; jc < o.N; jc += ncMax)
         {
@@ -141,7 +165,15 @@ internal static class GemmPacked
             {
                 int kc = Math.Min(kcMax, o.K - pc);
                 T blockBeta = pc == 0 ? beta : T.One;
+
+                // The epilogue runs once per element, in the last depth block, on the finished sum.
+                bool finish = TEpilogue.Active && pc + kc >= o.K;
                 PackB<T, TKernel>(o, pc, kc, jc, nc, bPack);
+                if (!columnSums.IsEmpty)
+                {
+                    SumPanel<T, TKernel>(bPack, kc, columnSums.Slice(jc, nc), first: pc == 0);
+                }
+
                 for (int ic = 0; ic < o.M; ic += mcMax)
                 {
                     int mc = Math.Min(mcMax, o.M - ic);
@@ -157,16 +189,164 @@ internal static class GemmPacked
                             ref T cTile = ref Unsafe.Add(ref c0, ((ic + ir) * ldc) + jc + jr);
                             if (mr == mrFull && nrEdge == nr)
                             {
-                                TKernel.Tile(kc, ref aSliver, ref bSliver, ref cTile, ldc, alpha, blockBeta);
+                                if (finish)
+                                {
+                                    ref T bias = ref Unsafe.Add(ref bias0, jc + jr);
+                                    ref T aux = ref Unsafe.Add(ref aux0, ((ic + ir) * ldaux) + jc + jr);
+                                    TKernel.Tile<TEpilogue>(kc, ref aSliver, ref bSliver, ref cTile, ldc, alpha, blockBeta, ref bias, ref aux, ldaux);
+                                }
+                                else
+                                {
+                                    TKernel.Tile<NoEpilogue<T>>(kc, ref aSliver, ref bSliver, ref cTile, ldc, alpha, blockBeta, ref bias0, ref aux0, 0);
+                                }
                             }
                             else
                             {
-                                TKernel.Tile(kc, ref aSliver, ref bSliver, ref MemoryMarshal.GetReference(tile), nr, alpha, T.Zero);
-                                MergeEdge(tile, nr, ref cTile, ldc, mr, nrEdge, blockBeta);
+                                TKernel.Tile<NoEpilogue<T>>(kc, ref aSliver, ref bSliver, ref MemoryMarshal.GetReference(tile), nr, alpha, T.Zero, ref bias0, ref aux0, 0);
+                                if (finish)
+                                {
+                                    FinishEdge<T, TKernel, TEpilogue>(tile, ref cTile, ldc, mr, nrEdge, blockBeta, epilogue, ic + ir, jc + jr);
+                                }
+                                else
+                                {
+                                    MergeEdge(tile, nr, ref cTile, ldc, mr, nrEdge, blockBeta);
+                                }
                             }
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// An edge tile of the last depth block with an epilogue: each valid row merged as <see cref="MergeEdge{T}"/>
+    /// does, its bias and aux copied into NR-wide zero-padded rows, the epilogue applied to the whole
+    /// row with the kernel's vectors (<see cref="IGemmKernel{T}.Finish{TEpilogue}"/>, the same vector
+    /// operations as a full tile's store), and the valid part stored into C.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void FinishEdge<T, TKernel, TEpilogue>(Span<T> tile, ref T c, nint ldc, int mr, int nrEdge, T beta, in GemmEpilogueData<T> epilogue, int row, int column)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TKernel : struct, IGemmKernel<T>
+        where TEpilogue : struct, IGemmEpilogue<T>
+    {
+        int nr = TKernel.NR;
+        Span<T> pads = stackalloc T[2 * TKernel.NR];
+        pads.Clear();
+        Span<T> bias = pads[..nr], aux = pads[nr..];
+        if (TEpilogue.ReadsBias)
+        {
+            epilogue.Bias.Slice(column, nrEdge).CopyTo(bias);
+        }
+
+        for (int r = 0; r < mr; r++)
+        {
+            ref T cRow = ref Unsafe.Add(ref c, r * ldc);
+            Span<T> tRow = tile.Slice(r * nr, nr);
+            for (int j = 0; j < nrEdge; j++)
+            {
+                tRow[j] = beta == T.Zero ? tRow[j] : tRow[j] + (beta * Unsafe.Add(ref cRow, j));
+            }
+
+            if (TEpilogue.ReadsAux)
+            {
+                epilogue.Aux.Row(row + r).Slice(column, nrEdge).CopyTo(aux);
+            }
+
+            TKernel.Finish<TEpilogue>(ref MemoryMarshal.GetReference(tRow), ref MemoryMarshal.GetReference(bias), ref MemoryMarshal.GetReference(aux));
+            tRow[..nrEdge].CopyTo(MemoryMarshal.CreateSpan(ref cRow, nrEdge));
+        }
+    }
+
+    /// <summary>
+    /// Adds the columns of a packed B panel (slivers of NR columns, depth-major, padding zero) into
+    /// <paramref name="sums"/>, starting from zero when <paramref name="first"/>: each column summed
+    /// from its first depth row to its last, one add chain per column (lanes are independent), which
+    /// is <see cref="RowColumnOps.SumColumns{T}"/>'s order, so the sums are bit-identical to it.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void SumPanel<T, TKernel>(Span<T> panel, int kc, Span<T> sums, bool first)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TKernel : struct, IGemmKernel<T>
+    {
+        int nr = TKernel.NR;
+        Span<T> running = stackalloc T[TKernel.NR];
+        for (int s = 0; s < sums.Length; s += nr)
+        {
+            int w = Math.Min(nr, sums.Length - s);
+            running.Clear();
+            if (!first)
+            {
+                sums.Slice(s, w).CopyTo(running);
+            }
+
+            SumSliver<T, TKernel>(ref MemoryMarshal.GetReference(panel.Slice(s * kc, nr * kc)), kc, running);
+            running[..w].CopyTo(sums.Slice(s, w));
+        }
+    }
+
+    /// <summary><c>running[j] += Σₚ sliver[p·NR + j]</c>, p in order, with the kernel's vectors.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SumSliver<T, TKernel>(ref T sliver, int kc, Span<T> running)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TKernel : struct, IGemmKernel<T>
+    {
+        int nr = TKernel.NR;
+        ref T r = ref MemoryMarshal.GetReference(running);
+        if (TKernel.Bits == 512)
+        {
+            int w = Vector512<T>.Count;
+            Vector512<T> s0 = Vector512.LoadUnsafe(ref r), s1 = Vector512.LoadUnsafe(ref r, (nuint)w);
+            for (int p = 0; p < kc; p++)
+            {
+                ref T row = ref Unsafe.Add(ref sliver, p * nr);
+                s0 += Vector512.LoadUnsafe(ref row);
+                s1 += Vector512.LoadUnsafe(ref row, (nuint)w);
+            }
+
+            s0.StoreUnsafe(ref r);
+            s1.StoreUnsafe(ref r, (nuint)w);
+        }
+        else if (TKernel.Bits == 256)
+        {
+            int w = Vector256<T>.Count;
+            Vector256<T> s0 = Vector256.LoadUnsafe(ref r), s1 = Vector256.LoadUnsafe(ref r, (nuint)w);
+            for (int p = 0; p < kc; p++)
+            {
+                ref T row = ref Unsafe.Add(ref sliver, p * nr);
+                s0 += Vector256.LoadUnsafe(ref row);
+                s1 += Vector256.LoadUnsafe(ref row, (nuint)w);
+            }
+
+            s0.StoreUnsafe(ref r);
+            s1.StoreUnsafe(ref r, (nuint)w);
+        }
+        else if (TKernel.Bits == 128)
+        {
+            int w = Vector128<T>.Count;
+            Vector128<T> s0 = Vector128.LoadUnsafe(ref r), s1 = Vector128.LoadUnsafe(ref r, (nuint)w);
+            for (int p = 0; p < kc; p++)
+            {
+                ref T row = ref Unsafe.Add(ref sliver, p * nr);
+                s0 += Vector128.LoadUnsafe(ref row);
+                s1 += Vector128.LoadUnsafe(ref row, (nuint)w);
+            }
+
+            s0.StoreUnsafe(ref r);
+            s1.StoreUnsafe(ref r, (nuint)w);
+        }
+        else
+        {
+            for (int j = 0; j < nr; j++)
+            {
+                T sum = running[j];
+                for (int p = 0; p < kc; p++)
+                {
+                    sum += Unsafe.Add(ref sliver, (p * nr) + j);
+                }
+
+                running[j] = sum;
             }
         }
     }

@@ -43,7 +43,18 @@ internal static unsafe class GemmParallel
     /// (null: the group's buffer for part 0), each worker's into its own.
     /// </summary>
     public static bool TryRun<T>(KernelThreads threads, in GemmOperands<T> o, MatrixSpan<T> c, T alpha, T beta, long minimumWork, GemmWorkspace<T>? callerWorkspace = null)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        TryRun<T, NoEpilogue<T>>(threads, o, c, alpha, beta, default, minimumWork, callerWorkspace);
+
+    /// <summary>
+    /// <see cref="TryRun{T}"/> with an epilogue and optional column sums of op(B). A column split
+    /// gives each part its columns' bias, aux and sums; a row split gives each part its rows' aux,
+    /// and the column sums to the part that starts at row 0 only (every part packs all of B, and
+    /// one of them sums it, in the same order as one thread).
+    /// </summary>
+    public static bool TryRun<T, TEpilogue>(KernelThreads threads, in GemmOperands<T> o, MatrixSpan<T> c, T alpha, T beta, in GemmEpilogueData<T> epilogue, long minimumWork, GemmWorkspace<T>? callerWorkspace = null)
         where T : unmanaged, IFloatingPointIeee754<T>
+        where TEpilogue : struct, IGemmEpilogue<T>
     {
         if (!Supported || threads.DegreeOfParallelism < 2 || (long)o.M * o.N * o.K < minimumWork)
         {
@@ -66,11 +77,19 @@ internal static unsafe class GemmParallel
         // least ~128 columns or rows keep the repacking of the other operand small.
         int chunks = Math.Clamp(units / Math.Max(1, 128 / unit), parts, ChunksPerThread * parts);
 
-        TileJob<T> job = threads.PreallocatedJob<TileJob<T>>();
+        TileJob<T, TEpilogue> job = threads.PreallocatedJob<TileJob<T, TEpilogue>>();
         fixed (T* pa = o.A.Span)
         fixed (T* pb = o.B.Span)
         fixed (T* pc = c.Span)
+        fixed (T* pbias = epilogue.Bias)
+        fixed (T* paux = epilogue.Aux.Span)
+        fixed (T* psums = epilogue.ColumnSums)
         {
+            job.Bias = pbias;
+            job.BiasLength = epilogue.Bias.Length;
+            job.Aux = new View<T>(paux, epilogue.Aux.Span.Length, epilogue.Aux.Rows, epilogue.Aux.Columns, epilogue.Aux.Stride);
+            job.Sums = psums;
+            job.SumsLength = epilogue.ColumnSums.Length;
             job.A = new View<T>(pa, o.A.Span.Length, o.A.Rows, o.A.Columns, o.A.Stride);
             job.B = new View<T>(pb, o.B.Span.Length, o.B.Rows, o.B.Columns, o.B.Stride);
             job.C = new View<T>(pc, c.Span.Length, c.Rows, c.Columns, c.Stride);
@@ -120,10 +139,13 @@ internal static unsafe class GemmParallel
     }
 
     /// <summary>The parameters of the current product, set by the calling thread before the workers start.</summary>
-    internal sealed class TileJob<T> : KernelJob
+    internal sealed class TileJob<T, TEpilogue> : KernelJob
         where T : unmanaged, IFloatingPointIeee754<T>
+        where TEpilogue : struct, IGemmEpilogue<T>
     {
-        public View<T> A, B, C;
+        public View<T> A, B, C, Aux;
+        public T* Bias, Sums;
+        public int BiasLength, SumsLength;
         public bool TransposeA, TransposeB, SplitColumns;
         public int M, N, K, Unit, Units;
         public T Alpha, Beta;
@@ -157,21 +179,28 @@ internal static unsafe class GemmParallel
                 return;
             }
 
-            ReadOnlyMatrixSpan<T> a = A.ReadOnly(), b = B.ReadOnly();
+            ReadOnlyMatrixSpan<T> a = A.ReadOnly(), b = B.ReadOnly(), aux = Aux.ReadOnly();
             MatrixSpan<T> c = C.Writable();
+            var bias = new ReadOnlySpan<T>(Bias, BiasLength);
+            var sums = new Span<T>(Sums, SumsLength);
             if (SplitColumns)
             {
-                // Columns [first, end) of op(B) and of C.
+                // Columns [first, end) of op(B), of C, and of the epilogue's operands.
                 b = TransposeB ? b.SliceRows(first, count) : b.SliceColumns(first, count);
                 c = SliceColumns(c, first, count);
-                GemmPacked.Run(new GemmOperands<T>(a, TransposeA, b, TransposeB, M, count, K), c, Alpha, Beta, workspace);
+                var epilogue = new GemmEpilogueData<T>(
+                    bias.IsEmpty ? default : bias.Slice(first, count),
+                    aux.IsEmpty ? default : aux.SliceColumns(first, count),
+                    sums.IsEmpty ? default : sums.Slice(first, count));
+                GemmPacked.Run<T, TEpilogue>(new GemmOperands<T>(a, TransposeA, b, TransposeB, M, count, K), c, Alpha, Beta, epilogue, workspace);
             }
             else
             {
-                // Rows [first, end) of op(A) and of C.
+                // Rows [first, end) of op(A), of C and of the aux matrix; the column sums only in the part of row 0.
                 a = TransposeA ? a.SliceColumns(first, count) : a.SliceRows(first, count);
                 c = c.SliceRows(first, count);
-                GemmPacked.Run(new GemmOperands<T>(a, TransposeA, b, TransposeB, count, N, K), c, Alpha, Beta, workspace);
+                var epilogue = new GemmEpilogueData<T>(bias, aux.IsEmpty ? default : aux.SliceRows(first, count), first == 0 ? sums : default);
+                GemmPacked.Run<T, TEpilogue>(new GemmOperands<T>(a, TransposeA, b, TransposeB, count, N, K), c, Alpha, Beta, epilogue, workspace);
             }
         }
 

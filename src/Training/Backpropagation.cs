@@ -20,39 +20,38 @@ internal static class Backpropagation
 {
     // ---- Dense layer ------------------------------------------------------------------------
 
-    /// <summary><c>Z = X·W + b</c>, the product packed in <paramref name="gemm"/> (null: the thread's fallback).</summary>
-    public static void DenseForward<T>(ReadOnlyMatrixSpan<T> x, LayerView<T> layer, MatrixSpan<T> z, KernelThreads? threads = null, GemmWorkspace<T>? gemm = null)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        Multiply(MatrixOperation.None, x, MatrixOperation.None, layer.Weights, z, threads, gemm);
-        RowColumnOps.AddRowVector(z, layer.Bias);
-    }
+    /// <summary>
+    /// <c>Z = X·W + b</c>, then <c>A = f(Z)</c> written over it: one fused GEMM (bias and activation
+    /// applied while each C tile is in registers), packed in <paramref name="gemm"/> (null: the thread's fallback).
+    /// </summary>
+    public static void DenseForward<T>(ReadOnlyMatrixSpan<T> x, LayerView<T> layer, ActivationFunction activation, MatrixSpan<T> z, KernelThreads? threads = null, GemmWorkspace<T>? gemm = null)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Gemm.MultiplyBiasActivation(MatrixOperation.None, x, MatrixOperation.None, layer.Weights, layer.Bias, activation, z, threads, gemm);
 
-    /// <summary><c>dW = Xᵀ·dZ</c>, <c>db = Σ_rows dZ</c> (both overwrite), and <c>dX = dZ·Wᵀ</c> unless <paramref name="dx"/> is empty; products packed in <paramref name="gemm"/> (null: the thread's fallback).</summary>
-    public static void DenseBackward<T>(ReadOnlyMatrixSpan<T> x, LayerView<T> layer, ReadOnlyMatrixSpan<T> dz, LayerView<T> gradient, MatrixSpan<T> dx, KernelThreads? threads = null, GemmWorkspace<T>? gemm = null)
+    /// <summary>
+    /// <c>dW = Xᵀ·dZ</c> with <c>db = Σ_rows dZ</c> summed while dZ is packed (both overwrite), and unless
+    /// <paramref name="dx"/> is empty <c>dX = (dZ·Wᵀ) ⊙ f′(X)</c> with f′ written in terms of X, the
+    /// previous layer's activation output (<paramref name="activation"/> is that layer's f; identity
+    /// gives the plain <c>dZ·Wᵀ</c>), applied while each tile is in registers. Products packed in
+    /// <paramref name="gemm"/> (null: the thread's fallback).
+    /// </summary>
+    public static void DenseBackward<T>(ReadOnlyMatrixSpan<T> x, LayerView<T> layer, ReadOnlyMatrixSpan<T> dz, LayerView<T> gradient, MatrixSpan<T> dx, ActivationFunction activation, KernelThreads? threads = null, GemmWorkspace<T>? gemm = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Multiply(MatrixOperation.Transpose, x, MatrixOperation.None, dz, gradient.Weights, threads, gemm);
-        RowColumnOps.SumColumns(dz, gradient.Bias, T.One, T.Zero);
+        Gemm.MultiplySumColumns(MatrixOperation.Transpose, x, dz, gradient.Weights, gradient.Bias, threads, gemm);
         if (!dx.IsEmpty)
         {
-            Multiply(MatrixOperation.None, dz, MatrixOperation.Transpose, layer.Weights, dx, threads, gemm);
+            Gemm.MultiplyActivationBackward(MatrixOperation.None, dz, MatrixOperation.Transpose, layer.Weights, x, activation, dx, threads, gemm);
         }
     }
 
-    /// <summary><c>C = op(A)·op(B)</c> (overwrites), with the caller's packing buffer when it has one.</summary>
-    private static void Multiply<T>(MatrixOperation operationA, ReadOnlyMatrixSpan<T> a, MatrixOperation operationB, ReadOnlyMatrixSpan<T> b, MatrixSpan<T> c, KernelThreads? threads, GemmWorkspace<T>? gemm)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>The kernels' name of a hidden activation.</summary>
+    public static ActivationFunction Function(HiddenActivation activation) => activation switch
     {
-        if (gemm is null)
-        {
-            Gemm.Multiply(operationA, a, operationB, b, c, T.One, T.Zero, threads);
-        }
-        else
-        {
-            Gemm.Multiply(operationA, a, operationB, b, c, T.One, T.Zero, threads, gemm);
-        }
-    }
+        HiddenActivation.Sigmoid => ActivationFunction.Sigmoid,
+        HiddenActivation.Tanh => ActivationFunction.Tanh,
+        _ => ActivationFunction.Relu,
+    };
 
     // ---- Hidden activation (in place) ---------------------------------------------------------
 
@@ -113,15 +112,17 @@ internal static class Backpropagation
     {
         NetworkShape shape = network.Shape;
         int rows = inputs.Rows;
+        ActivationFunction hidden = Function(shape.HiddenActivation);
         ReadOnlyMatrixSpan<T> x = inputs;
         MatrixSpan<T> z = default;
         for (int l = 0; l < shape.LayerCount; l++)
         {
             z = workspace.Activations(l, rows);
-            DenseForward(x, network.Layer(l), z, threads, workspace.Gemm);
+
+            // Hidden layers: A = f(X·W + b) in one fused product; the last layer keeps the logits X·W + b.
+            DenseForward(x, network.Layer(l), l < shape.LayerCount - 1 ? hidden : ActivationFunction.Identity, z, threads, workspace.Gemm);
             if (l < shape.LayerCount - 1)
             {
-                ActivationForward(shape.HiddenActivation, z.Span, threads);
                 regularization?.ForwardHidden(l, z);
             }
 
@@ -143,6 +144,7 @@ internal static class Backpropagation
         int rows = inputs.Rows;
         int top = shape.LayerCount - 1;
         int which = 0;
+        ActivationFunction hidden = Function(shape.HiddenActivation);
         MatrixSpan<T> dz = workspace.Delta(which, rows, shape.Outputs);
         T loss = regularization is null ? OutputBackward(workspace.Activations(top, rows), labels, dz) : CrossEntropy.SoftmaxCrossEntropy(workspace.Activations(top, rows), labels, dz, regularization.LabelSmoothing);
         for (int l = top; l >= 0; l--)
@@ -150,15 +152,26 @@ internal static class Backpropagation
             if (l == 0)
             {
                 // dX of the inputs is never needed.
-                DenseBackward(inputs, network.Layer(0), dz, network.GradientLayer(0), default, threads, workspace.Gemm);
+                DenseBackward(inputs, network.Layer(0), dz, network.GradientLayer(0), default, ActivationFunction.Identity, threads, workspace.Gemm);
                 break;
             }
 
+            // dW, db, and dZ of layer l − 1 = (dZ·Wᵀ) ⊙ f′(A) in the other delta buffer, all fused.
             MatrixSpan<T> a = workspace.Activations(l - 1, rows);
             MatrixSpan<T> da = workspace.Delta(1 - which, rows, a.Columns);
-            DenseBackward(a, network.Layer(l), dz, network.GradientLayer(l), da, threads, workspace.Gemm);
-            regularization?.BackwardHidden(l - 1, a, da);
-            ActivationBackward(shape.HiddenActivation, a.Span, da.Span, threads);
+            if (regularization is { DropoutRate: > 0 })
+            {
+                // Dropout: the mask multiplies dA and f′ must see A as the activation produced it,
+                // so the product stays plain and the mask and the activation's backward follow it.
+                DenseBackward(a, network.Layer(l), dz, network.GradientLayer(l), da, ActivationFunction.Identity, threads, workspace.Gemm);
+                regularization.BackwardHidden(l - 1, a, da);
+                ActivationBackward(shape.HiddenActivation, a.Span, da.Span, threads);
+            }
+            else
+            {
+                DenseBackward(a, network.Layer(l), dz, network.GradientLayer(l), da, hidden, threads, workspace.Gemm);
+            }
+
             dz = da;
             which = 1 - which;
         }
