@@ -375,18 +375,6 @@ public static class CrossEntropy
         public Vector512<T> Invoke(Vector512<T> e) => (e * _scale) - Vector512.Create(_offset);
     }
 
-    private readonly struct IdentityOperator<T> : IUnaryOperator<T>
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        public T Invoke(T x) => x;
-
-        public Vector128<T> Invoke(Vector128<T> x) => x;
-
-        public Vector256<T> Invoke(Vector256<T> x) => x;
-
-        public Vector512<T> Invoke(Vector512<T> x) => x;
-    }
-
     /// <summary><c>e · (1 / (N · sum)) − y / N</c>: the softmax-CE gradient from the stored exponential e.</summary>
     private readonly struct GradientOperator<T>(T scale, T invN) : IBinaryOperator<T>
         where T : unmanaged, IFloatingPointIeee754<T>

@@ -74,22 +74,6 @@ public sealed class FewRowsWeights<T>
     internal T[] BiasData => _bias;
 }
 
-/// <summary>The activation <see cref="GemmFewRows"/> applies to each output as it stores it.</summary>
-public enum FewRowsActivation
-{
-    /// <summary>None: the outputs are <c>x·W + b</c> (a network's last layer, before the softmax).</summary>
-    None = 0,
-
-    /// <summary><c>max(z, 0)</c> (−0 and NaN give +0), the same function as <see cref="Activations.Relu{T}(ReadOnlySpan{T}, Span{T}, KernelThreads?)"/>.</summary>
-    Relu = 1,
-
-    /// <summary><c>1 / (1 + e^−z)</c>, the same vector formula as <see cref="Activations.Sigmoid{T}(ReadOnlySpan{T}, Span{T}, KernelThreads?)"/>.</summary>
-    Sigmoid = 2,
-
-    /// <summary><c>tanh z</c>, the same vector formula as <see cref="Activations.Tanh{T}(ReadOnlySpan{T}, Span{T}, KernelThreads?)"/>.</summary>
-    Tanh = 3,
-}
-
 /// <summary>
 /// <c>Y = f(X·W + b)</c> for the rows of a prediction (the latency path): a matrix-vector product
 /// generalised to blocks of rows, over weights packed once (<see cref="FewRowsWeights{T}"/>), with the
@@ -126,7 +110,7 @@ public static class GemmFewRows
     /// <exception cref="ArgumentNullException"><paramref name="weights"/> is null.</exception>
     /// <exception cref="ArgumentException">Shapes that do not match, overlapping X and Y, or weights packed at another vector width.</exception>
     public static void Multiply<T>(ReadOnlyMatrixSpan<T> x, FewRowsWeights<T> weights, MatrixSpan<T> y)
-        where T : unmanaged, IFloatingPointIeee754<T> => Multiply(x, weights, y, FewRowsActivation.None);
+        where T : unmanaged, IFloatingPointIeee754<T> => Multiply(x, weights, y, ActivationFunction.Identity);
 
     /// <summary>Writes <c>Y = f(X·W + b)</c>, the activation applied to each output before it is stored.</summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
@@ -137,7 +121,7 @@ public static class GemmFewRows
     /// <exception cref="ArgumentNullException"><paramref name="weights"/> is null.</exception>
     /// <exception cref="ArgumentException">Shapes that do not match, overlapping X and Y, or weights packed at another vector width.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="activation"/> is not a defined value.</exception>
-    public static void Multiply<T>(ReadOnlyMatrixSpan<T> x, FewRowsWeights<T> weights, MatrixSpan<T> y, FewRowsActivation activation)
+    public static void Multiply<T>(ReadOnlyMatrixSpan<T> x, FewRowsWeights<T> weights, MatrixSpan<T> y, ActivationFunction activation)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(weights);
@@ -163,16 +147,16 @@ public static class GemmFewRows
 
         switch (activation)
         {
-            case FewRowsActivation.None:
+            case ActivationFunction.Identity:
                 Run<T, IdentityOperator<T>>(x, weights, y);
                 break;
-            case FewRowsActivation.Relu:
+            case ActivationFunction.Relu:
                 Run<T, Activations.ReluOperator<T>>(x, weights, y);
                 break;
-            case FewRowsActivation.Sigmoid:
+            case ActivationFunction.Sigmoid:
                 Run<T, Activations.SigmoidOperator<T>>(x, weights, y);
                 break;
-            case FewRowsActivation.Tanh:
+            case ActivationFunction.Tanh:
                 Run<T, Activations.TanhOperator<T>>(x, weights, y);
                 break;
             default:
@@ -561,18 +545,4 @@ public static class GemmFewRows
             Unsafe.Add(ref row, column + k) = Unsafe.Add(ref lane, k);
         }
     }
-}
-
-/// <summary>f(z) = z: the last layer's "activation" (the softmax follows separately).</summary>
-/// <typeparam name="T">float or double.</typeparam>
-internal readonly struct IdentityOperator<T> : IUnaryOperator<T>
-    where T : unmanaged, IFloatingPointIeee754<T>
-{
-    public T Invoke(T x) => x;
-
-    public Vector128<T> Invoke(Vector128<T> x) => x;
-
-    public Vector256<T> Invoke(Vector256<T> x) => x;
-
-    public Vector512<T> Invoke(Vector512<T> x) => x;
 }

@@ -49,7 +49,7 @@ internal sealed class InferenceNetwork<T>
     private readonly double[]? _offsets;
     private readonly double[]? _scales;
     private readonly FewRowsWeights<T>[] _packed;
-    private readonly FewRowsActivation _hidden;
+    private readonly ActivationFunction _hidden;
 
     /// <summary>Copies <paramref name="network"/> with <paramref name="scaling"/> folded in.</summary>
     public InferenceNetwork(Network<T> network, FeatureScaling? scaling)
@@ -68,9 +68,9 @@ internal sealed class InferenceNetwork<T>
 
         _hidden = shape.HiddenActivation switch
         {
-            HiddenActivation.Sigmoid => FewRowsActivation.Sigmoid,
-            HiddenActivation.Tanh => FewRowsActivation.Tanh,
-            _ => FewRowsActivation.Relu,
+            HiddenActivation.Sigmoid => ActivationFunction.Sigmoid,
+            HiddenActivation.Tanh => ActivationFunction.Tanh,
+            _ => ActivationFunction.Relu,
         };
         _packed = new FewRowsWeights<T>[shape.LayerCount];
         for (int l = 0; l < shape.LayerCount; l++)
@@ -116,7 +116,7 @@ internal sealed class InferenceNetwork<T>
         for (int l = 0; l <= last; l++)
         {
             z = workspace.Activations(l, rows);
-            GemmFewRows.Multiply(x, _packed[l], z, l < last ? _hidden : FewRowsActivation.None);
+            GemmFewRows.Multiply(x, _packed[l], z, l < last ? _hidden : ActivationFunction.Identity);
             x = z;
         }
 

@@ -19,11 +19,11 @@ namespace Backprop.Properties.Kernels;
 /// </summary>
 public class GemmFewRowsProperties
 {
-    private static readonly Gen<(int Rows, int N, int M, FewRowsActivation Activation, int Seed)> Shapes =
+    private static readonly Gen<(int Rows, int N, int M, ActivationFunction Activation, int Seed)> Shapes =
         from rows in Gen.Choose(1, 70)
         from n in Gen.Choose(1, 70)
         from m in Gen.Choose(1, 70)
-        from activation in Gen.Elements(FewRowsActivation.None, FewRowsActivation.Relu, FewRowsActivation.Sigmoid, FewRowsActivation.Tanh)
+        from activation in Gen.Elements(ActivationFunction.Identity, ActivationFunction.Relu, ActivationFunction.Sigmoid, ActivationFunction.Tanh)
         from seed in Gens.Seed
         select (rows, n, m, activation, seed);
 
@@ -37,7 +37,7 @@ public class GemmFewRowsProperties
     [Fact]
     public void EveryRowCountAndActivationMatchesTheReference()
     {
-        foreach (FewRowsActivation activation in Enum.GetValues<FewRowsActivation>())
+        foreach (ActivationFunction activation in Enum.GetValues<ActivationFunction>())
         {
             for (int rows = 1; rows <= 70; rows++)
             {
@@ -58,11 +58,11 @@ public class GemmFewRowsProperties
     [InlineData(5, 256, 10)]
     public void LayerShapesMatchTheReference(int rows, int n, int m)
     {
-        Check<float>(rows, n, m, 1, FewRowsActivation.Relu);
-        Check<double>(rows, n, m, 2, FewRowsActivation.None);
+        Check<float>(rows, n, m, 1, ActivationFunction.Relu);
+        Check<double>(rows, n, m, 2, ActivationFunction.Identity);
     }
 
-    private static void Check<T>(int rows, int n, int m, int seed, FewRowsActivation activation = FewRowsActivation.None)
+    private static void Check<T>(int rows, int n, int m, int seed, ActivationFunction activation = ActivationFunction.Identity)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var random = new Random(seed);
@@ -102,7 +102,7 @@ public class GemmFewRowsProperties
                 }
 
                 double e = Activate(activation, expected[(r * m) + j]);
-                double bound = ((n + 2) * u * magnitude[(r * m) + j]) + (activation is FewRowsActivation.Sigmoid or FewRowsActivation.Tanh ? 16 * u * Math.Abs(e) : 0);
+                double bound = ((n + 2) * u * magnitude[(r * m) + j]) + (activation is ActivationFunction.Sigmoid or ActivationFunction.Tanh ? 16 * u * Math.Abs(e) : 0);
                 Assert.True(Math.Abs(double.CreateTruncating(actual) - e) <= bound, $"{typeof(T).Name} {activation} {rows}×{n}·{n}×{m} at {KernelSimd.Describe()}: y[{r},{j}] = {actual}, reference {e}, bound {bound:E2}");
             }
         }
@@ -119,18 +119,18 @@ public class GemmFewRowsProperties
     }
 
     /// <summary>The activation in double (the references' formulas: ActivationsReference applied to the exact sum).</summary>
-    private static double Activate(FewRowsActivation activation, double z)
+    private static double Activate(ActivationFunction activation, double z)
     {
         double[] a = [z];
         switch (activation)
         {
-            case FewRowsActivation.Relu:
+            case ActivationFunction.Relu:
                 ActivationsReference.Relu<double>(a, a);
                 break;
-            case FewRowsActivation.Sigmoid:
+            case ActivationFunction.Sigmoid:
                 ActivationsReference.Sigmoid<double>(a, a);
                 break;
-            case FewRowsActivation.Tanh:
+            case ActivationFunction.Tanh:
                 ActivationsReference.Tanh<double>(a, a);
                 break;
         }
@@ -156,7 +156,7 @@ public class GemmFewRowsProperties
         Assert.Equal("y", Assert.Throws<ArgumentException>(() => GemmFewRows.Multiply(new ReadOnlyMatrixSpan<float>(new float[6], 2, 3), packed, new MatrixSpan<float>(new float[6], 2, 3))).ParamName);
         float[] shared = new float[16];
         Assert.Equal("y", Assert.Throws<ArgumentException>(() => GemmFewRows.Multiply(new ReadOnlyMatrixSpan<float>(shared.AsSpan(0, 3), 1, 3), packed, new MatrixSpan<float>(shared.AsSpan(2, 4), 1, 4))).ParamName);
-        Assert.Equal("activation", Assert.Throws<ArgumentOutOfRangeException>(() => GemmFewRows.Multiply(new ReadOnlyMatrixSpan<float>(new float[3], 1, 3), packed, new MatrixSpan<float>(new float[4], 1, 4), (FewRowsActivation)9)).ParamName);
+        Assert.Equal("activation", Assert.Throws<ArgumentOutOfRangeException>(() => GemmFewRows.Multiply(new ReadOnlyMatrixSpan<float>(new float[3], 1, 3), packed, new MatrixSpan<float>(new float[4], 1, 4), (ActivationFunction)9)).ParamName);
     }
 
     [Fact]
@@ -168,7 +168,7 @@ public class GemmFewRowsProperties
         {
             GemmFewRows.Multiply(new ReadOnlyMatrixSpan<float>(x, 1, 784), packed, new MatrixSpan<float>(y.AsSpan(0, 256), 1, 256));
             GemmFewRows.Multiply(new ReadOnlyMatrixSpan<float>(x, 8, 784), packed, new MatrixSpan<float>(y, 8, 256));
-            GemmFewRows.Multiply(new ReadOnlyMatrixSpan<float>(x, 7, 784), packed, new MatrixSpan<float>(y.AsSpan(0, 7 * 256), 7, 256), FewRowsActivation.Tanh);
+            GemmFewRows.Multiply(new ReadOnlyMatrixSpan<float>(x, 7, 784), packed, new MatrixSpan<float>(y.AsSpan(0, 7 * 256), 7, 256), ActivationFunction.Tanh);
         });
     }
 }
