@@ -98,16 +98,19 @@ public static class SuiteCommand
             ? Directory.CreateDirectory(results ?? Path.Combine(Path.GetTempPath(), "backprop-suite-quick-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture))).FullName
             : results is not null ? Directory.CreateDirectory(results).FullName : Path.Combine(repo, "benchmarks", "results", slug);
         TimeSpan total = PrintPlan(Console.Out, steps, folder, budget, quick);
-        if (Environment.GetEnvironmentVariable(Backprop.Kernels.KernelSimd.EnvironmentVariable) is { Length: > 0 } pinned)
-        {
-            Console.Error.WriteLine($"error: {Backprop.Kernels.KernelSimd.EnvironmentVariable}={pinned} is set in this shell; every job would inherit it and the 'default' rows would not be a default process. Unset it first.");
-            return 2;
-        }
-
         if (!quick && total > budget)
         {
             Console.Error.WriteLine($"error: the plan takes about {Minutes(total)}, over the budget of {Minutes(budget)}: pick steps with --only, or raise --budget.");
             return 2;
+        }
+
+        if (Environment.GetEnvironmentVariable(Backprop.Kernels.KernelSimd.EnvironmentVariable) is { Length: > 0 } pinned)
+        {
+            Console.Error.WriteLine($"{(dry ? "warning" : "error")}: {Backprop.Kernels.KernelSimd.EnvironmentVariable}={pinned} is set in this shell; every job would inherit it and the 'default' rows would not be a default process. Unset it first.");
+            if (!dry)
+            {
+                return 2;
+            }
         }
 
         if (dry)
