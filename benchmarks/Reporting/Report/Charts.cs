@@ -285,9 +285,10 @@ internal static class Charts
                     ValueBase = 0,
                     Size = barWidth,
                     FillColor = series[k].Color,
-                    LineWidth = 0,
+                    LineWidth = 1,
                     Label = Format.TimeUs(us).Replace(" µs", "", StringComparison.Ordinal),
                     Error = LogError(row),
+                    LineColor = Colors.Black.WithAlpha(0.7),
                 });
             }
         }
@@ -305,6 +306,7 @@ internal static class Charts
         List<double> ticks = [.. Enumerable.Range(bottom, top - bottom + 1).Select(i => (double)i)];
         plot.Axes.Left.SetTicks([.. ticks], [.. ticks.Select(t => DecadeLabel((int)t))]);
         plot.Axes.SetLimitsY(bottom, top);
+        LiftLabels(bars, bottom, top);
         plot.Axes.Bottom.SetTicks([.. cases.Select((_, c) => (c * group) + ((series.Count - 1) / 2.0))], [.. cases.Select(KeyDisplay)]);
         plot.Axes.SetLimitsX(-1, cases.Count * group);
         foreach ((string label, Color color, _) in series)
@@ -359,9 +361,10 @@ internal static class Charts
                     Value = v,
                     Size = 0.9,
                     FillColor = ComboColors[k % ComboColors.Length],
-                    LineWidth = 0,
+                    LineWidth = 1,
                     Label = v.ToString("F2", Inv),
                     Error = v * relative,
+                    LineColor = Colors.Black.WithAlpha(0.7),
                 });
             }
         }
@@ -389,6 +392,7 @@ internal static class Charts
         plot.Axes.Bottom.MinimumSize = wide ? 70 : 40;
         plot.Axes.SetLimitsX(-1, (keys.Count * group) - 1);
         plot.Axes.SetLimitsY(0, hi * 1.25);
+        LiftLabels(bars, 0, hi * 1.25);
         for (int k = 0; k < combos.Count; k++)
         {
             plot.Legend.ManualItems.Add(new LegendItem
@@ -405,6 +409,19 @@ internal static class Charts
     }
 
     private static double Square(double x) => x * x;
+
+    /// <summary>Data area height in pixels, about: the image less the title, axis labels and ticks.</summary>
+    private const double PlotAreaPixels = Height - 110;
+
+    /// <summary>Moves each bar's value label above its whisker, so the two never overlap.</summary>
+    private static void LiftLabels(List<Bar> bars, double bottom, double top)
+    {
+        double pixelsPerUnit = PlotAreaPixels / (top - bottom);
+        foreach (Bar b in bars)
+        {
+            b.LabelOffset = (float)(3 + (Math.Max(0, b.Error) * pixelsPerUnit));
+        }
+    }
 
     /// <summary>Long case names on two lines ("784-256-10x128 60000 rows" → "784-256-10x128\n60000 rows").</summary>
     private static string Wrap(string label)
@@ -444,9 +461,10 @@ internal static class Charts
                     Value = seconds,
                     Size = 0.9,
                     FillColor = ComboColors[(2 * t + 1) % ComboColors.Length],
-                    LineWidth = 0,
+                    LineWidth = 1,
                     Label = seconds.ToString(seconds < 10 ? "F2" : "F1", Inv) + " s",
                     Error = double.IsFinite(row.StdDevNs) ? row.StdDevNs / 1e9 : 0,
+                    LineColor = Colors.Black.WithAlpha(0.7),
                 });
             }
         }
@@ -461,6 +479,7 @@ internal static class Charts
         plot.Axes.Bottom.SetTicks([.. methods.Select((_, m) => (m * group) + ((threads.Count - 1) / 2.0))], [.. methods.Select(PeerDisplay)]);
         plot.Axes.SetLimitsX(-1, (methods.Count * group) - 1);
         plot.Axes.SetLimitsY(0, hi * 1.3);
+        LiftLabels(bars, 0, hi * 1.3);
         for (int t = 0; t < threads.Count; t++)
         {
             plot.Legend.ManualItems.Add(new LegendItem { LabelText = threads[t] == 1 ? "1 thread" : $"{threads[t]} threads", FillColor = ComboColors[(2 * t + 1) % ComboColors.Length] });
@@ -500,9 +519,10 @@ internal static class Charts
                     ValueBase = Math.Floor(Math.Min(0, lo)) - 2,
                     Size = 0.9,
                     FillColor = PeerColors[m % PeerColors.Length],
-                    LineWidth = 0,
+                    LineWidth = 1,
                     Label = Format.TimeUs(us).Replace(" µs", "", StringComparison.Ordinal),
                     Error = LogError(row),
+                    LineColor = Colors.Black.WithAlpha(0.7),
                 });
             }
         }
@@ -524,6 +544,7 @@ internal static class Charts
         List<double> ticks = [.. Enumerable.Range(bottom, top - bottom + 1).Select(i => (double)i)];
         plot.Axes.Left.SetTicks([.. ticks], [.. ticks.Select(t => DecadeLabel((int)t))]);
         plot.Axes.SetLimitsY(bottom, top);
+        LiftLabels(bars, bottom, top);
         plot.Axes.Bottom.SetTicks([.. cases.Select((_, c) => (c * group) + ((methods.Length - 1) / 2.0))], [.. cases.Select(c => KeyDisplay(c).Replace(" × ", " ×\n", StringComparison.Ordinal) + " rows")]);
         plot.Axes.Bottom.MinimumSize = 60;
         plot.Axes.SetLimitsX(-1, (cases.Count * group) - 1);

@@ -41,6 +41,13 @@ public sealed class ReportTests : IDisposable
             "EndToEndPeers,float,scikit-learn,OpenBLAS-Haswell-1t,256,\"Case=784-256-10x128; Threads=1; Measure=epoch\",3000000000,3000000000,100000000,,,,");
         Write("cpu-a", "EndToEndBenchmarks.csv",
             "EndToEndBenchmarks,float,Backprop,Default,512,\"Case=784-256-10x128; Threads=1; Measure=epoch\",1000000000,1000000000,10000000,,,,0");
+        // Training step 784-256-10 × 128, one thread: ours 1,000 µs (median) at 512 bits; NumPy 1,500 µs (1.50×), PyTorch 2,000 µs (2.00×).
+        Write("cpu-a", "TrainingStepBenchmarks.csv",
+            "TrainingStepBenchmarks,float,Step,Bits512,512,Case=784-256-10x128,1010000,1000000,5000,,,128000,0",
+            "TrainingStepBenchmarks,float,Step,Bits256,256,Case=784-256-10x128,1600000,1600000,5000,,,80000,0");
+        Write("cpu-a", "TrainingStepPeers.csv",
+            "TrainingStepPeers,float,NumPy,OpenBLAS-SkylakeX,512,\"Case=784-256-10x128; Threads=1\",1550000,1500000,10000,,,,",
+            "TrainingStepPeers,float,PyTorch-autograd,OpenBLAS-SkylakeX,512,\"Case=784-256-10x128; Threads=1\",2050000,2000000,10000,,,,");
         File.WriteAllText(Path.Combine(Results, "cpu-a", AotTable.FileName), AotTable.Header + "\njit,1,\"512-bit, FMA\",661.6,1.00\nnativeaot default,1,\"128-bit, no FMA\",2945.6,4.45\n");
         File.WriteAllText(Path.Combine(Results, "cpu-a", "environment.md"), "- Run: 2026-11-30\n- Test CPU\n");
 
@@ -109,7 +116,7 @@ public sealed class ReportTests : IDisposable
 
         // results folder | run | GEMM vs OpenBLAS (geometric mean per job) | FMA peak | step vs NumPy | step vs PyTorch | 1 row vs ONNX Runtime
         string[] a = Row(readme, "[`cpu-a`](results/cpu-a/README.md) (above)");
-        Assert.Equal(["2026-11-30", "1.10× default, 512-bit; 0.90× AVX2 only, 256-bit", "40 (512-bit)", "—", "—", "2.00×"], a[1..]);
+        Assert.Equal(["2026-11-30", "1.10× default, 512-bit; 0.90× AVX2 only, 256-bit", "40 (512-bit)", "1.50×", "2.00×", "2.00×"], a[1..]);
         string[] b = Row(readme, "[`cpu-b`](results/cpu-b/README.md)");
         Assert.Equal("1.00× 256-bit", b[2]);
 
@@ -139,7 +146,7 @@ public sealed class ReportTests : IDisposable
     {
         Assert.Equal(0, Report("--cpu", "cpu-a"));
         string charts = Path.Combine(Results, "cpu-a", "charts");
-        foreach (string name in new[] { "gemm-float.png", "inference.png", "end-to-end.png" })
+        foreach (string name in new[] { "gemm-float.png", "training-step.png", "inference.png", "end-to-end.png" })
         {
             byte[] png = File.ReadAllBytes(Path.Combine(charts, name));
             Assert.True(png.Length > 1000 && png[1] == 'P' && png[2] == 'N' && png[3] == 'G', name + " is not a PNG");
@@ -147,6 +154,7 @@ public sealed class ReportTests : IDisposable
 
         string md = File.ReadAllText(Path.Combine(Results, "cpu-a", "README.md"));
         Assert.Contains("[GEMM float: 1.10× OpenBLAS's speed (default, 512-bit), 0.90× (AVX2 only, 256-bit)](charts/gemm-float.png)", md, StringComparison.Ordinal);
+        Assert.Contains("[Training step, one thread: 1.50× NumPy's speed, 2.00× PyTorch autograd's speed](charts/training-step.png)", md, StringComparison.Ordinal);
         Assert.Contains("[End to end, one thread, per epoch: 3.00× scikit-learn's speed](charts/end-to-end.png)", md, StringComparison.Ordinal);
         Assert.Contains("[Prediction: 2.00× ONNX Runtime's speed; one 784-256-10 row: 2.00×](charts/inference.png)", md, StringComparison.Ordinal);
     }
