@@ -249,6 +249,12 @@ internal static partial class MarkdownReport
             GemmTable(md, rows, Widths(rows).ToList(), squaresNnAndNonSquareOnly: false, compact: false, w => model.Peak(type, w));
         }
 
+        if (suite.Rows.Any(r => PeerOf(r.Method) == GemmPeer.Backprop && Gflops(r) is double g && model.Peak(r.Type, r.Width) is double p && g > p))
+        {
+            md.Append("**Caution:** a `% peak` above 100 % means the peak was measured lower than this machine can do (another job was ")
+              .Append("running during the `peak` run): rerun it on a quiet machine (`").Append(SuiteCommand.Command).Append(" --only peak,report`).\n\n");
+        }
+
         ChartLinks(md, charts, "gemm");
         List<ResultRow> other = [.. suite.Rows.Where(r => PeerOf(r.Method) == GemmPeer.Other || ParseShape(r.Parameter("Shape")) is null)];
         if (other.Count > 0)
