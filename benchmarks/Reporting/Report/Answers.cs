@@ -172,20 +172,43 @@ internal static partial class MarkdownReport
         return speedUps.Count == 0 ? null : $"{what}, {most} threads: {Range(speedUps)} one thread's speed";
     }
 
-    /// <summary>"epoch" or "to 0.89 test accuracy" (the Measure parameter without its parenthesis), or null.</summary>
+    /// <summary>The suite the end-to-end command writes (<c>benchmarks -- time-to-accuracy</c>): this project's Fashion-MNIST recipe.</summary>
+    public const string TimeToAccuracySuite = "TimeToAccuracy";
+
+    /// <summary>
+    /// What an end-to-end row measures: "epoch", "to 0.89 test accuracy", "peak memory". Peer rows carry it
+    /// as their Measure parameter (without its parenthesis); <c>TimeToAccuracy.csv</c> rows as their method
+    /// (Epoch, To0.89, To0.90, PeakWorkingSet).
+    /// </summary>
     public static string? MeasureOf(ResultRow row)
     {
         ArgumentNullException.ThrowIfNull(row);
-        string? m = row.Parameter("Measure");
-        int paren = m?.IndexOf(" (", StringComparison.Ordinal) ?? -1;
-        return paren > 0 ? m![..paren] : m;
+        if (row.Suite == TimeToAccuracySuite)
+        {
+            return row.Method switch
+            {
+                "Epoch" => "epoch",
+                "PeakWorkingSet" => "peak memory",
+                string m when m.StartsWith("To", StringComparison.Ordinal) => "to " + m[2..] + " test accuracy",
+                string m => m,
+            };
+        }
+
+        string? measure = row.Parameter("Measure");
+        int paren = measure?.IndexOf(" (", StringComparison.Ordinal) ?? -1;
+        return paren > 0 ? measure![..paren] : measure;
     }
 
-    private static bool IsOurs(ResultRow r) => r.Method.StartsWith("Backprop", StringComparison.Ordinal);
+    /// <summary>This project's rows: the time-to-accuracy suite's, or a method named Backprop… in another end-to-end CSV.</summary>
+    public static bool IsOurs(ResultRow r) => r.Suite == TimeToAccuracySuite || r.Method.StartsWith("Backprop", StringComparison.Ordinal);
 
-    /// <summary>This project's end-to-end row a peer row compares with: same case, threads and measure.</summary>
+    /// <summary>The name of an end-to-end row's tool, for tables and legends.</summary>
+    public static string EndToEndName(ResultRow r) => IsOurs(r) ? "Backprop" : PeerDisplay(r.Method);
+
+    /// <summary>This project's end-to-end row a peer row compares with: same type, threads and measure (and case, where ours names one).</summary>
     public static ResultRow? OursEndToEnd(IEnumerable<ResultRow> rows, ResultRow peer) =>
-        rows.FirstOrDefault(r => IsOurs(r) && r.Type == peer.Type && r.Parameter("Case") == peer.Parameter("Case") && Math.Max(1, Threads(r)) == Math.Max(1, Threads(peer)) && MeasureOf(r) == MeasureOf(peer));
+        rows.FirstOrDefault(r => IsOurs(r) && r.Type == peer.Type && Math.Max(1, Threads(r)) == Math.Max(1, Threads(peer)) && MeasureOf(r) == MeasureOf(peer)
+            && (r.Parameter("Case") is null || r.Parameter("Case") == peer.Parameter("Case")));
 
     /// <summary>"End to end, one thread: 3.1× scikit-learn's speed per epoch", or null.</summary>
     public static string? EndToEndAnswer(IReadOnlyList<ResultRow> rows)

@@ -439,7 +439,7 @@ internal static class Charts
     private static void EndToEndChart(Plot plot, string slug, string title, List<ResultRow> rows)
     {
         List<ResultRow> epochs = [.. rows.Where(r => MarkdownReport.MeasureOf(r) == "epoch")];
-        List<string> methods = [.. epochs.Select(r => r.Method).Distinct().OrderBy(m => m.StartsWith("Backprop", StringComparison.Ordinal) ? 0 : 1).ThenBy(m => m, StringComparer.Ordinal)];
+        List<string> methods = [.. epochs.Select(MarkdownReport.EndToEndName).Distinct().OrderBy(m => m == "Backprop" ? 0 : 1).ThenBy(m => m, StringComparer.Ordinal)];
         List<int> threads = [.. epochs.Select(r => Math.Max(1, Threads(r))).Distinct().Order()];
         double group = threads.Count + 1;
         var bars = new List<Bar>();
@@ -448,7 +448,7 @@ internal static class Charts
         {
             for (int t = 0; t < threads.Count; t++)
             {
-                if (epochs.FirstOrDefault(r => r.Method == methods[m] && Math.Max(1, Threads(r)) == threads[t]) is not { } row)
+                if (epochs.FirstOrDefault(r => MarkdownReport.EndToEndName(r) == methods[m] && Math.Max(1, Threads(r)) == threads[t]) is not { } row)
                 {
                     continue;
                 }
@@ -476,7 +476,7 @@ internal static class Charts
 
         var barPlot = plot.Add.Bars(bars);
         barPlot.ValueLabelStyle.FontSize = 11;
-        plot.Axes.Bottom.SetTicks([.. methods.Select((_, m) => (m * group) + ((threads.Count - 1) / 2.0))], [.. methods.Select(PeerDisplay)]);
+        plot.Axes.Bottom.SetTicks([.. methods.Select((_, m) => (m * group) + ((threads.Count - 1) / 2.0))], [.. methods]);
         plot.Axes.SetLimitsX(-1, (methods.Count * group) - 1);
         plot.Axes.SetLimitsY(0, hi * 1.3);
         LiftLabels(bars, 0, hi * 1.3);
@@ -486,7 +486,7 @@ internal static class Charts
         }
 
         plot.Title(title);
-        plot.XLabel($"{KeyDisplay("Case=" + (epochs[0].Parameter("Case") ?? "?"))}; bars: median epoch, whiskers: ±1 s.d. — {slug}");
+        plot.XLabel($"Fashion-MNIST, 784-256-10; bars: median epoch, whiskers: ±1 s.d. — {slug}");
         plot.YLabel("seconds per epoch (lower is better)");
         plot.ShowLegend(Alignment.UpperLeft);
     }

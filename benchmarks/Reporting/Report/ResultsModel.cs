@@ -95,7 +95,7 @@ internal sealed partial class ResultsModel(string slug, string? environment, IRe
 
     /// <summary>Suites with a <c>Threads</c> parameter (the parallel ones and the end-to-end epochs) share the thread-count layout.</summary>
     public static SuiteKind KindOf(string suite) =>
-        suite.StartsWith("EndToEnd", StringComparison.Ordinal) ? SuiteKind.EndToEnd
+        suite.StartsWith("EndToEnd", StringComparison.Ordinal) || suite == "TimeToAccuracy" ? SuiteKind.EndToEnd
         : suite.EndsWith("Peers", StringComparison.Ordinal) ? SuiteKind.Peers
         : suite.StartsWith("Inference", StringComparison.Ordinal) ? SuiteKind.Inference
         : suite.StartsWith("FmaPeak", StringComparison.Ordinal) ? SuiteKind.Peak

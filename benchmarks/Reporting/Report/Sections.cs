@@ -76,10 +76,11 @@ internal static partial class MarkdownReport
     {
         List<SuiteResults> suites = [.. model.Suites.Where(s => KindOf(s.Name) == SuiteKind.EndToEnd)];
         md.Append("## End to end on Fashion-MNIST (").AppendJoin(", ", suites.Select(s => "`" + s.FileName + "`")).Append(")\n\n");
-        md.Append("Training on the real data set, 784-256-10: `epoch` is the median time of one epoch, `to …` the training time until the test accuracy ")
-          .Append("first reached the target. Peers are written by the scripts in `benchmarks/Peers/python/` (see its README); this project's rows come from ")
-          .Append("any other `EndToEnd*.csv` in this folder with a `Backprop…` method and the same `Case`, `Threads` and `Measure` parameters. ")
-          .Append("`X ÷ ours` = X's time ÷ Backprop's (above 1.00×: Backprop faster).\n\n");
+        md.Append("Training a 784-256-10 network on the real data set: `epoch` is the median training time of one epoch, `to …` the training time until ")
+          .Append("the test accuracy first reached the target (evaluation not counted), `peak memory` the process's peak working set. This project's rows ")
+          .Append("come from `TimeToAccuracy.csv` (`benchmarks -- time-to-accuracy`: the CLI's default Fashion-MNIST recipe) or any other `EndToEnd*.csv` with a ")
+          .Append("`Backprop…` method; the peers' from the scripts in `benchmarks/Peers/python/` (see its README), which train as close to that recipe as each ")
+          .Append("library allows. `X ÷ ours` = X's time ÷ Backprop's (above 1.00×: Backprop faster).\n\n");
         EndToEndTable(md, model);
         ChartLinks(md, charts, "end-to-end");
     }
@@ -88,9 +89,10 @@ internal static partial class MarkdownReport
     {
         List<ResultRow> rows = [.. model.Suites.Where(s => KindOf(s.Name) == SuiteKind.EndToEnd).SelectMany(s => s.Rows)];
         List<string> peers = [.. rows.Where(r => !IsOurs(r)).Select(r => r.Method).Distinct().Order(StringComparer.Ordinal)];
-        List<(string? Case, int Threads, string? Measure)> keys = [.. rows.Select(r => (r.Parameter("Case"), Math.Max(1, Threads(r)), MeasureOf(r))).Distinct()
-            .OrderBy(k => k.Item3 == "epoch" ? 0 : 1).ThenBy(k => k.Item2)];
-        var header = new List<string> { "case", "threads", "measure", "Backprop" };
+        string[] measureOrder = ["epoch", "to 0.89 test accuracy", "to 0.90 test accuracy", "peak memory"];
+        List<(int Threads, string? Measure)> keys = [.. rows.Select(r => (Math.Max(1, Threads(r)), MeasureOf(r))).Distinct()
+            .OrderBy(k => Array.IndexOf(measureOrder, k.Item2) is int i && i >= 0 ? i : measureOrder.Length).ThenBy(k => k.Item2, StringComparer.Ordinal).ThenBy(k => k.Item1)];
+        var header = new List<string> { "measure", "threads", "Backprop" };
         foreach (string p in peers)
         {
             header.Add(PeerDisplay(p));
@@ -98,25 +100,27 @@ internal static partial class MarkdownReport
         }
 
         var table = new List<IReadOnlyList<string>>();
-        foreach ((string? c, int t, string? measure) in keys)
+        foreach ((int t, string? measure) in keys)
         {
-            bool Match(ResultRow r) => r.Parameter("Case") == c && Math.Max(1, Threads(r)) == t && MeasureOf(r) == measure;
+            bool Match(ResultRow r) => Math.Max(1, Threads(r)) == t && MeasureOf(r) == measure;
             ResultRow? ours = rows.FirstOrDefault(r => IsOurs(r) && Match(r));
-            var line = new List<string> { KeyDisplay("Case=" + c), Format.Int(t), measure ?? "", Time(ours) };
+            var line = new List<string> { measure ?? "", Format.Int(t), Value(ours) };
             foreach (string p in peers)
             {
                 ResultRow? peer = rows.FirstOrDefault(r => r.Method == p && Match(r));
-                line.Add(Time(peer));
-                line.Add(Format.Speed(peer is not null && ours is not null && Median(ours) > 0 ? Median(peer) / Median(ours) : null));
+                line.Add(Value(peer));
+                line.Add(Format.Speed(measure != "peak memory" && peer is not null && ours is not null && Median(ours) > 0 ? Median(peer) / Median(ours) : null));
             }
 
             table.Add(line);
         }
 
-        Format.Table(md, header, [false, true, false, .. Enumerable.Repeat(true, header.Count - 3)], table);
+        Format.Table(md, header, [false, true, .. Enumerable.Repeat(true, header.Count - 2)], table);
 
-        static string Time(ResultRow? r) =>
-            r is null ? "" : Format.TimeNs(Median(r)) + (r.Parameter("Measure") is { } m && m.Contains(" (", StringComparison.Ordinal) ? " " + m[m.IndexOf(" (", StringComparison.Ordinal)..].Trim() : string.Empty);
+        static string Value(ResultRow? r) =>
+            r is null ? ""
+            : MeasureOf(r) == "peak memory" ? Format.Bytes(r.AllocatedBytes)
+            : Format.TimeNs(Median(r)) + (r.Parameter("Measure") is { } m && m.Contains(" (", StringComparison.Ordinal) ? " " + m[m.IndexOf(" (", StringComparison.Ordinal)..].Trim() : string.Empty);
     }
 
     private static void AotTableMd(StringBuilder md, IReadOnlyList<AotRow> rows)
