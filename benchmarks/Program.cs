@@ -5,10 +5,11 @@ namespace Backprop.Benchmarks;
 
 /// <summary>
 /// One entry point for every suite: <c>dotnet run -c Release --project benchmarks -- --filter '*Gemm*'</c>.
-/// Every suite runs the 256- and 512-bit jobs of <see cref="Reporting.Jobs"/>; <c>--quick</c> runs each
+/// Every suite runs the width jobs of <see cref="Reporting.Jobs"/> (<c>BACKPROP_VECTOR_BITS=256</c> and <c>=512</c>); <c>--quick</c> runs each
 /// case once instead (a smoke run). BenchmarkDotNet's other switches apply (<c>--list flat</c>, ...).
 /// A full run writes its results to <c>benchmarks/results/&lt;cpu&gt;/</c> (see <see cref="Reporting.ResultsExporter"/>);
 /// <c>--results &lt;dir&gt;</c> writes them elsewhere (also for a quick run, to check the export).
+/// <c>suite</c> runs every suite a reader needs, within a stated time budget, and then the report;
 /// <c>report</c> turns those files into the per-CPU README, charts and the root README's performance
 /// section; <c>cold-start</c> times the first calls in fresh processes; <c>time-to-accuracy</c> trains the
 /// Fashion-MNIST default recipe to 0.89 and 0.90 test accuracy (EndToEnd); <c>peak</c> prints the measured FMA peak of one core.
@@ -22,6 +23,11 @@ public static class Program
         if (args.Length > 0 && args[0] == "report")
         {
             return Reporting.Report.ReportCommand.Run(args[1..]);
+        }
+
+        if (args.Length > 0 && args[0] == "suite")
+        {
+            return Reporting.SuiteCommand.Run(args[1..]);
         }
 
         if (args.Length > 0 && args[0] == "cold-start")

@@ -1,17 +1,46 @@
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;
+using Backprop.Kernels;
 
 namespace Backprop.Benchmarks.Reporting;
 
 /// <summary>
-/// The jobs every suite runs: the default 256-bit <c>Vector&lt;T&gt;</c> and 512-bit
-/// (<c>DOTNET_MaxVectorTBitWidth=512</c>) in the same run, so the widths compare directly; or, with
-/// <c>--quick</c>, one dry invocation of each case (CI's smoke run, so the benchmarks never rot).
+/// The jobs every suite runs, each naming the kernel width it measures: <c>Bits256</c>
+/// (<c>BACKPROP_VECTOR_BITS=256</c>) and, where the CPU accelerates 512-bit vectors, <c>Bits512</c>
+/// (<c>BACKPROP_VECTOR_BITS=512</c>), in the same run so the widths compare directly; plus
+/// <c>Default</c> (no setting: what an application gets) only where a default process picks neither
+/// width (<see cref="KernelSimd.HardwareBits"/>). With <c>--quick</c>, one dry invocation of each case
+/// instead (CI's smoke run, so the benchmarks never rot).
 /// </summary>
+/// <remarks>
+/// Before the kernels chose their width at run time the jobs were <c>V256</c> (a default process, then
+/// 256-bit <c>Vector&lt;T&gt;</c>) and <c>V512</c> (<c>DOTNET_MaxVectorTBitWidth=512</c>); older CSVs keep
+/// those names, and the report describes them from their <c>Width</c> column.
+/// </remarks>
 public static class Jobs
 {
     /// <summary>Set by <c>--quick</c> on the command line, before any configuration is built.</summary>
     public static bool Quick { get; set; }
+
+    /// <summary>The job id of a process pinned to <paramref name="bits"/>.</summary>
+    /// <param name="bits">256 or 512.</param>
+    public static string PinnedId(int bits) => bits == 512 ? "Bits512" : bits == 256 ? "Bits256" : "Bits" + bits.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    private static readonly int[] PinnedWidths = [256, 512];
+
+    /// <summary>The id of the job without a width setting.</summary>
+    public const string DefaultId = "Default";
+
+    /// <summary>
+    /// The widths the suites pin on this machine (256, and 512 where accelerated) and whether a default
+    /// process needs its own job (it picks neither, e.g. 128 bits or scalar).
+    /// </summary>
+    public static (int[] Pinned, bool Default) Plan()
+    {
+        int hardware = KernelSimd.HardwareBits;
+        int[] pinned = [.. PinnedWidths.Where(b => b <= hardware)];
+        return (pinned, !pinned.Contains(hardware));
+    }
 
     /// <summary>Adds the width jobs (or the quick job) to <paramref name="config"/>.</summary>
     /// <param name="config">The suite's configuration.</param>
@@ -27,37 +56,44 @@ public static class Jobs
         }
 
         Job baseJob = Job.Default.WithWarmupCount(3).WithIterationCount(7);
-        Job v256 = baseJob.WithId(openBlas ? "V256-OpenBLAS-Haswell" : "V256");
-        Job v512 = baseJob.WithId(openBlas ? "V512-OpenBLAS-SkylakeX" : "V512");
-        if (openBlas)
+        (int[] pinned, bool withDefault) = Plan();
+        bool baselineTaken = false;
+        foreach (int bits in pinned)
         {
-            v256 = v256.WithEnvironmentVariables(
-                new EnvironmentVariable("OPENBLAS_CORETYPE", "Haswell"),
-                new EnvironmentVariable("OPENBLAS_NUM_THREADS", "1"));
-            v512 = v512.WithEnvironmentVariables(
-                new EnvironmentVariable("DOTNET_MaxVectorTBitWidth", "512"),
-                new EnvironmentVariable("OPENBLAS_CORETYPE", "SkylakeX"),
-                new EnvironmentVariable("OPENBLAS_NUM_THREADS", "1"));
-        }
-        else
-        {
-            v512 = v512.WithEnvironmentVariables(new EnvironmentVariable("DOTNET_MaxVectorTBitWidth", "512"));
+            var env = new List<EnvironmentVariable> { new(KernelSimd.EnvironmentVariable, bits.ToString(System.Globalization.CultureInfo.InvariantCulture)) };
+            if (openBlas)
+            {
+                env.Add(new("OPENBLAS_CORETYPE", bits >= 512 ? "SkylakeX" : "Haswell"));
+                env.Add(new("OPENBLAS_NUM_THREADS", "1"));
+            }
+
+            Job job = baseJob.WithId(PinnedId(bits) + (openBlas ? bits >= 512 ? "-OpenBLAS-SkylakeX" : "-OpenBLAS-Haswell" : string.Empty)).WithEnvironmentVariables([.. env]);
+            config.AddJob(baselineJob && !baselineTaken ? job.AsBaseline() : job);
+            baselineTaken = true;
         }
 
-        config.AddJob(baselineJob ? v256.AsBaseline() : v256);
-        config.AddJob(v512);
+        if (withDefault)
+        {
+            Job job = baseJob.WithId(DefaultId);
+            if (openBlas)
+            {
+                job = job.WithEnvironmentVariables(new EnvironmentVariable("OPENBLAS_NUM_THREADS", "1"));
+            }
+
+            config.AddJob(baselineJob && !baselineTaken ? job.AsBaseline() : job);
+        }
     }
 }
 
 /// <summary>
 /// The GEMM suite's jobs: a default process (no environment variable: the kernels pick the widest
-/// accelerated width) against OpenBLAS's AVX-512 (SkylakeX) kernels, and an AVX2-only process
-/// (DOTNET_EnableAVX512=0: 256-bit kernels with 16 vector registers) against OpenBLAS's AVX2
-/// (Haswell) kernels; one thread each.
+/// accelerated width) against OpenBLAS's best kernel set for the CPU (SkylakeX on AVX-512 machines,
+/// else Haswell), and on AVX-512 machines an AVX2-only process (<c>DOTNET_EnableAVX512=0</c>: 256-bit
+/// kernels with 16 vector registers) against OpenBLAS's AVX2 (Haswell) kernels; one thread each.
 /// </summary>
 public static class GemmJobs
 {
-    /// <summary>Adds the two jobs (or the quick job) to <paramref name="config"/>.</summary>
+    /// <summary>Adds the jobs (or the quick job) to <paramref name="config"/>.</summary>
     /// <param name="config">The suite's configuration.</param>
     public static void Add(ManualConfig config)
     {
@@ -69,13 +105,17 @@ public static class GemmJobs
         }
 
         Job baseJob = Job.Default.WithWarmupCount(3).WithIterationCount(7);
-        config.AddJob(baseJob.WithId("Default-OpenBLAS-SkylakeX").WithEnvironmentVariables(
-            new EnvironmentVariable("OPENBLAS_CORETYPE", "SkylakeX"),
+        bool avx512 = KernelSimd.HardwareBits >= 512 && System.Runtime.Intrinsics.X86.Avx512F.IsSupported;
+        config.AddJob(baseJob.WithId(avx512 ? "Default-OpenBLAS-SkylakeX" : "Default-OpenBLAS-Haswell").WithEnvironmentVariables(
+            new EnvironmentVariable("OPENBLAS_CORETYPE", avx512 ? "SkylakeX" : "Haswell"),
             new EnvironmentVariable("OPENBLAS_NUM_THREADS", "1")));
-        config.AddJob(baseJob.WithId("NoAVX512-OpenBLAS-Haswell").WithEnvironmentVariables(
-            new EnvironmentVariable("DOTNET_EnableAVX512", "0"),
-            new EnvironmentVariable("OPENBLAS_CORETYPE", "Haswell"),
-            new EnvironmentVariable("OPENBLAS_NUM_THREADS", "1")));
+        if (avx512)
+        {
+            config.AddJob(baseJob.WithId("NoAVX512-OpenBLAS-Haswell").WithEnvironmentVariables(
+                new EnvironmentVariable("DOTNET_EnableAVX512", "0"),
+                new EnvironmentVariable("OPENBLAS_CORETYPE", "Haswell"),
+                new EnvironmentVariable("OPENBLAS_NUM_THREADS", "1")));
+        }
     }
 }
 

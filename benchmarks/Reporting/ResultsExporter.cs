@@ -171,6 +171,8 @@ public static class ResultsExporter
         }
 
         text.Append("- Logical processors: ").Append(System.Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        text.Append("- Kernel width of a default process: ").Append(Backprop.Kernels.KernelSimd.HardwareBits.ToString(CultureInfo.InvariantCulture))
+            .Append(" bits (fused multiply-add: ").Append(Backprop.Kernels.KernelSimd.FusedMultiplyAdd ? "yes" : "no").Append(")\n");
         return text.ToString();
     }
 

@@ -32,9 +32,10 @@ internal static class Charts
 
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    /// <summary>Which charts the data supports, in a fixed order.</summary>
+    /// <summary>Which charts the data supports, in a fixed order: one chart per question, each titled with its answer.</summary>
     public static IReadOnlyList<ChartSpec> Plan(ResultsModel model)
     {
+        ArgumentNullException.ThrowIfNull(model);
         var charts = new List<ChartSpec>();
         List<ResultRow> gemm = [.. model.Suites.Where(s => KindOf(s.Name) == SuiteKind.Gemm).SelectMany(s => s.Rows)];
         foreach (string type in Types(gemm))
@@ -42,7 +43,8 @@ internal static class Charts
             List<ResultRow> rows = [.. gemm.Where(r => r.Type == type && IsSquareNn(r))];
             if (rows.Count > 0)
             {
-                charts.Add(new ChartSpec($"gemm-{type}.png", $"GEMM {type}: GFLOP/s by square size", "gemm", p => GemmChart(p, model.Slug, type, rows)));
+                string answer = MarkdownReport.GemmAnswer(gemm.Where(r => r.Type == type).ToList()) is { } a ? $"GEMM {type}: {a}" : $"GEMM {type}: GFLOP/s by square size";
+                charts.Add(new ChartSpec($"gemm-{type}.png", answer, "gemm", p => GemmChart(p, model, answer, type, rows)));
             }
         }
 
@@ -50,15 +52,31 @@ internal static class Charts
         if (training.Count > 0)
         {
             List<ResultRow> peers = [.. model.PeerRows.Where(r => Math.Max(1, Threads(r)) == 1 && r.Type == "float")];
-            int peerWidth = peers.Count > 0 ? peers.Min(r => r.Width) : 0;
+            int peerWidth = peers.Count > 0 ? peers.Max(r => r.Width) : 0;
             peers = [.. peers.Where(r => r.Width == peerWidth)];
-            charts.Add(new ChartSpec("training-step.png", peers.Count > 0 ? "Training step: time per step, against NumPy and PyTorch" : "Training step: time per step", "training", p => TrainingChart(p, model.Slug, training, peers)));
+            string answer = MarkdownReport.TrainingAnswer(model) ?? "Training step: time per step";
+            charts.Add(new ChartSpec("training-step.png", answer, "training", p => TrainingChart(p, model.Slug, answer, training, peers)));
         }
 
-        List<SuiteResults> parallel = [.. model.Suites.Where(s => KindOf(s.Name) == SuiteKind.Parallel)];
-        if (parallel.Any(s => s.Rows.Select(Threads).Distinct().Count() > 1))
+        foreach (SuiteResults suite in model.Suites.Where(s => KindOf(s.Name) == SuiteKind.Parallel && s.Rows.Select(Threads).Distinct().Count() > 1))
         {
-            charts.Add(new ChartSpec("parallel.png", "Parallel speed-up", "parallel", p => ParallelChart(p, model.Slug, parallel)));
+            string what = suite.Name.Contains("Gemm", StringComparison.Ordinal) ? "gemm" : suite.Name.StartsWith("Epoch", StringComparison.Ordinal) ? "epoch" : "step";
+            string answer = MarkdownReport.ParallelAnswer(suite) ?? "Parallel speed-up";
+            charts.Add(new ChartSpec($"parallel-{what}.png", answer, "parallel", p => ParallelChart(p, model.Slug, answer, suite)));
+        }
+
+        List<ResultRow> endToEnd = [.. model.Suites.Where(s => KindOf(s.Name) == SuiteKind.EndToEnd).SelectMany(s => s.Rows)];
+        if (endToEnd.Any(r => MarkdownReport.MeasureOf(r) == "epoch"))
+        {
+            string answer = MarkdownReport.EndToEndAnswer(endToEnd) ?? "End to end: time per epoch";
+            charts.Add(new ChartSpec("end-to-end.png", answer, "end-to-end", p => EndToEndChart(p, model.Slug, answer, endToEnd)));
+        }
+
+        List<ResultRow> inference = [.. model.Suites.Where(s => KindOf(s.Name) == SuiteKind.Inference).SelectMany(s => s.Rows)];
+        if (inference.Count > 0 && MarkdownReport.PreferredJob(inference) is { } job)
+        {
+            string answer = MarkdownReport.InferenceAnswer(inference) ?? "Prediction latency";
+            charts.Add(new ChartSpec("inference.png", answer, "inference", p => InferenceChart(p, model.Slug, answer, [.. inference.Where(r => r.Job == job)])));
         }
 
         return charts;
@@ -121,6 +139,8 @@ internal static class Charts
 
     private static string SeriesName(GemmPeer peer, int width, string job) => peer switch
     {
+        GemmPeer.Backprop when job.StartsWith("NoAVX512", StringComparison.Ordinal) => $"Backprop, AVX2 only ({width}-bit)",
+        GemmPeer.Backprop when job.StartsWith("Default", StringComparison.Ordinal) => $"Backprop, default ({width}-bit)",
         GemmPeer.Backprop => $"Backprop {width}-bit",
         GemmPeer.OpenBlas when job.Contains("SkylakeX", StringComparison.Ordinal) => "OpenBLAS SkylakeX (AVX-512)",
         GemmPeer.OpenBlas when job.Contains("Haswell", StringComparison.Ordinal) => "OpenBLAS Haswell (AVX2)",
@@ -129,15 +149,15 @@ internal static class Charts
         _ => $"Naive i-k-j {width}-bit",
     };
 
-    private static void GemmChart(Plot plot, string slug, string type, List<ResultRow> rows)
+    private static void GemmChart(Plot plot, ResultsModel model, string title, string type, List<ResultRow> rows)
     {
         List<long> sizes = [.. rows.Select(r => ParseShape(r.Parameter("Shape"))!.Value.M).Distinct().Order()];
         double maxY = 0, minY = double.MaxValue; // GFLOP/s, plotted on a log axis: the peers span 0.5 to 160
         foreach (GemmPeer peer in new[] { GemmPeer.Backprop, GemmPeer.OpenBlas, GemmPeer.MathNet, GemmPeer.Naive })
         {
-            foreach (int width in Widths(rows))
+            foreach (string job in rows.Where(r => PeerOf(r.Method) == peer).Select(r => r.Job).Distinct())
             {
-                List<ResultRow> series = [.. rows.Where(r => PeerOf(r.Method) == peer && r.Width == width)
+                List<ResultRow> series = [.. rows.Where(r => PeerOf(r.Method) == peer && r.Job == job)
                     .DistinctBy(r => r.Parameter("Shape"))
                     .OrderBy(r => ParseShape(r.Parameter("Shape"))!.Value.M)];
                 if (series.Count == 0)
@@ -145,19 +165,37 @@ internal static class Charts
                     continue;
                 }
 
+                int width = series[0].Width;
                 double[] xs = [.. series.Select(r => Math.Log2(ParseShape(r.Parameter("Shape"))!.Value.M))];
                 double[] gflops = [.. series.Select(r => Gflops(r) is double g && g > 0 ? g : double.NaN)];
                 maxY = Math.Max(maxY, gflops.Where(double.IsFinite).DefaultIfEmpty(0).Max());
                 minY = Math.Min(minY, gflops.Where(double.IsFinite).DefaultIfEmpty(double.MaxValue).Min());
                 double[] ys = [.. gflops.Select(Math.Log10)];
                 var line = plot.Add.Scatter(xs, ys);
-                line.LegendText = SeriesName(peer, width, series[0].Job);
+                line.LegendText = SeriesName(peer, width, job);
                 line.Color = PeerColors[(int)peer];
                 line.LineWidth = 2;
                 line.MarkerSize = 7;
                 line.LinePattern = width >= 512 ? LinePattern.Solid : LinePattern.Dashed;
                 line.MarkerShape = width >= 512 ? MarkerShape.FilledCircle : MarkerShape.OpenCircle;
+                ErrorBars(plot, xs, ys, [.. series.Select(LogError)], line.Color);
             }
+        }
+
+        // The measured FMA peak of one core at each width the rows ran at: the ceiling every series is under.
+        foreach (int width in Widths(rows))
+        {
+            if (model.Peak(type, width) is not double peak || peak <= 0)
+            {
+                continue;
+            }
+
+            maxY = Math.Max(maxY, peak);
+            var ceiling = plot.Add.HorizontalLine(Math.Log10(peak));
+            ceiling.Color = Colors.Black.WithAlpha(0.6);
+            ceiling.LineWidth = 1;
+            ceiling.LinePattern = width >= 512 ? LinePattern.Solid : LinePattern.Dashed;
+            ceiling.LegendText = string.Create(Inv, $"measured FMA peak, {width}-bit: {peak:F0}");
         }
 
         plot.Axes.Bottom.SetTicks([.. sizes.Select(s => Math.Log2(s))], [.. sizes.Select(s => s.ToString(Inv))]);
@@ -167,10 +205,26 @@ internal static class Charts
         double[] ticks = [.. new[] { 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000 }.Where(t => t >= minY / 1.5 && t <= maxY * 1.5)];
         plot.Axes.Left.SetTicks([.. ticks.Select(Math.Log10)], [.. ticks.Select(t => t.ToString(Inv))]);
         plot.Axes.SetLimitsY(Math.Log10(minY / 1.3), Math.Log10(maxY * 1.3));
-        plot.Title($"GEMM {type}, square A·B (n×n×n NN), one thread — {slug}");
-        plot.XLabel("matrix size n");
+        plot.Title(title);
+        plot.XLabel($"square A·B, n×n×n, {type}, one thread — {model.Slug}");
         plot.YLabel("GFLOP/s, log scale (higher is better)");
-        plot.ShowLegend(Edge.Right);
+        plot.ShowLegend(Edge.Bottom);
+    }
+
+    /// <summary>One standard deviation of a row's time, as a distance on a log10 axis of its time or rate (σ ÷ (mean · ln 10)).</summary>
+    private static double LogError(ResultRow r) =>
+        double.IsFinite(r.StdDevNs) && r.MeanNs > 0 ? r.StdDevNs / (r.MeanNs * Math.Log(10)) : 0;
+
+    private static void ErrorBars(Plot plot, double[] xs, double[] ys, double[] errors, Color color)
+    {
+        if (errors.All(e => e <= 0))
+        {
+            return;
+        }
+
+        var bars = plot.Add.ErrorBar(xs, ys, errors);
+        bars.Color = color;
+        bars.LineWidth = 1.5f;
     }
 
     private static readonly Color[] ComboColors =
@@ -186,17 +240,17 @@ internal static class Charts
     /// narrowest kernel set; <paramref name="peers"/> may be empty). This project's bars show the mean,
     /// the peers' the median, as their tables do.
     /// </summary>
-    private static void TrainingChart(Plot plot, string slug, List<ResultRow> rows, List<ResultRow> peers)
+    private static void TrainingChart(Plot plot, string slug, string title, List<ResultRow> rows, List<ResultRow> peers)
     {
         List<(string Type, int Width)> combos = [.. Types(rows).SelectMany(t => Widths(rows.Where(r => r.Type == t)).Select(w => (t, w)))];
         List<string> cases = OrderKeys(rows.Select(r => r.Parameters));
         List<string> peerMethods = [.. PeerMethods(peers)];
-        var series = new List<(string Label, Color Color, Func<string, double?> Ns)>();
+        var series = new List<(string Label, Color Color, Func<string, ResultRow?> Row)>();
         for (int k = 0; k < combos.Count; k++)
         {
             (string type, int width) = combos[k];
             series.Add(($"Backprop {type} {width}-bit", ComboColors[k % ComboColors.Length],
-                c => Find(rows, x => x.Parameters == c && x.Type == type && x.Width == width)?.MeanNs));
+                c => Find(rows, x => x.Parameters == c && x.Type == type && x.Width == width)));
         }
 
         for (int k = 0; k < peerMethods.Count; k++)
@@ -204,7 +258,7 @@ internal static class Charts
             string method = peerMethods[k];
             string job = peers.First(r => r.Method == method).Job;
             series.Add(($"{PeerDisplay(method)} float ({job})", PeerBarColors[k % PeerBarColors.Length],
-                c => peers.FirstOrDefault(x => x.Method == method && "Case=" + x.Parameter("Case") == c) is { } p ? MarkdownReport.Median(p) : null));
+                c => peers.FirstOrDefault(x => x.Method == method && "Case=" + x.Parameter("Case") == c)));
         }
 
         double group = series.Count + 1;
@@ -215,12 +269,12 @@ internal static class Charts
         {
             for (int k = 0; k < series.Count; k++)
             {
-                if (series[k].Ns(cases[c]) is not double ns || ns <= 0)
+                if (series[k].Row(cases[c]) is not { } row || MarkdownReport.Median(row) <= 0)
                 {
                     continue;
                 }
 
-                double us = ns / 1e3;
+                double us = MarkdownReport.Median(row) / 1e3;
                 double y = Math.Log10(us);
                 lo = Math.Min(lo, y);
                 hi = Math.Max(hi, y);
@@ -231,8 +285,10 @@ internal static class Charts
                     ValueBase = 0,
                     Size = barWidth,
                     FillColor = series[k].Color,
-                    LineWidth = 0,
+                    LineWidth = 1,
                     Label = Format.TimeUs(us).Replace(" µs", "", StringComparison.Ordinal),
+                    Error = LogError(row),
+                    LineColor = Colors.Black.WithAlpha(0.7),
                 });
             }
         }
@@ -243,24 +299,23 @@ internal static class Charts
         }
 
         var barPlot = plot.Add.Bars(bars);
-        barPlot.ValueLabelStyle.FontSize = 9;
+        barPlot.ValueLabelStyle.FontSize = series.Count > 6 || bars.Any(b => b.Label.Length > 5) ? 8 : 10;
 
         int bottom = (int)Math.Floor(Math.Min(0, lo));
         int top = (int)Math.Ceiling(hi + 0.35) + (peerMethods.Count > 0 ? 1 : 0); // room for the longer legend
         List<double> ticks = [.. Enumerable.Range(bottom, top - bottom + 1).Select(i => (double)i)];
         plot.Axes.Left.SetTicks([.. ticks], [.. ticks.Select(t => DecadeLabel((int)t))]);
         plot.Axes.SetLimitsY(bottom, top);
+        LiftLabels(bars, bottom, top);
         plot.Axes.Bottom.SetTicks([.. cases.Select((_, c) => (c * group) + ((series.Count - 1) / 2.0))], [.. cases.Select(KeyDisplay)]);
-        plot.Axes.SetLimitsX(-1, (cases.Count * group) - 1);
+        plot.Axes.SetLimitsX(-1, cases.Count * group);
         foreach ((string label, Color color, _) in series)
         {
             plot.Legend.ManualItems.Add(new LegendItem { LabelText = peerMethods.Count > 0 ? label : label["Backprop ".Length..], FillColor = color });
         }
 
-        plot.Title(peerMethods.Count > 0
-            ? $"Training step, time per step, one thread, log scale — {slug}"
-            : $"Training step (Trainer<T>.Step), time per step, log scale — {slug}");
-        plot.XLabel("network × batch");
+        plot.Title(title);
+        plot.XLabel($"network × batch; bars: median, whiskers: ±1 s.d. — {slug}");
         plot.YLabel("time per step (lower is better; labels: µs unless marked)");
         plot.ShowLegend(Alignment.UpperLeft);
     }
@@ -274,39 +329,42 @@ internal static class Charts
         return value.ToString("0.###", Inv) + " " + units[unit];
     }
 
-    private static void ParallelChart(Plot plot, string slug, List<SuiteResults> suites)
+    /// <summary>
+    /// Speed-up of the most threads over the fewest, per case of one thread-count suite, for each
+    /// (type, width) the suite measured at every case (a series measured for some cases only is left
+    /// out rather than drawn with gaps). Labels sit inside the bars' tops; case labels are horizontal.
+    /// </summary>
+    private static void ParallelChart(Plot plot, string slug, string title, SuiteResults suite)
     {
-        List<ResultRow> all = [.. suites.SelectMany(s => s.Rows)];
-        List<(string Type, int Width)> combos = [.. Types(all).SelectMany(t => Widths(all.Where(r => r.Type == t)).Select(w => (t, w)))];
-        var categories = new List<(SuiteResults Suite, string Key)>();
-        foreach (SuiteResults s in suites)
-        {
-            categories.AddRange(OrderKeys(s.Rows.Select(ParallelKey)).Select(k => (s, k)));
-        }
-
+        List<string> keys = OrderKeys(suite.Rows.Select(ParallelKey));
+        List<(string Type, int Width)> combos = [.. Types(suite.Rows).SelectMany(t => Widths(suite.Rows.Where(r => r.Type == t)).Select(w => (t, w)))
+            .Where(c => keys.All(k => ParallelSpeedUp([.. suite.Rows.Where(r => ParallelKey(r) == k && r.Type == c.t && r.Width == c.w)]) is not null))];
         double group = combos.Count + 1;
         var bars = new List<Bar>();
         double hi = 2;
-        for (int c = 0; c < categories.Count; c++)
+        for (int c = 0; c < keys.Count; c++)
         {
             for (int k = 0; k < combos.Count; k++)
             {
-                double? speedUp = ParallelSpeedUp([.. categories[c].Suite.Rows.Where(r =>
-                    ParallelKey(r) == categories[c].Key && r.Type == combos[k].Type && r.Width == combos[k].Width)]);
-                if (speedUp is not double v)
+                List<ResultRow> cell = [.. suite.Rows.Where(r => ParallelKey(r) == keys[c] && r.Type == combos[k].Type && r.Width == combos[k].Width)];
+                if (ParallelSpeedUp(cell) is not double v)
                 {
                     continue;
                 }
 
                 hi = Math.Max(hi, v);
+                ResultRow fewest = cell.MinBy(Threads)!, most = cell.MaxBy(Threads)!;
+                double relative = Math.Sqrt(Square(LogError(fewest)) + Square(LogError(most))) * Math.Log(10); // σ of a ratio, relative
                 bars.Add(new Bar
                 {
                     Position = (c * group) + k,
                     Value = v,
                     Size = 0.9,
                     FillColor = ComboColors[k % ComboColors.Length],
-                    LineWidth = 0,
+                    LineWidth = 1,
                     Label = v.ToString("F2", Inv),
+                    Error = v * relative,
+                    LineColor = Colors.Black.WithAlpha(0.7),
                 });
             }
         }
@@ -314,7 +372,7 @@ internal static class Charts
         if (bars.Count > 0)
         {
             var barPlot = plot.Add.Bars(bars);
-            barPlot.ValueLabelStyle.FontSize = 10;
+            barPlot.ValueLabelStyle.FontSize = keys.Count * combos.Count > 16 ? 8 : 11;
         }
 
         var one = plot.Add.HorizontalLine(1);
@@ -326,14 +384,15 @@ internal static class Charts
         two.LineWidth = 1;
         two.LinePattern = LinePattern.Dotted;
 
+        bool wide = keys.Any(k => KeyDisplay(k).Length > 14);
         plot.Axes.Bottom.SetTicks(
-            [.. categories.Select((_, c) => (c * group) + ((combos.Count - 1) / 2.0))],
-            [.. categories.Select(x => (x.Suite.Name.Contains("Gemm", StringComparison.Ordinal) ? "GEMM " : "step ") + KeyDisplay(x.Key).Replace(" × ", "×", StringComparison.Ordinal))]);
-        plot.Axes.Bottom.TickLabelStyle.Rotation = -30;
-        plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleRight;
-        plot.Axes.Bottom.MinimumSize = 110;
-        plot.Axes.SetLimitsX(-1, (categories.Count * group) - 1);
-        plot.Axes.SetLimitsY(0, hi * 1.15);
+            [.. keys.Select((_, c) => (c * group) + ((combos.Count - 1) / 2.0))],
+            [.. keys.Select(k => Wrap(KeyDisplay(k)))]);
+        plot.Axes.Bottom.TickLabelStyle.FontSize = wide ? 10 : 12;
+        plot.Axes.Bottom.MinimumSize = wide ? 70 : 40;
+        plot.Axes.SetLimitsX(-1, (keys.Count * group) - 1);
+        plot.Axes.SetLimitsY(0, hi * 1.25);
+        LiftLabels(bars, 0, hi * 1.25);
         for (int k = 0; k < combos.Count; k++)
         {
             plot.Legend.ManualItems.Add(new LegendItem
@@ -343,8 +402,160 @@ internal static class Charts
             });
         }
 
-        plot.Title($"Speed-up of 2 threads over 1 (2.00 = perfect) — {slug}");
+        plot.Title(title);
+        plot.XLabel($"dashed: no gain · dotted: perfect on 2 cores — {slug}");
         plot.YLabel("speed-up (1-thread time ÷ 2-thread time)");
+        plot.ShowLegend(Alignment.UpperLeft);
+    }
+
+    private static double Square(double x) => x * x;
+
+    /// <summary>Data area height in pixels, about: the image less the title, axis labels and ticks.</summary>
+    private const double PlotAreaPixels = Height - 110;
+
+    /// <summary>Moves each bar's value label above its whisker, so the two never overlap.</summary>
+    private static void LiftLabels(List<Bar> bars, double bottom, double top)
+    {
+        double pixelsPerUnit = PlotAreaPixels / (top - bottom);
+        foreach (Bar b in bars)
+        {
+            b.LabelOffset = (float)(3 + (Math.Max(0, b.Error) * pixelsPerUnit));
+        }
+    }
+
+    /// <summary>Long case names on two lines ("784-256-10x128 60000 rows" → "784-256-10x128\n60000 rows").</summary>
+    private static string Wrap(string label)
+    {
+        if (label.Length <= 14)
+        {
+            return label;
+        }
+
+        int space = label.IndexOf(' ', label.Length / 3);
+        return space < 0 ? label : label[..space] + "\n" + label[(space + 1)..];
+    }
+
+    /// <summary>Time per epoch, end to end, for this project and each peer at each thread count (bars, log scale).</summary>
+    private static void EndToEndChart(Plot plot, string slug, string title, List<ResultRow> rows)
+    {
+        List<ResultRow> epochs = [.. rows.Where(r => MarkdownReport.MeasureOf(r) == "epoch")];
+        List<string> methods = [.. epochs.Select(MarkdownReport.EndToEndName).Distinct().OrderBy(m => m == "Backprop" ? 0 : 1).ThenBy(m => m, StringComparer.Ordinal)];
+        List<int> threads = [.. epochs.Select(r => Math.Max(1, Threads(r))).Distinct().Order()];
+        double group = threads.Count + 1;
+        var bars = new List<Bar>();
+        double hi = 0;
+        for (int m = 0; m < methods.Count; m++)
+        {
+            for (int t = 0; t < threads.Count; t++)
+            {
+                if (epochs.FirstOrDefault(r => MarkdownReport.EndToEndName(r) == methods[m] && Math.Max(1, Threads(r)) == threads[t]) is not { } row)
+                {
+                    continue;
+                }
+
+                double seconds = MarkdownReport.Median(row) / 1e9;
+                hi = Math.Max(hi, seconds);
+                bars.Add(new Bar
+                {
+                    Position = (m * group) + t,
+                    Value = seconds,
+                    Size = 0.9,
+                    FillColor = ComboColors[(2 * t + 1) % ComboColors.Length],
+                    LineWidth = 1,
+                    Label = seconds.ToString(seconds < 10 ? "F2" : "F1", Inv) + " s",
+                    Error = double.IsFinite(row.StdDevNs) ? row.StdDevNs / 1e9 : 0,
+                    LineColor = Colors.Black.WithAlpha(0.7),
+                });
+            }
+        }
+
+        if (bars.Count == 0)
+        {
+            return;
+        }
+
+        var barPlot = plot.Add.Bars(bars);
+        barPlot.ValueLabelStyle.FontSize = 11;
+        plot.Axes.Bottom.SetTicks([.. methods.Select((_, m) => (m * group) + ((threads.Count - 1) / 2.0))], [.. methods]);
+        plot.Axes.SetLimitsX(-1, (methods.Count * group) - 1);
+        plot.Axes.SetLimitsY(0, hi * 1.3);
+        LiftLabels(bars, 0, hi * 1.3);
+        for (int t = 0; t < threads.Count; t++)
+        {
+            plot.Legend.ManualItems.Add(new LegendItem { LabelText = threads[t] == 1 ? "1 thread" : $"{threads[t]} threads", FillColor = ComboColors[(2 * t + 1) % ComboColors.Length] });
+        }
+
+        plot.Title(title);
+        plot.XLabel($"Fashion-MNIST, 784-256-10; bars: median epoch, whiskers: ±1 s.d. — {slug}");
+        plot.YLabel("seconds per epoch (lower is better)");
+        plot.ShowLegend(Alignment.UpperLeft);
+    }
+
+    /// <summary>Prediction latency per case: this project, ONNX Runtime, TensorPrimitives and the weight-read floor (bars, log scale).</summary>
+    private static void InferenceChart(Plot plot, string slug, string title, List<ResultRow> rows)
+    {
+        List<string> cases = OrderKeys(rows.Select(r => r.Parameters));
+        string[] methods = [.. MarkdownReport.InferenceMethods.Where(m => rows.Any(r => r.Method == m))];
+        double group = methods.Length + 1;
+        var bars = new List<Bar>();
+        double lo = double.MaxValue, hi = double.MinValue;
+        for (int c = 0; c < cases.Count; c++)
+        {
+            for (int m = 0; m < methods.Length; m++)
+            {
+                if (rows.FirstOrDefault(r => r.Parameters == cases[c] && r.Method == methods[m]) is not { } row || MarkdownReport.Median(row) <= 0)
+                {
+                    continue;
+                }
+
+                double us = MarkdownReport.Median(row) / 1e3;
+                double y = Math.Log10(us);
+                lo = Math.Min(lo, y);
+                hi = Math.Max(hi, y);
+                bars.Add(new Bar
+                {
+                    Position = (c * group) + m,
+                    Value = y,
+                    ValueBase = Math.Floor(Math.Min(0, lo)) - 2,
+                    Size = 0.9,
+                    FillColor = PeerColors[m % PeerColors.Length],
+                    LineWidth = 1,
+                    Label = Format.TimeUs(us).Replace(" µs", "", StringComparison.Ordinal),
+                    Error = LogError(row),
+                    LineColor = Colors.Black.WithAlpha(0.7),
+                });
+            }
+        }
+
+        if (bars.Count == 0)
+        {
+            return;
+        }
+
+        int bottom = (int)Math.Floor(lo);
+        foreach (Bar b in bars)
+        {
+            b.ValueBase = bottom;
+        }
+
+        var barPlot = plot.Add.Bars(bars);
+        barPlot.ValueLabelStyle.FontSize = 9;
+        int top = (int)Math.Ceiling(hi + 0.35) + 1;
+        List<double> ticks = [.. Enumerable.Range(bottom, top - bottom + 1).Select(i => (double)i)];
+        plot.Axes.Left.SetTicks([.. ticks], [.. ticks.Select(t => DecadeLabel((int)t))]);
+        plot.Axes.SetLimitsY(bottom, top);
+        LiftLabels(bars, bottom, top);
+        plot.Axes.Bottom.SetTicks([.. cases.Select((_, c) => (c * group) + ((methods.Length - 1) / 2.0))], [.. cases.Select(c => KeyDisplay(c).Replace(" × ", " ×\n", StringComparison.Ordinal) + " rows")]);
+        plot.Axes.Bottom.MinimumSize = 60;
+        plot.Axes.SetLimitsX(-1, (cases.Count * group) - 1);
+        for (int m = 0; m < methods.Length; m++)
+        {
+            plot.Legend.ManualItems.Add(new LegendItem { LabelText = MarkdownReport.InferenceDisplay(methods[m]), FillColor = PeerColors[m % PeerColors.Length] });
+        }
+
+        plot.Title(title);
+        plot.XLabel($"network × rows per call; float, one thread, job {rows[0].Job} ({rows[0].Width}-bit) — {slug}");
+        plot.YLabel("µs per call, log scale (lower is better)");
         plot.ShowLegend(Alignment.UpperLeft);
     }
 }

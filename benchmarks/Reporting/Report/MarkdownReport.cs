@@ -7,7 +7,7 @@ namespace Backprop.Benchmarks.Reporting.Report;
 /// The generated markdown: the per-CPU <c>README.md</c> of a results folder and the compact section of
 /// the repository's README. Pure functions of the model, with <c>\n</c> line endings.
 /// </summary>
-internal static class MarkdownReport
+internal static partial class MarkdownReport
 {
     public const string Command = "dotnet run -c Release --project benchmarks -- report";
 
@@ -37,9 +37,12 @@ internal static class MarkdownReport
         md.Append("## How to read these tables\n\n");
         md.Append("- Times are BenchmarkDotNet means per operation (one GEMM, one training step, one kernel call); ")
           .Append("the unit is chosen per cell (ns, µs, ms).\n");
-        md.Append("- 256 and 512 are the `Vector<T>` widths of the two jobs of one run (default, and ")
-          .Append("`DOTNET_MaxVectorTBitWidth=512`); OpenBLAS runs with its Haswell (AVX2) kernels in the 256 job and its ")
-          .Append("SkylakeX (AVX-512) kernels in the 512 job, single-threaded.\n");
+        md.Append("- A number 256 or 512 in a column is the kernel width (bits) the row ran at; the jobs of this folder's runs:\n");
+        foreach ((string job, int width) in model.AllSuites.SelectMany(s => s.Rows).Select(r => (r.Job, r.Width)).Distinct().OrderBy(j => j.Job, StringComparer.Ordinal).ThenBy(j => j.Width))
+        {
+            md.Append("  - `").Append(job).Append("` at ").Append(Format.Int(width)).Append(" bits: ").Append(DescribeJob(job, width)).Append('\n');
+        }
+
         md.Append("- A speed `a vs b` is b's time ÷ a's time in the same job: above 1.00× the first is faster.\n");
         md.Append("- Allocated is bytes per operation (BenchmarkDotNet's MemoryDiagnoser).\n\n");
 
@@ -49,7 +52,7 @@ internal static class MarkdownReport
             switch (KindOf(suite.Name))
             {
                 case SuiteKind.Gemm:
-                    GemmSection(md, suite, charts);
+                    GemmSection(md, suite, charts, model);
                     break;
                 case SuiteKind.TrainingStep:
                     TrainingSection(md, suite, charts);
@@ -61,6 +64,25 @@ internal static class MarkdownReport
                     break;
                 case SuiteKind.Parallel:
                     ParallelSection(md, suite, charts, lastParallel: i + 1 == model.Suites.Count || KindOf(model.Suites[i + 1].Name) != SuiteKind.Parallel);
+                    break;
+                case SuiteKind.Inference:
+                    InferenceSection(md, suite, charts);
+                    break;
+                case SuiteKind.EndToEnd:
+                    if (model.Suites.First(s => KindOf(s.Name) == SuiteKind.EndToEnd) == suite)
+                    {
+                        EndToEndSection(md, model, charts);
+                    }
+
+                    break;
+                case SuiteKind.Peak:
+                    md.Append("## ").Append(SuiteTitle(suite.Name, "Measured FMA peak of one core")).Append("\n\n");
+                    md.Append("Independent fused multiply-add chains at each vector width (`benchmarks/Kernels/FmaPeak.cs`): the most GFLOP/s one core can do, ")
+                      .Append("the ceiling of the GEMM tables' `% peak` and the line on the GEMM charts.\n\n");
+                    Format.Table(md, ["type", "width", "GFLOP/s", "± s.d."], [false, false, true, true], suite.Rows.Select(r => (IReadOnlyList<string>)[
+                        r.Type, r.Parameter("Work") ?? Format.Int(r.Width), Format.Gflops(r.GflopsPerSec),
+                        r.GflopsPerSec is double g && double.IsFinite(r.StdDevNs) && r.MeanNs > 0 ? Format.Gflops(g * r.StdDevNs / r.MeanNs) : string.Empty,
+                    ]));
                     break;
                 case SuiteKind.Peers:
                     md.Append("## ").Append(SuiteTitle(suite.Name, "Peers measured outside BenchmarkDotNet")).Append("\n\n");
@@ -85,6 +107,12 @@ internal static class MarkdownReport
             ColdStartSection(md, cold);
         }
 
+        if (model.Aot is { Count: > 0 } aot)
+        {
+            md.Append("## NativeAOT against the JIT (`aot-step.csv`)\n\n");
+            AotTableMd(md, aot);
+        }
+
         if (charts.Count > 0)
         {
             md.Append("## Charts\n\n");
@@ -104,7 +132,9 @@ internal static class MarkdownReport
     /// <param name="model">The results folder, read.</param>
     /// <param name="charts">The charts planned for it.</param>
     /// <param name="chartPrefix">Path from the README to the results folder, with a trailing slash.</param>
-    public static string RootSection(ResultsModel model, IReadOnlyList<ChartSpec> charts, string chartPrefix)
+    /// <param name="all">Every results folder, read (the cross-machine table); the current one among them.</param>
+    /// <param name="resultsPrefix">Path from the README to <c>benchmarks/results/</c>, with a trailing slash.</param>
+    public static string RootSection(ResultsModel model, IReadOnlyList<ChartSpec> charts, string chartPrefix, IReadOnlyList<ResultsModel> all, string resultsPrefix)
     {
         var md = new StringBuilder("\n");
         md.Append("_Generated by `").Append(Command).Append("` from `benchmarks/results/").Append(model.Slug)
@@ -113,9 +143,14 @@ internal static class MarkdownReport
           .Append("compare ratios within one run. Full tables, commands and caveats: [")
           .Append(chartPrefix).Append("README.md](").Append(chartPrefix).Append("README.md).\n\n");
 
+        CrossMachine(md, all, resultsPrefix, model.Slug);
+        md.Append("The rest of this section is `").Append(model.Slug).Append("`. Jobs: ")
+          .AppendJoin("; ", model.AllSuites.Where(s => KindOf(s.Name) is SuiteKind.Gemm or SuiteKind.TrainingStep or SuiteKind.Inference).SelectMany(s => s.Rows)
+              .Select(r => (r.Job, r.Width)).Distinct().OrderBy(j => j.Job, StringComparer.Ordinal).Select(j => "`" + j.Job + "` = " + DescribeJob(j.Job, j.Width)))
+          .Append(".\n\n");
         foreach (SuiteResults suite in model.Suites.Where(s => KindOf(s.Name) == SuiteKind.Gemm))
         {
-            RootGemm(md, suite);
+            RootGemm(md, suite, model);
         }
 
         RootTraining(md, model.Suites.Where(s => KindOf(s.Name) == SuiteKind.TrainingStep).SelectMany(s => s.Rows).ToList());
@@ -135,8 +170,25 @@ internal static class MarkdownReport
             RootColdStart(md, cold, chartPrefix);
         }
 
+        if (model.Aot is { Count: > 0 } aotRows)
+        {
+            md.Append("**NativeAOT**, 784-256-10 × 128 float training step, best median of `samples/AotStep/compare.sh`'s rounds:\n\n");
+            AotTableMd(md, aotRows);
+        }
+
+        foreach (SuiteResults suite in model.Suites.Where(s => KindOf(s.Name) == SuiteKind.Inference))
+        {
+            RootInference(md, suite);
+        }
+
+        if (model.Suites.Any(s => KindOf(s.Name) == SuiteKind.EndToEnd))
+        {
+            md.Append("**End to end**, Fashion-MNIST (").Append(EndToEndAnswer([.. model.Suites.Where(s => KindOf(s.Name) == SuiteKind.EndToEnd).SelectMany(s => s.Rows)]) ?? "").Append("):\n\n");
+            EndToEndTable(md, model);
+        }
+
         // The first GEMM chart and the training chart as images, every chart as a link.
-        foreach (ChartSpec c in charts.Where(c => c.Section == "training" || c == charts.FirstOrDefault(x => x.Section == "gemm")))
+        foreach (ChartSpec c in charts.Where(c => c.Section is "training" or "end-to-end" or "inference" || c == charts.FirstOrDefault(x => x.Section == "gemm")))
         {
             md.Append("![").Append(c.Caption).Append("](").Append(chartPrefix).Append("charts/").Append(c.FileName).Append(")\n\n");
         }
@@ -185,7 +237,7 @@ internal static class MarkdownReport
 
     // ---------------------------------------------------------------- GEMM
 
-    private static void GemmSection(StringBuilder md, SuiteResults suite, IReadOnlyList<ChartSpec> charts)
+    private static void GemmSection(StringBuilder md, SuiteResults suite, IReadOnlyList<ChartSpec> charts, ResultsModel model)
     {
         md.Append("## ").Append(SuiteTitle(suite.Name, "GEMM")).Append("\n\n");
         md.Append("GFLOP/s (2·m·n·k per product) by shape `m×n×k` and operation (NN = A·B, TN = Aᵀ·B, NT = A·Bᵀ); ")
@@ -194,7 +246,13 @@ internal static class MarkdownReport
         {
             md.Append("### ").Append(type).Append("\n\n");
             List<ResultRow> rows = [.. suite.Rows.Where(r => r.Type == type)];
-            GemmTable(md, rows, Widths(rows).ToList(), squaresNnAndNonSquareOnly: false, compact: false);
+            GemmTable(md, rows, Widths(rows).ToList(), squaresNnAndNonSquareOnly: false, compact: false, w => model.Peak(type, w));
+        }
+
+        if (suite.Rows.Any(r => PeerOf(r.Method) == GemmPeer.Backprop && Gflops(r) is double g && model.Peak(r.Type, r.Width) is double p && g > p))
+        {
+            md.Append("**Caution:** a `% peak` above 100 % means the peak was measured lower than this machine can do (another job was ")
+              .Append("running during the `peak` run): rerun it on a quiet machine (`").Append(SuiteCommand.Command).Append(" --only peak,report`).\n\n");
         }
 
         ChartLinks(md, charts, "gemm");
@@ -206,7 +264,7 @@ internal static class MarkdownReport
         }
     }
 
-    private static void GemmTable(StringBuilder md, List<ResultRow> rows, List<int> widths, bool squaresNnAndNonSquareOnly, bool compact)
+    private static void GemmTable(StringBuilder md, List<ResultRow> rows, List<int> widths, bool squaresNnAndNonSquareOnly, bool compact, Func<int, double?> peak)
     {
         List<GemmShape> shapes = [.. rows.Select(r => ParseShape(r.Parameter("Shape"))).OfType<GemmShape>()
             .DistinctBy(s => s.Text).OrderBy(s => s.SortKey)];
@@ -227,6 +285,11 @@ internal static class MarkdownReport
             string ws = Format.Int(w);
             header.Add(compact ? ws + "-bit GFLOP/s" : "Backprop " + ws);
             columns.Add(s => Format.Gflops(Cell(s, w, GemmPeer.Backprop) is { } b ? Gflops(b) : null));
+            if (peak(w) is double top && top > 0)
+            {
+                header.Add(compact ? "% peak" : "% peak " + ws);
+                columns.Add(s => Cell(s, w, GemmPeer.Backprop) is { } b && Gflops(b) is double g ? (100 * g / top).ToString("F0", System.Globalization.CultureInfo.InvariantCulture) + " %" : string.Empty);
+            }
             foreach (GemmPeer p in peers)
             {
                 if (!rows.Any(r => r.Width == w && PeerOf(r.Method) == p))
@@ -250,7 +313,7 @@ internal static class MarkdownReport
         Format.Table(md, header, right, shapes.Select(s => (IReadOnlyList<string>)[s.Display, .. columns.Select(c => c(s))]));
     }
 
-    private static void RootGemm(StringBuilder md, SuiteResults suite)
+    private static void RootGemm(StringBuilder md, SuiteResults suite, ResultsModel model)
     {
         List<ResultRow> rows = [.. suite.Rows.Where(r => r.Type == "float")];
         if (rows.Count == 0)
@@ -264,9 +327,11 @@ internal static class MarkdownReport
             return;
         }
 
-        md.Append("**GEMM**, ").Append(rows[0].Type).Append(", Backprop's GFLOP/s and its speed against each peer in the same job ")
+        string type = rows[0].Type;
+        md.Append("**GEMM**, ").Append(type).Append(GemmAnswer(rows) is { } answer ? ": " + answer : string.Empty)
+          .Append(". Backprop's GFLOP/s, its share of the measured FMA peak where measured, and its speed against each peer in the same job ")
           .Append("(OpenBLAS or Math.NET time ÷ Backprop time; above 1.00×: Backprop faster):\n\n");
-        GemmTable(md, rows, Widths(rows).ToList(), squaresNnAndNonSquareOnly: true, compact: true);
+        GemmTable(md, rows, Widths(rows).ToList(), squaresNnAndNonSquareOnly: true, compact: true, w => model.Peak(type, w));
     }
 
     // ---------------------------------------------------------------- training step
@@ -570,7 +635,9 @@ internal static class MarkdownReport
         md.Append("These numbers come from the machine described above (folder `").Append(model.Slug)
           .Append("`: CPU model, clock, cores, widest vector ISA). From the repository root, with the Release build:\n\n");
         md.Append("```sh\n");
-        md.Append("sudo apt-get install libopenblas-dev fonts-dejavu-core   # once: the OpenBLAS peer, the charts' font\n");
+        md.Append("sudo apt-get install libopenblas-dev fonts-dejavu-core python3-numpy python3-torch python3-sklearn dataset-fashion-mnist clang zlib1g-dev   # once\n");
+        md.Append(SuiteCommand.Command).Append("   # every suite below, then this report (plan and time estimate printed first; --only to rerun parts)\n");
+        md.Append("# or one suite at a time:\n");
         foreach ((string filter, string what) in SuiteCommands)
         {
             md.Append("dotnet run -c Release --project benchmarks -- --filter '").Append(filter).Append("'   # ").Append(what).Append('\n');

@@ -64,18 +64,16 @@ public static class ReportCommand
             throw new ReportInputException($"{folder}: no *.csv results in this folder (run the benchmarks first, or pick another --cpu).");
         }
 
-        string envPath = Path.Combine(folder, "environment.md");
-        var model = new ResultsModel(
-            slug,
-            File.Exists(envPath) ? File.ReadAllText(envPath) : null,
-            ResultTable.LoadSuites(folder),
-            ResultTable.LoadColdStart(folder));
-        IReadOnlyList<ChartSpec> charts = Charts.Plan(model);
+        // Every folder with results gets its README (and charts); the root section summarises the chosen
+        // one and tabulates the headline ratios of all of them.
+        List<string> slugs = [.. Directory.GetDirectories(resultsRoot).Where(d => Directory.GetFiles(d, "*.csv").Length > 0)
+            .Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal)];
+        List<ResultsModel> models = [.. slugs.Select(s => Load(resultsRoot, s))];
+        ResultsModel model = models.First(m => m.Slug == slug);
 
-        string folderReadmePath = Path.Combine(folder, "README.md");
-        string folderReadme = MarkdownReport.FolderReadme(model, charts);
         string prefix = Path.GetRelativePath(Path.GetDirectoryName(readme)!, folder).Replace('\\', '/') + "/";
-        string section = MarkdownReport.RootSection(model, charts, prefix);
+        string resultsPrefix = Path.GetRelativePath(Path.GetDirectoryName(readme)!, resultsRoot).Replace('\\', '/') + "/";
+        string section = MarkdownReport.RootSection(model, Charts.Plan(model), prefix, models, resultsPrefix);
         if (!File.Exists(readme))
         {
             throw new ReportInputException($"{readme}: not found.");
@@ -83,13 +81,17 @@ public static class ReportCommand
 
         string readmeText = File.ReadAllText(readme);
         string newReadme = ReplaceSection(readme, readmeText, section);
+        var folderReadmes = models.Select(m => (Path: Path.Combine(resultsRoot, m.Slug, "README.md"), Text: MarkdownReport.FolderReadme(m, Charts.Plan(m)), Model: m)).ToList();
 
         if (check)
         {
             var stale = new List<string>();
-            if (!File.Exists(folderReadmePath) || File.ReadAllText(folderReadmePath) != folderReadme)
+            foreach ((string path, string text, _) in folderReadmes)
             {
-                stale.Add(folderReadmePath);
+                if (!File.Exists(path) || File.ReadAllText(path) != text)
+                {
+                    stale.Add(path);
+                }
             }
 
             if (newReadme != readmeText)
@@ -104,29 +106,51 @@ public static class ReportCommand
 
             if (stale.Count > 0)
             {
-                Console.Error.WriteLine($"The report does not match the CSVs in {folder}: run `{MarkdownReport.Command}` and commit the result.");
+                Console.Error.WriteLine($"The report does not match the CSVs in {resultsRoot}: run `{MarkdownReport.Command}` and commit the result.");
                 return 1;
             }
 
-            Console.WriteLine("report is current");
+            Console.WriteLine($"report is current ({models.Count} results folder(s); the README's section is {slug})");
             return 0;
         }
 
-        File.WriteAllText(folderReadmePath, folderReadme);
+        foreach ((string path, string text, ResultsModel m) in folderReadmes)
+        {
+            File.WriteAllText(path, text);
+            Console.WriteLine($"wrote {path}");
+            IReadOnlyList<ChartSpec> charts = Charts.Plan(m);
+            string chartFolder = Path.Combine(resultsRoot, m.Slug, "charts");
+            Charts.Render(charts, chartFolder);
+            foreach (string stalePng in Directory.GetFiles(chartFolder, "*.png").Where(f => !charts.Any(c => c.FileName == Path.GetFileName(f))))
+            {
+                File.Delete(stalePng); // a chart the data no longer supports (or renamed): the README no longer links it
+            }
+
+            foreach (ChartSpec c in charts)
+            {
+                Console.WriteLine($"wrote {Path.Combine(chartFolder, c.FileName)}");
+            }
+        }
+
         if (newReadme != readmeText)
         {
             File.WriteAllText(readme, newReadme);
         }
 
-        Charts.Render(charts, Path.Combine(folder, "charts"));
-        Console.WriteLine($"wrote {folderReadmePath}");
-        foreach (ChartSpec c in charts)
-        {
-            Console.WriteLine($"wrote {Path.Combine(folder, "charts", c.FileName)}");
-        }
-
-        Console.WriteLine($"updated {readme} between {BeginMarker} and {EndMarker}");
+        Console.WriteLine($"updated {readme} between {BeginMarker} and {EndMarker} (from {slug})");
         return 0;
+    }
+
+    private static ResultsModel Load(string resultsRoot, string slug)
+    {
+        string folder = Path.Combine(resultsRoot, slug);
+        string envPath = Path.Combine(folder, "environment.md");
+        return new ResultsModel(
+            slug,
+            File.Exists(envPath) ? File.ReadAllText(envPath) : null,
+            ResultTable.LoadSuites(folder),
+            ResultTable.LoadColdStart(folder),
+            ResultTable.LoadAot(folder));
     }
 
     /// <summary>
@@ -158,7 +182,7 @@ public static class ReportCommand
         if (end > begin)
         {
             string section = readmeText[begin..end];
-            string[] named = [.. candidates.Where(c => section.Contains("results/" + c + "/", StringComparison.Ordinal))];
+            string[] named = [.. candidates.Where(c => section.Contains("from `benchmarks/results/" + c + "/`", StringComparison.Ordinal))];
             if (named.Length == 1)
             {
                 return named[0];

@@ -48,6 +48,9 @@ internal sealed record SuiteResults(string Name, string FileName, IReadOnlyList<
 /// <summary>One row of <c>cold-start.csv</c>.</summary>
 internal sealed record ColdStartRow(string Case, string Variant, string Call, double MedianUs, double MinUs, double MaxUs, int Launches);
 
+/// <summary>One row of <c>aot-step.csv</c>: a build of samples/AotStep, its thread count, the kernels it ran, its median step time and its ratio to the JIT's.</summary>
+internal sealed record AotRow(string Configuration, int Threads, string Kernels, double MedianUs, double? VsJit);
+
 /// <summary>Reads the tidy CSVs of a results folder.</summary>
 internal static class ResultTable
 {
@@ -63,7 +66,7 @@ internal static class ResultTable
         var suites = new List<SuiteResults>();
         foreach (string path in Directory.GetFiles(folder, "*.csv").Order(StringComparer.Ordinal))
         {
-            if (Path.GetFileName(path) == ColdStartFile)
+            if (Path.GetFileName(path) is ColdStartFile or AotTable.FileName)
             {
                 continue;
             }
@@ -136,6 +139,27 @@ internal static class ResultTable
                 Number(f[4], "MinUs", at, required: false) ?? double.NaN,
                 Number(f[5], "MaxUs", at, required: false) ?? double.NaN,
                 (int)(Number(f[6], "Launches", at, required: false) ?? 0)));
+        }
+
+        return rows;
+    }
+
+    /// <summary>Reads <c>aot-step.csv</c> if the folder has one.</summary>
+    public static IReadOnlyList<AotRow>? LoadAot(string folder)
+    {
+        string path = Path.Combine(folder, AotTable.FileName);
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
+        List<string[]> records = ReadRecords(path, AotTable.Header);
+        var rows = new List<AotRow>(records.Count);
+        for (int i = 0; i < records.Count; i++)
+        {
+            string[] f = records[i];
+            var at = new Location(path, i + 2);
+            rows.Add(new AotRow(f[0], (int)Number(f[1], "Threads", at, required: true)!.Value, f[2], Number(f[3], "MedianUs", at, required: true)!.Value, Number(f[4], "VsJit", at, required: false)));
         }
 
         return rows;

@@ -10,6 +10,15 @@ internal enum SuiteKind
     TrainingStep,
     Parallel,
 
+    /// <summary>Prediction latency against ONNX Runtime and TensorPrimitives (<c>InferenceBenchmarks.csv</c>).</summary>
+    Inference,
+
+    /// <summary>The measured FMA peak (<c>FmaPeakBenchmarks.csv</c>): the GEMM tables' "% of peak" and the charts' peak line.</summary>
+    Peak,
+
+    /// <summary>End to end on a real data set, this project and its peers (<c>EndToEnd*.csv</c>, e.g. <c>EndToEndPeers.csv</c>).</summary>
+    EndToEnd,
+
     /// <summary>Peers measured outside BenchmarkDotNet (<c>TrainingStepPeers.csv</c> from <c>benchmarks/Peers/python</c>): shown beside the suite they compare with.</summary>
     Peers,
     Generic,
@@ -26,8 +35,19 @@ internal enum GemmPeer
 }
 
 /// <summary>One results folder, read: the input of the markdown and the charts.</summary>
-internal sealed partial class ResultsModel(string slug, string? environment, IReadOnlyList<SuiteResults> suites, IReadOnlyList<ColdStartRow>? coldStart)
+internal sealed partial class ResultsModel(string slug, string? environment, IReadOnlyList<SuiteResults> suites, IReadOnlyList<ColdStartRow>? coldStart, IReadOnlyList<AotRow>? aot = null)
 {
+    /// <summary>The NativeAOT-vs-JIT rows (<c>aot-step.csv</c>, written by the suite command from <c>samples/AotStep/compare.sh</c>), or null.</summary>
+    public IReadOnlyList<AotRow>? Aot { get; } = aot;
+
+    /// <summary>Every row of every suite, the peer suites included.</summary>
+    public IReadOnlyList<SuiteResults> AllSuites { get; } = suites;
+
+    /// <summary>The measured FMA peak (GFLOP/s, one core) for <paramref name="type"/> at <paramref name="width"/> bits, or null when not measured.</summary>
+    public double? Peak(string type, int width) =>
+        AllSuites.Where(s => KindOf(s.Name) == SuiteKind.Peak).SelectMany(s => s.Rows)
+            .FirstOrDefault(r => r.Type == type && r.Parameter("Work") == width.ToString(CultureInfo.InvariantCulture) + "-bit")?.GflopsPerSec;
+
     public string Slug { get; } = slug;
 
     /// <summary>The text of <c>environment.md</c>, or null when the folder has none.</summary>
@@ -75,7 +95,10 @@ internal sealed partial class ResultsModel(string slug, string? environment, IRe
 
     /// <summary>Suites with a <c>Threads</c> parameter (the parallel ones and the end-to-end epochs) share the thread-count layout.</summary>
     public static SuiteKind KindOf(string suite) =>
-        suite.EndsWith("Peers", StringComparison.Ordinal) ? SuiteKind.Peers
+        suite.StartsWith("EndToEnd", StringComparison.Ordinal) || suite == "TimeToAccuracy" ? SuiteKind.EndToEnd
+        : suite.EndsWith("Peers", StringComparison.Ordinal) ? SuiteKind.Peers
+        : suite.StartsWith("Inference", StringComparison.Ordinal) ? SuiteKind.Inference
+        : suite.StartsWith("FmaPeak", StringComparison.Ordinal) ? SuiteKind.Peak
         : suite.StartsWith("Parallel", StringComparison.Ordinal) || suite.StartsWith("Epoch", StringComparison.Ordinal) ? SuiteKind.Parallel
         : suite.Contains("Gemm", StringComparison.Ordinal) ? SuiteKind.Gemm
         : suite.Contains("TrainingStep", StringComparison.Ordinal) ? SuiteKind.TrainingStep
@@ -85,8 +108,11 @@ internal sealed partial class ResultsModel(string slug, string? environment, IRe
     {
         SuiteKind.Gemm => 0,
         SuiteKind.TrainingStep => 1,
+        SuiteKind.Peak => 0,
         SuiteKind.Parallel => suite.Contains("Gemm", StringComparison.Ordinal) ? 2 : suite.StartsWith("Epoch", StringComparison.Ordinal) ? 4 : 3,
-        _ => 5,
+        SuiteKind.EndToEnd => 5,
+        SuiteKind.Inference => 6,
+        _ => 7,
     };
 
     /// <summary>What a thread-count suite measures, for titles: GEMM, an epoch, or a training step.</summary>
