@@ -735,7 +735,10 @@ internal sealed class TinyNetworkStep<T>
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static T Sum(Vector128<T> v) => HorizontalSum.Sum(v);
-        public static bool HasGather => Avx2.IsSupported;
+
+        // float only: its index and label vectors hold exactly its 4 lanes. Double has 2 lanes, so a
+        // 4-int load of the order would read (and the label gather use) 2 indices past the block.
+        public static bool HasGather => Avx2.IsSupported && typeof(T) == typeof(float);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static unsafe Vector128<T> GatherRows(T* column, int* rows, int first, bool ordered, int stride)
