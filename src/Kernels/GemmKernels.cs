@@ -192,19 +192,7 @@ internal readonly struct Kernel512<T> : IGemmKernel<T>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Copy(ref T source, ref T destination, int count)
-    {
-        int j = 0;
-        for (; j <= count - Vector512<T>.Count; j += Vector512<T>.Count)
-        {
-            Vector512.LoadUnsafe(ref source, (nuint)j).StoreUnsafe(ref destination, (nuint)j);
-        }
-
-        for (; j < count; j++)
-        {
-            Unsafe.Add(ref destination, j) = Unsafe.Add(ref source, j);
-        }
-    }
+    public static void Copy(ref T source, ref T destination, int count) => PackCopy.Copy(ref source, ref destination, count, 512);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Finish<TEpilogue>(ref T row, ref T bias, ref T aux)
@@ -327,19 +315,7 @@ internal readonly struct Kernel256<T> : IGemmKernel<T>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Copy(ref T source, ref T destination, int count)
-    {
-        int j = 0;
-        for (; j <= count - Vector256<T>.Count; j += Vector256<T>.Count)
-        {
-            Vector256.LoadUnsafe(ref source, (nuint)j).StoreUnsafe(ref destination, (nuint)j);
-        }
-
-        for (; j < count; j++)
-        {
-            Unsafe.Add(ref destination, j) = Unsafe.Add(ref source, j);
-        }
-    }
+    public static void Copy(ref T source, ref T destination, int count) => PackCopy.Copy(ref source, ref destination, count, 256);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Finish<TEpilogue>(ref T row, ref T bias, ref T aux)
@@ -458,19 +434,7 @@ internal readonly struct Kernel128<T> : IGemmKernel<T>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Copy(ref T source, ref T destination, int count)
-    {
-        int j = 0;
-        for (; j <= count - Vector128<T>.Count; j += Vector128<T>.Count)
-        {
-            Vector128.LoadUnsafe(ref source, (nuint)j).StoreUnsafe(ref destination, (nuint)j);
-        }
-
-        for (; j < count; j++)
-        {
-            Unsafe.Add(ref destination, j) = Unsafe.Add(ref source, j);
-        }
-    }
+    public static void Copy(ref T source, ref T destination, int count) => PackCopy.Copy(ref source, ref destination, count, 128);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Finish<TEpilogue>(ref T row, ref T bias, ref T aux)
@@ -660,5 +624,46 @@ internal readonly struct KernelScalar<T> : IGemmKernel<T>
     {
         T value = beta == T.Zero ? alpha * sum : (alpha * sum) + (beta * c);
         c = TEpilogue.Active ? TEpilogue.Apply(value, ref bias, ref aux) : value;
+    }
+}
+
+/// <summary>
+/// The packing's row copies: whole vectors of the widest width allowed, then one vector of each
+/// narrower width that fits, then single elements. A transposed A operand packs rows of MR elements
+/// (8 floats at 512 bits, half a vector): a 256-bit move instead of 8 scalar ones.
+/// </summary>
+internal static class PackCopy
+{
+    /// <summary>Copies <paramref name="count"/> elements using vectors of at most <paramref name="bits"/> bits (a constant at each call, so the JIT drops the other widths).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Copy<T>(ref T source, ref T destination, int count, int bits)
+        where T : unmanaged
+    {
+        int j = 0;
+        if (bits >= 512)
+        {
+            for (; j <= count - Vector512<T>.Count; j += Vector512<T>.Count)
+            {
+                Vector512.LoadUnsafe(ref source, (nuint)j).StoreUnsafe(ref destination, (nuint)j);
+            }
+        }
+
+        if (bits >= 256)
+        {
+            for (; j <= count - Vector256<T>.Count; j += Vector256<T>.Count)
+            {
+                Vector256.LoadUnsafe(ref source, (nuint)j).StoreUnsafe(ref destination, (nuint)j);
+            }
+        }
+
+        for (; j <= count - Vector128<T>.Count; j += Vector128<T>.Count)
+        {
+            Vector128.LoadUnsafe(ref source, (nuint)j).StoreUnsafe(ref destination, (nuint)j);
+        }
+
+        for (; j < count; j++)
+        {
+            Unsafe.Add(ref destination, j) = Unsafe.Add(ref source, j);
+        }
     }
 }
