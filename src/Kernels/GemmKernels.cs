@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Runtime.InteropServices;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.Arm;
@@ -253,24 +252,6 @@ internal readonly struct Kernel256<T> : IGemmKernel<T>
     public static void Tile<TEpilogue>(int kc, ref T a, ref T b, ref T c, nint ldc, T alpha, T beta, ref T bias, ref T aux, nint ldaux)
         where TEpilogue : struct, IGemmEpilogue<T>
     {
-        Span<Vector256<T>> acc = stackalloc Vector256<T>[12];
-        Accumulate(kc, ref a, ref b, ref MemoryMarshal.GetReference(acc));
-        Store<TEpilogue>(ref c, acc[0], acc[1], alpha, beta, ref bias, ref aux);
-        Store<TEpilogue>(ref Unsafe.Add(ref c, ldc), acc[2], acc[3], alpha, beta, ref bias, ref Unsafe.Add(ref aux, ldaux));
-        Store<TEpilogue>(ref Unsafe.Add(ref c, 2 * ldc), acc[4], acc[5], alpha, beta, ref bias, ref Unsafe.Add(ref aux, 2 * ldaux));
-        Store<TEpilogue>(ref Unsafe.Add(ref c, 3 * ldc), acc[6], acc[7], alpha, beta, ref bias, ref Unsafe.Add(ref aux, 3 * ldaux));
-        Store<TEpilogue>(ref Unsafe.Add(ref c, 4 * ldc), acc[8], acc[9], alpha, beta, ref bias, ref Unsafe.Add(ref aux, 4 * ldaux));
-        Store<TEpilogue>(ref Unsafe.Add(ref c, 5 * ldc), acc[10], acc[11], alpha, beta, ref bias, ref Unsafe.Add(ref aux, 5 * ldaux));
-    }
-
-    /// <summary>
-    /// The depth loop, on its own: inlined into <see cref="Tile{TEpilogue}"/>, the JIT's register
-    /// allocator (AVX2 has 16 registers; this loop needs 15) added a register move after every
-    /// second FMA (7 per iteration); alone, the loop is 12 FMAs, 2 loads and 6 broadcasts.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Accumulate(int kc, ref T a, ref T b, ref Vector256<T> acc)
-    {
         Vector256<T> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector256<T> c20 = default, c21 = default, c30 = default, c31 = default;
         Vector256<T> c40 = default, c41 = default, c50 = default, c51 = default;
@@ -300,18 +281,12 @@ internal readonly struct Kernel256<T> : IGemmKernel<T>
             b = ref Unsafe.Add(ref b, 2 * Vector256<T>.Count);
         }
 
-        acc = c00;
-        Unsafe.Add(ref acc, 1) = c01;
-        Unsafe.Add(ref acc, 2) = c10;
-        Unsafe.Add(ref acc, 3) = c11;
-        Unsafe.Add(ref acc, 4) = c20;
-        Unsafe.Add(ref acc, 5) = c21;
-        Unsafe.Add(ref acc, 6) = c30;
-        Unsafe.Add(ref acc, 7) = c31;
-        Unsafe.Add(ref acc, 8) = c40;
-        Unsafe.Add(ref acc, 9) = c41;
-        Unsafe.Add(ref acc, 10) = c50;
-        Unsafe.Add(ref acc, 11) = c51;
+        Store<TEpilogue>(ref c, c00, c01, alpha, beta, ref bias, ref aux);
+        Store<TEpilogue>(ref Unsafe.Add(ref c, ldc), c10, c11, alpha, beta, ref bias, ref Unsafe.Add(ref aux, ldaux));
+        Store<TEpilogue>(ref Unsafe.Add(ref c, 2 * ldc), c20, c21, alpha, beta, ref bias, ref Unsafe.Add(ref aux, 2 * ldaux));
+        Store<TEpilogue>(ref Unsafe.Add(ref c, 3 * ldc), c30, c31, alpha, beta, ref bias, ref Unsafe.Add(ref aux, 3 * ldaux));
+        Store<TEpilogue>(ref Unsafe.Add(ref c, 4 * ldc), c40, c41, alpha, beta, ref bias, ref Unsafe.Add(ref aux, 4 * ldaux));
+        Store<TEpilogue>(ref Unsafe.Add(ref c, 5 * ldc), c50, c51, alpha, beta, ref bias, ref Unsafe.Add(ref aux, 5 * ldaux));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -376,20 +351,6 @@ internal readonly struct Kernel128<T> : IGemmKernel<T>
     public static void Tile<TEpilogue>(int kc, ref T a, ref T b, ref T c, nint ldc, T alpha, T beta, ref T bias, ref T aux, nint ldaux)
         where TEpilogue : struct, IGemmEpilogue<T>
     {
-        Span<Vector128<T>> acc = stackalloc Vector128<T>[12];
-        Accumulate(kc, ref a, ref b, ref MemoryMarshal.GetReference(acc));
-        Store<TEpilogue>(ref c, acc[0], acc[1], alpha, beta, ref bias, ref aux);
-        Store<TEpilogue>(ref Unsafe.Add(ref c, ldc), acc[2], acc[3], alpha, beta, ref bias, ref Unsafe.Add(ref aux, ldaux));
-        Store<TEpilogue>(ref Unsafe.Add(ref c, 2 * ldc), acc[4], acc[5], alpha, beta, ref bias, ref Unsafe.Add(ref aux, 2 * ldaux));
-        Store<TEpilogue>(ref Unsafe.Add(ref c, 3 * ldc), acc[6], acc[7], alpha, beta, ref bias, ref Unsafe.Add(ref aux, 3 * ldaux));
-        Store<TEpilogue>(ref Unsafe.Add(ref c, 4 * ldc), acc[8], acc[9], alpha, beta, ref bias, ref Unsafe.Add(ref aux, 4 * ldaux));
-        Store<TEpilogue>(ref Unsafe.Add(ref c, 5 * ldc), acc[10], acc[11], alpha, beta, ref bias, ref Unsafe.Add(ref aux, 5 * ldaux));
-    }
-
-    /// <summary>The depth loop, on its own, for the reason <see cref="Kernel256{T}"/>'s is (16 registers; 15 used).</summary>
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Accumulate(int kc, ref T a, ref T b, ref Vector128<T> acc)
-    {
         Vector128<T> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector128<T> c20 = default, c21 = default, c30 = default, c31 = default;
         Vector128<T> c40 = default, c41 = default, c50 = default, c51 = default;
@@ -419,18 +380,12 @@ internal readonly struct Kernel128<T> : IGemmKernel<T>
             b = ref Unsafe.Add(ref b, 2 * Vector128<T>.Count);
         }
 
-        acc = c00;
-        Unsafe.Add(ref acc, 1) = c01;
-        Unsafe.Add(ref acc, 2) = c10;
-        Unsafe.Add(ref acc, 3) = c11;
-        Unsafe.Add(ref acc, 4) = c20;
-        Unsafe.Add(ref acc, 5) = c21;
-        Unsafe.Add(ref acc, 6) = c30;
-        Unsafe.Add(ref acc, 7) = c31;
-        Unsafe.Add(ref acc, 8) = c40;
-        Unsafe.Add(ref acc, 9) = c41;
-        Unsafe.Add(ref acc, 10) = c50;
-        Unsafe.Add(ref acc, 11) = c51;
+        Store<TEpilogue>(ref c, c00, c01, alpha, beta, ref bias, ref aux);
+        Store<TEpilogue>(ref Unsafe.Add(ref c, ldc), c10, c11, alpha, beta, ref bias, ref Unsafe.Add(ref aux, ldaux));
+        Store<TEpilogue>(ref Unsafe.Add(ref c, 2 * ldc), c20, c21, alpha, beta, ref bias, ref Unsafe.Add(ref aux, 2 * ldaux));
+        Store<TEpilogue>(ref Unsafe.Add(ref c, 3 * ldc), c30, c31, alpha, beta, ref bias, ref Unsafe.Add(ref aux, 3 * ldaux));
+        Store<TEpilogue>(ref Unsafe.Add(ref c, 4 * ldc), c40, c41, alpha, beta, ref bias, ref Unsafe.Add(ref aux, 4 * ldaux));
+        Store<TEpilogue>(ref Unsafe.Add(ref c, 5 * ldc), c50, c51, alpha, beta, ref bias, ref Unsafe.Add(ref aux, 5 * ldaux));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
