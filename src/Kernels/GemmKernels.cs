@@ -69,8 +69,13 @@ internal interface IGemmKernel<T>
 /// </summary>
 internal static class GemmMath
 {
-    /// <summary>Whether the 128- and 256-bit kernels fuse (the same test as <see cref="KernelSimd.FusedMultiplyAdd"/>, written out so the JIT folds it).</summary>
-    public static bool Fused => Fma.IsSupported || AdvSimd.IsSupported;
+    /// <summary>
+    /// Whether the 128- and 256-bit kernels fuse (the same test as <see cref="KernelSimd.FusedMultiplyAdd"/>,
+    /// written out so the JIT folds it). A non-short-circuit <c>|</c> on purpose: with <c>||</c> the
+    /// inlined multiply-add became a branch, its arguments temporaries, and the AVX2 and 128-bit depth
+    /// loops gained a register move after every second FMA (7 per iteration; tests/Properties/Kernels/GemmKernelsCodegenTests.cs).
+    /// </summary>
+    public static bool Fused => Fma.IsSupported | AdvSimd.IsSupported;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<T> MulAdd<T>(Vector512<T> a, Vector512<T> b, Vector512<T> c)
