@@ -47,14 +47,14 @@ public static class TimeToAccuracyCommand
         int testRows = int.Parse(args[3], CultureInfo.InvariantCulture);
         LabeledData<float> train = FashionMnist.Load<float>(train: true, maxRows: trainRows);
         LabeledData<float> test = FashionMnist.Load<float>(train: false, maxRows: testRows);
-        FeatureScaling scaling = FeatureScaling.Fit<float>(train.FeatureMatrix, ScalingKind.Standardize);
+        FeatureScaling scaling = FeatureScaling.Fit<float>(train.FeatureMatrix, FashionMnistRecipe.Scaling);
         train.Scale(scaling);
         test.Scale(scaling);
         Dataset<float> trainSet = train.ToDataset(), testSet = test.ToDataset();
-        var shape = new NetworkShape([FashionMnist.Features, .. FashionMnistRecipe.Hidden, 10], HiddenActivation.Relu);
+        NetworkShape shape = FashionMnistRecipe.Shape();
         var network = new Network<float>(shape);
         network.InitializeHeUniform(FashionMnistRecipe.Seed);
-        using var trainer = new Trainer<float>(network, FashionMnistRecipe.Optimizer<float>(shape), FashionMnistRecipe.Options(train.Count, epochs, threads));
+        using var trainer = new Trainer<float>(network, FashionMnistRecipe.CreateOptimizer<float>(shape), FashionMnistRecipe.Options(train.Count, epochs, threads));
         var clock = new Stopwatch();
         var output = new StringBuilder();
         for (int e = 0; e < epochs; e++)
