@@ -17,12 +17,16 @@ internal sealed record ChildResult(
     double SteadyUs,
     double Call1JitUs,
     long Call1JitMethods,
+    long LaterJitMethods,
     string Check)
 {
     public const string Marker = "COLDSTART";
 
     /// <summary>Extra time of calls 1..N over N steady calls, in µs: what cold start costs in total.</summary>
     public double ExcessUs => CallsUs.Sum(t => t - SteadyUs);
+
+    /// <summary>The slowest of calls 2–10 (or as many as were timed) ÷ steady: the "steady from the second call" measure (bar: 1.5).</summary>
+    public double WorstEarlyRatio => CallsUs.Length < 2 ? double.NaN : CallsUs[1..Math.Min(10, CallsUs.Length)].Max() / SteadyUs;
 
     public static ChildResult From(long[] calls, long[] steady, JitProbe jit, (long Ticks, JitProbe Jit)? construct, string check)
     {
@@ -37,12 +41,13 @@ internal sealed record ChildResult(
             median,
             jit.Microseconds,
             jit.Methods,
+            jit.LaterMethods,
             check);
     }
 
     public string Format() => string.Create(
         CultureInfo.InvariantCulture,
-        $"{Marker} vector={VectorBits} construct={(ConstructUs is { } c ? c.ToString("R", CultureInfo.InvariantCulture) : "-")} constructJit={ConstructJitUs:R} constructMethods={ConstructJitMethods} jit1={Call1JitUs:R} methods1={Call1JitMethods} steady={SteadyUs:R} check={Check} calls={string.Join(';', CallsUs.Select(t => t.ToString("R", CultureInfo.InvariantCulture)))}");
+        $"{Marker} vector={VectorBits} construct={(ConstructUs is { } c ? c.ToString("R", CultureInfo.InvariantCulture) : "-")} constructJit={ConstructJitUs:R} constructMethods={ConstructJitMethods} jit1={Call1JitUs:R} methods1={Call1JitMethods} methodsLater={LaterJitMethods} steady={SteadyUs:R} check={Check} calls={string.Join(';', CallsUs.Select(t => t.ToString("R", CultureInfo.InvariantCulture)))}");
 
     /// <exception cref="FormatException">No well-formed result line in <paramref name="stdout"/>.</exception>
     public static ChildResult Parse(string stdout)
@@ -64,6 +69,7 @@ internal sealed record ChildResult(
             D(fields["steady"]),
             D(fields["jit1"]),
             L(fields["methods1"]),
+            L(fields["methodsLater"]),
             fields["check"]);
     }
 

@@ -21,7 +21,8 @@ internal enum ColdStartKind
 /// <param name="Dims">GEMM: m, n, k. Training step: layer sizes, then the batch rows.</param>
 /// <param name="AllVariants">
 /// Runs under every runtime variant; otherwise under <c>default</c> only (OpenBLAS has no JIT in its
-/// GEMM, and the double GEMM repeats the float story with a second generic instantiation).
+/// GEMM, the double GEMM repeats the float story with a second generic instantiation, and the 4-2-2
+/// step the 2-3-2 one's: the tiny-network path, whose bar is the default process).
 /// </param>
 internal sealed record ColdStartCase(string Id, string Name, ColdStartKind Kind, bool IsDouble, int[] Dims, bool AllVariants)
 {
@@ -32,6 +33,7 @@ internal sealed record ColdStartCase(string Id, string Name, ColdStartKind Kind,
         new("gemm-forward", "GEMM 128×256×784 (Backprop)", ColdStartKind.BackpropGemm, false, [128, 256, 784], true),
         new("step784", "Training step 784-256-10×128 (Backprop)", ColdStartKind.TrainingStep, false, [784, 256, 10, 128], true),
         new("step232", "Training step 2-3-2×500 (Backprop)", ColdStartKind.TrainingStep, false, [2, 3, 2, 500], true),
+        new("step422", "Training step 4-2-2×500 (Backprop)", ColdStartKind.TrainingStep, false, [4, 2, 2, 500], false),
         new("gemm256-double", "GEMM 256³ double (Backprop)", ColdStartKind.BackpropGemm, true, [256, 256, 256], false),
     ];
 

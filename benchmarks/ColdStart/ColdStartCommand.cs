@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Backprop.Benchmarks.Commands;
 using Backprop.Benchmarks.Peers;
 using Backprop.Benchmarks.Reporting;
 
@@ -22,30 +23,8 @@ public static class ColdStartCommand
     private static readonly TimeSpan ChildTimeout = TimeSpan.FromMinutes(2);
 
     /// <returns>0 on success, 1 when a child failed, 2 on a bad command line.</returns>
-    public static int Run(string[] args)
-    {
-        ArgumentNullException.ThrowIfNull(args);
-        try
-        {
-            if (args.Length > 0 && args[0] == "--child")
-            {
-                return RunChild(args[1..]);
-            }
-
-            return RunParent(args);
-        }
-        catch (ArgumentException e)
-        {
-            Console.Error.WriteLine($"cold-start: {e.Message}");
-            Console.Error.WriteLine("usage: cold-start [--launches N (default 10)] [--quick] [--out DIR]");
-            return 2;
-        }
-        catch (ColdStartChildException e)
-        {
-            Console.Error.WriteLine($"cold-start: {e.Message}");
-            return 1;
-        }
-    }
+    public static int Run(string[] args) =>
+        CommandArguments.Run("cold-start", "[--launches N (default 10)] [--quick] [--out DIR]", args, RunParent, RunChild);
 
     private static int RunChild(string[] args)
     {
@@ -58,17 +37,16 @@ public static class ColdStartCommand
         ChildSettings s = ChildSettings.Full;
         for (int i = 1; i < args.Length; i++)
         {
-            string value = i + 1 < args.Length ? args[i + 1] : throw new ArgumentException($"{args[i]} needs a value.");
-            int n = ParsePositive(args[i], value);
-            s = args[i] switch
+            string option = args[i];
+            int n = CommandArguments.Positive(option, CommandArguments.Value(args, ref i));
+            s = option switch
             {
                 "--calls" => s with { Calls = n },
                 "--steady-warmup-ms" => s with { SteadyWarmupMs = n },
                 "--steady-from" => s with { SteadyFrom = n },
                 "--steady-count" => s with { SteadyCount = n },
-                _ => throw new ArgumentException($"unknown child option {args[i]}."),
+                _ => throw new ArgumentException($"unknown child option {option}."),
             };
-            i++;
         }
 
         return ColdStartChild.Run(c, s);
@@ -88,11 +66,11 @@ public static class ColdStartCommand
                     quick = true;
                     break;
                 case "--launches":
-                    launches = ParsePositive(args[i], i + 1 < args.Length ? args[++i] : throw new ArgumentException("--launches needs a value."));
+                    launches = CommandArguments.Positive("--launches", CommandArguments.Value(args, ref i));
                     launchesGiven = true;
                     break;
                 case "--out":
-                    outDir = i + 1 < args.Length ? args[++i] : throw new ArgumentException("--out needs a directory.");
+                    outDir = CommandArguments.Value(args, ref i);
                     break;
                 default:
                     throw new ArgumentException($"unknown option {args[i]}.");
@@ -120,7 +98,7 @@ public static class ColdStartCommand
         }
 
         var runs = cases.SelectMany(c => (c.AllVariants ? variants : variants.Take(1)).Select(v => (Case: c, Variant: v))).ToList();
-        string directory = outDir is null ? ResultsFolder.ForThisMachine() : Directory.CreateDirectory(outDir).FullName;
+        string directory = CommandArguments.OutputFolder(outDir);
         string commandLine = "dotnet run -c Release --project benchmarks -- cold-start" + (args.Length > 0 ? " " + string.Join(' ', args) : string.Empty);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"cold-start: {runs.Count} case/variant pairs × {launches} launches, round-robin; results to {directory}"));
 
@@ -160,27 +138,11 @@ public static class ColdStartCommand
         return 0;
     }
 
-    /// <summary>Starts this executable as a child (through the dotnet host when that is what runs us) and parses its line.</summary>
-    private static ChildResult Launch(ColdStartCase c, ColdStartVariant v, ChildSettings settings)
+    /// <summary>Runs one child of this executable (<see cref="ChildProcess"/>) for a case under a variant and parses its line.</summary>
+    /// <exception cref="ChildProcessException">The child failed or printed no result.</exception>
+    internal static ChildResult Launch(ColdStartCase c, ColdStartVariant v, ChildSettings settings)
     {
-        string processPath = Environment.ProcessPath ?? throw new InvalidOperationException("no process path to relaunch.");
-        var info = new ProcessStartInfo
-        {
-            FileName = processPath,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        if (Path.GetFileNameWithoutExtension(processPath) == "dotnet")
-        {
-            info.ArgumentList.Add(typeof(ColdStartCommand).Assembly.Location);
-        }
-
-        foreach (string arg in (string[])["cold-start", "--child", c.Id, .. settings.ToArguments()])
-        {
-            info.ArgumentList.Add(arg);
-        }
-
+        ProcessStartInfo info = ChildProcess.StartInfo(["cold-start", "--child", c.Id, .. settings.ToArguments()]);
         foreach (string knob in ColdStartVariant.ControlledKnobs)
         {
             info.Environment.Remove("DOTNET_" + knob);
@@ -197,38 +159,15 @@ public static class ColdStartCommand
         // itself it may not recognise a virtualised CPU and fall back to slow generic kernels.
         info.Environment["OPENBLAS_CORETYPE"] = System.Numerics.Vector<float>.Count >= 16 ? "SkylakeX" : "Haswell";
 
-        using Process process = Process.Start(info) ?? throw new ColdStartChildException($"could not start {processPath}.");
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(ChildTimeout))
-        {
-            process.Kill();
-            throw new ColdStartChildException($"child for '{c.Name}' ({v.Name}) did not finish within {ChildTimeout.TotalSeconds:F0} s.");
-        }
-
-        process.WaitForExit();
-        string output = stdout.GetAwaiter().GetResult();
-        string errors = stderr.GetAwaiter().GetResult();
-        if (process.ExitCode != 0)
-        {
-            throw new ColdStartChildException($"child for '{c.Name}' ({v.Name}) exited with code {process.ExitCode}:\n{errors}{output}");
-        }
-
+        string what = $"the child for '{c.Name}' ({v.Name})";
+        string output = ChildProcess.Run(info, ChildTimeout, what);
         try
         {
             return ChildResult.Parse(output);
         }
         catch (FormatException e)
         {
-            throw new ColdStartChildException($"child for '{c.Name}' ({v.Name}): {e.Message}\n{errors}");
+            throw new ChildProcessException($"{what}: {e.Message}");
         }
     }
-
-    private static int ParsePositive(string option, string value) =>
-        int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) && n > 0
-            ? n
-            : throw new ArgumentException($"{option} needs a positive integer, not '{value}'.");
 }
-
-/// <summary>A child process failed or printed no result.</summary>
-internal sealed class ColdStartChildException(string message) : Exception(message);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using Backprop.Benchmarks.Commands;
 using Backprop.Benchmarks.Reporting;
 using Backprop.Kernels;
 using Backprop.Training;
@@ -30,30 +31,8 @@ public static class TimeToAccuracyCommand
     private static readonly TimeSpan ChildTimeout = TimeSpan.FromMinutes(10);
 
     /// <returns>0 on success, 1 when a child failed or the data are missing, 2 on a bad command line.</returns>
-    public static int Run(string[] args)
-    {
-        ArgumentNullException.ThrowIfNull(args);
-        try
-        {
-            if (args.Length > 0 && args[0] == "--child")
-            {
-                return RunChild(args[1..]);
-            }
-
-            return RunParent(args);
-        }
-        catch (ArgumentException e)
-        {
-            Console.Error.WriteLine($"time-to-accuracy: {e.Message}");
-            Console.Error.WriteLine("usage: time-to-accuracy [--threads 1,2] [--repeat N (default 3)] [--quick] [--out DIR]");
-            return 2;
-        }
-        catch (Exception e) when (e is InvalidOperationException or FileNotFoundException)
-        {
-            Console.Error.WriteLine($"time-to-accuracy: {e.Message}");
-            return 1;
-        }
-    }
+    public static int Run(string[] args) =>
+        CommandArguments.Run("time-to-accuracy", "[--threads 1,2] [--repeat N (default 3)] [--quick] [--out DIR]", args, RunParent, RunChild);
 
     private static int RunChild(string[] args)
     {
@@ -68,14 +47,14 @@ public static class TimeToAccuracyCommand
         int testRows = int.Parse(args[3], CultureInfo.InvariantCulture);
         LabeledData<float> train = FashionMnist.Load<float>(train: true, maxRows: trainRows);
         LabeledData<float> test = FashionMnist.Load<float>(train: false, maxRows: testRows);
-        FeatureScaling scaling = FeatureScaling.Fit<float>(train.FeatureMatrix, ScalingKind.Standardize);
+        FeatureScaling scaling = FeatureScaling.Fit<float>(train.FeatureMatrix, FashionMnistRecipe.Scaling);
         train.Scale(scaling);
         test.Scale(scaling);
         Dataset<float> trainSet = train.ToDataset(), testSet = test.ToDataset();
-        var shape = new NetworkShape([FashionMnist.Features, .. FashionMnistRecipe.Hidden, 10], HiddenActivation.Relu);
+        NetworkShape shape = FashionMnistRecipe.Shape();
         var network = new Network<float>(shape);
         network.InitializeHeUniform(FashionMnistRecipe.Seed);
-        using var trainer = new Trainer<float>(network, FashionMnistRecipe.Optimizer<float>(shape), FashionMnistRecipe.Options(train.Count, epochs, threads));
+        using var trainer = new Trainer<float>(network, FashionMnistRecipe.CreateOptimizer<float>(shape), FashionMnistRecipe.Options(train.Count, epochs, threads));
         var clock = new Stopwatch();
         var output = new StringBuilder();
         for (int e = 0; e < epochs; e++)
@@ -104,20 +83,20 @@ public static class TimeToAccuracyCommand
         {
             switch (args[i])
             {
-                case "--threads" when i + 1 < args.Length:
-                    threadCounts = [.. args[++i].Split(',').Select(t => ParsePositive("--threads", t))];
+                case "--threads":
+                    threadCounts = [.. CommandArguments.Value(args, ref i).Split(',').Select(t => CommandArguments.Positive("--threads", t))];
                     break;
-                case "--repeat" when i + 1 < args.Length:
-                    repeat = ParsePositive("--repeat", args[++i]);
+                case "--repeat":
+                    repeat = CommandArguments.Positive("--repeat", CommandArguments.Value(args, ref i));
                     break;
                 case "--quick":
                     quick = true;
                     break;
-                case "--out" when i + 1 < args.Length:
-                    outDir = args[++i];
+                case "--out":
+                    outDir = CommandArguments.Value(args, ref i);
                     break;
                 default:
-                    throw new ArgumentException($"unknown or incomplete option '{args[i]}'.");
+                    throw new ArgumentException($"unknown option {args[i]}.");
             }
         }
 
@@ -170,7 +149,7 @@ public static class TimeToAccuracyCommand
             return 0;
         }
 
-        string directory = outDir is null ? ResultsFolder.ForThisMachine() : Directory.CreateDirectory(outDir).FullName;
+        string directory = CommandArguments.OutputFolder(outDir);
         var csv = new StringBuilder(ResultsExporter.Header).Append('\n');
         foreach (string row in rows)
         {
@@ -219,47 +198,9 @@ public static class TimeToAccuracyCommand
 
     private static ChildRun Launch(int threads, int epochs, int trainRows, int testRows)
     {
-        string processPath = Environment.ProcessPath ?? throw new InvalidOperationException("no process path to relaunch.");
-        var info = new ProcessStartInfo
-        {
-            FileName = processPath,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        if (Path.GetFileNameWithoutExtension(processPath) == "dotnet")
-        {
-            info.ArgumentList.Add(typeof(TimeToAccuracyCommand).Assembly.Location);
-        }
-
-        foreach (string arg in (string[])["time-to-accuracy", "--child", .. new[] { threads, epochs, trainRows, testRows }.Select(v => v.ToString(CultureInfo.InvariantCulture))])
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using Process process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {processPath}.");
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(ChildTimeout))
-        {
-            process.Kill();
-            throw new InvalidOperationException($"the child for {threads} threads did not finish within {ChildTimeout.TotalMinutes:F0} minutes.");
-        }
-
-        process.WaitForExit();
-        string output = stdout.GetAwaiter().GetResult();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"the child for {threads} threads exited with code {process.ExitCode}:\n{stderr.GetAwaiter().GetResult()}{output}");
-        }
-
-        return ChildRun.Parse(output, epochs);
+        ProcessStartInfo info = ChildProcess.StartInfo(["time-to-accuracy", "--child", .. new[] { threads, epochs, trainRows, testRows }.Select(v => v.ToString(CultureInfo.InvariantCulture))]);
+        return ChildRun.Parse(ChildProcess.Run(info, ChildTimeout, $"the child for {threads} threads"), epochs);
     }
-
-    private static int ParsePositive(string option, string value) =>
-        int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) && n > 0
-            ? n
-            : throw new ArgumentException($"{option} needs positive integers, not '{value}'.");
 
     /// <summary>What one child measured: cumulative training seconds and test accuracy after each epoch, and its peak working set.</summary>
     private sealed record ChildRun(double[] CumulativeSeconds, double[] Accuracies, long PeakBytes)

@@ -26,6 +26,9 @@ namespace Backprop.Training;
 public sealed class Trainer<T> : IDisposable
     where T : unmanaged, IFloatingPointIeee754<T>
 {
+    /// <summary>The most parameters for which the warm-up makes a twin of the optimiser (its scratch parameters and state: 3 × this many elements at most, transient).</summary>
+    internal const int MaxTwinParameters = 1 << 18;
+
     private readonly Workspace<T> _workspace;
     private readonly KernelThreads? _threads;
     private readonly bool _ownsThreads;
@@ -36,6 +39,11 @@ public sealed class Trainer<T> : IDisposable
     private readonly T[]? _best;
     private readonly TinyNetworkStep<T>? _tiny;
     private Rng _shuffler;
+
+    // Set only during the constructor's warm-up: the update goes to these scratch twins instead of the
+    // network's parameters and the caller's optimiser (a null optimiser: a custom one, not twinned).
+    private T[]? _warmUpParameters;
+    private Optimizer<T>? _warmUpOptimizer;
     private double _startLoss = double.NaN;
     private double _divergenceLimit = double.PositiveInfinity;
 
@@ -406,12 +414,19 @@ public sealed class Trainer<T> : IDisposable
     }
 
     /// <summary>
-    /// One forward and backward pass over a full batch of zero inputs (class 0), so the step's code is
-    /// compiled, its caches and GEMM buffers in place, before the first real step: without it the
-    /// first steps after construction ran tier-0 and cache-cold code, 5–10× the steady time. Invisible:
-    /// the parameters are only read, the gradients are saved in the snapshot buffer and restored, and
-    /// the optimiser, the schedule, the shuffle RNG and the step count are not touched (a built-in
-    /// optimiser's update kernel runs on scratch arrays).
+    /// One <see cref="Step"/> over a full batch of zero inputs (class 0), so every method a step calls
+    /// is compiled and its caches and GEMM buffers are in place before the first real step. Running
+    /// the step itself matters: a method left for the first real step to compile (the update's few
+    /// small methods were) makes that step JIT-compile, and the JIT evicts the step's code and data
+    /// from the caches, which made the tiny path's second step 3–4× its steady time (JIT on the first
+    /// step would be paid for by the second). Invisible: the parameters are only read, the gradients
+    /// are saved in the snapshot buffer and restored, and the update goes to a scratch twin of a
+    /// built-in optimiser (same type and settings, fresh state) over scratch parameters, so the
+    /// caller's optimiser, the schedule, the shuffle RNG and the step count are not touched (the
+    /// schedule's <see cref="LearningRateSchedule.Rate"/> is called for epoch 0, step 0). Above
+    /// <see cref="MaxTwinParameters"/> parameters, or for a custom optimiser, no twin is made: the
+    /// built-in update kernels run once on scratch zeros instead (the first step then compiles the
+    /// update's glue; on such networks a step is milliseconds, and the JIT's cost is small beside it).
     /// </summary>
     private void WarmUp()
     {
@@ -422,22 +437,49 @@ public sealed class Trainer<T> : IDisposable
         y.Clear();
         Span<T> gradients = Network.Gradients;
         gradients.CopyTo(_snapshot);
-        CheckBatch(x, y);
-        if (UsesTinyPath)
+        int count = Network.Shape.ParameterCount;
+        _warmUpOptimizer = count <= MaxTwinParameters ? TwinOf(Optimizer) : null;
+        _warmUpParameters = new T[count];
+        try
         {
-            _tiny!.Run(Network, x, y, default, 0, rows, out _);
+            // A batch as callers pass one: rows of a span (so its constructor is compiled too).
+            Step(new ReadOnlyMatrixSpan<T>(x.Span, rows, x.Columns), y);
         }
-        else
+        finally
         {
-            _regularization?.Step = StepCount;
-            Backpropagation.Forward(Network, _workspace, x, _threads, _regularization);
-            Backpropagation.Backward(Network, _workspace, x, y, _threads, _regularization);
+            _warmUpOptimizer = null;
+            _warmUpParameters = null;
+            StepCount = 0;
+            _snapshot.CopyTo(gradients);
         }
 
-        _snapshot.CopyTo(gradients);
+        if (count > MaxTwinParameters)
+        {
+            WarmUpUpdateKernel();
+        }
+    }
 
-        // The built-in optimisers' update kernel, on scratch zeros of the same length (up to 4096, so
-        // the same width and tail code run): never the optimiser itself, whose state would change.
+    /// <summary>A fresh optimiser of the same built-in type and settings as <paramref name="optimizer"/>, or null for a custom one.</summary>
+    private Optimizer<T>? TwinOf(Optimizer<T> optimizer)
+    {
+        int count = optimizer.ParameterCount;
+        return optimizer switch
+        {
+            SgdOptimizer<T> sgd => new SgdOptimizer<T>(count, sgd.WeightDecay),
+            MomentumOptimizer<T> momentum => new MomentumOptimizer<T>(count, momentum.Momentum, momentum.Nesterov, momentum.WeightDecay),
+            AdamOptimizer<T> adam when adam.DecaysBiases => new AdamOptimizer<T>(count, adam.Beta1, adam.Beta2, adam.Epsilon, adam.WeightDecay),
+            AdamOptimizer<T> adam => new AdamOptimizer<T>(Network.Shape, adam.Beta1, adam.Beta2, adam.Epsilon, adam.WeightDecay),
+            _ => null,
+        };
+    }
+
+    /// <summary>
+    /// The built-in optimisers' update kernel on scratch zeros (up to 4096 elements, so the same width
+    /// and tail code run), for networks too large to twin the optimiser: never the optimiser itself,
+    /// whose state would change.
+    /// </summary>
+    private void WarmUpUpdateKernel()
+    {
         int length = Math.Min(Network.Shape.ParameterCount, 4096);
         T[] scratch = new T[4 * length];
         Span<T> p = scratch.AsSpan(0, length), g = scratch.AsSpan(length, length), s = scratch.AsSpan(2 * length, length), t = scratch.AsSpan(3 * length, length);
@@ -458,7 +500,16 @@ public sealed class Trainer<T> : IDisposable
     private void Update()
     {
         double rate = _schedule.Rate(CompletedEpochs, StepCount);
-        Optimizer.Step(Network.Parameters, Network.Gradients, rate, _threads);
+        Span<T> parameters = Network.Parameters;
+        Optimizer<T>? optimizer = Optimizer;
+        if (_warmUpParameters is not null)
+        {
+            // The constructor's warm-up: the same calls, on the twins (WarmUp resets the step count).
+            parameters = _warmUpParameters;
+            optimizer = _warmUpOptimizer;
+        }
+
+        optimizer?.Step(parameters, Network.Gradients, rate, _threads);
         StepCount++;
     }
 

@@ -337,6 +337,109 @@ public class TrainerProperties(ITestOutputHelper output)
         Assert.Contains("parameter", e.Message, StringComparison.Ordinal);
     }
 
+    // ---- The constructor's warm-up --------------------------------------------------------------
+
+    /// <summary>
+    /// The constructor's warm-up (one <c>Step</c> on zero inputs, its update on a scratch twin of a
+    /// built-in optimiser) changes nothing the caller owns, for every optimiser, on the tiny and the
+    /// general path, and above <see cref="Trainer{T}.MaxTwinParameters"/> (no twin): the parameters, the
+    /// gradients (a sentinel), the optimiser's state and step count, and the trainer's step count come
+    /// out as they went in, a custom optimiser is never called, and the next step is bit-identical to
+    /// the same step of a trainer that never met a second one.
+    /// </summary>
+    [Theory]
+    [InlineData("sgd", new[] { 2, 3, 2 })]
+    [InlineData("momentum", new[] { 2, 3, 2 })]
+    [InlineData("nesterov", new[] { 4, 2, 2 })]
+    [InlineData("adam", new[] { 4, 2, 2 })]
+    [InlineData("adamw-per-layer", new[] { 4, 5, 3 })]
+    [InlineData("custom", new[] { 4, 5, 3 })]
+    [InlineData("momentum", new[] { 20, 30, 4 })]
+    [InlineData("adamw-per-layer", new[] { 20, 30, 4 })]
+    [InlineData("custom", new[] { 20, 30, 4 })]
+    [InlineData("adam", new[] { 512, 512, 2 })]
+    public void TheWarmUpChangesNothingTheCallerOwns(string kind, int[] sizes)
+    {
+        var shape = new NetworkShape(sizes);
+        if (sizes[1] == 512)
+        {
+            Assert.True(shape.ParameterCount > Trainer<double>.MaxTwinParameters);
+        }
+
+        (double[] x, int[] y) = TestData.Random<double>(16, sizes[0], sizes[^1], seed: 4);
+        var first = new ReadOnlyMatrixSpan<double>(x.AsSpan(0, 8 * sizes[0]), 8, sizes[0]);
+        var second = new ReadOnlyMatrixSpan<double>(x.AsSpan(8 * sizes[0]), 8, sizes[0]);
+        var options = new TrainerOptions { BatchSize = 8, LearningRate = LearningRateSchedule.Constant(0.05) };
+
+        // The reference: one trainer, two steps.
+        var network = new Network<double>(shape, 3);
+        Optimizer<double> optimizer = MakeOptimizer(kind, shape);
+        using var reference = new Trainer<double>(network, optimizer, options);
+        reference.Step(first, y.AsSpan(0, 8));
+
+        // The same first step, then a second trainer on the same network and optimiser (with state).
+        var warmed = new Network<double>(shape, 3);
+        Optimizer<double> warmedOptimizer = MakeOptimizer(kind, shape);
+        using (var before = new Trainer<double>(warmed, warmedOptimizer, options))
+        {
+            before.Step(first, y.AsSpan(0, 8));
+        }
+
+        warmed.Gradients.Fill(0.5);
+        byte[] parameters = TestData.Bits<double>(warmed.Parameters);
+        byte[] gradients = TestData.Bits<double>(warmed.Gradients);
+        byte[] state = OptimizerState(warmedOptimizer);
+        int applied = (warmedOptimizer as CountingSgd)?.Calls ?? 0;
+        using var trainer = new Trainer<double>(warmed, warmedOptimizer, options);
+        Assert.Equal(sizes[0] <= 16 && sizes[1] <= 16, trainer.UsesTinyPath);
+        Assert.Equal(parameters, TestData.Bits<double>(warmed.Parameters));
+        Assert.Equal(gradients, TestData.Bits<double>(warmed.Gradients));
+        Assert.Equal(state, OptimizerState(warmedOptimizer));
+        Assert.Equal(1, warmedOptimizer.StepCount);
+        Assert.Equal(0, trainer.StepCount);
+        Assert.Equal(applied, (warmedOptimizer as CountingSgd)?.Calls ?? 0);
+
+        trainer.Step(second, y.AsSpan(8));
+        reference.Step(second, y.AsSpan(8));
+        Assert.Equal(TestData.Bits<double>(network.Parameters), TestData.Bits<double>(warmed.Parameters));
+        Assert.Equal(OptimizerState(optimizer), OptimizerState(warmedOptimizer));
+    }
+
+    private static Optimizer<double> MakeOptimizer(string kind, NetworkShape shape) => kind switch
+    {
+        "sgd" => new SgdOptimizer<double>(shape.ParameterCount, weightDecay: 0.01),
+        "momentum" => new MomentumOptimizer<double>(shape.ParameterCount, 0.9),
+        "nesterov" => new MomentumOptimizer<double>(shape.ParameterCount, 0.8, nesterov: true, weightDecay: 0.01),
+        "adam" => new AdamOptimizer<double>(shape.ParameterCount),
+        "adamw-per-layer" => new AdamOptimizer<double>(shape, weightDecay: 0.05),
+        _ => new CountingSgd(shape.ParameterCount),
+    };
+
+    /// <summary>The optimiser's whole state as bytes: step count, then velocity or both moments.</summary>
+    private static byte[] OptimizerState(Optimizer<double> optimizer)
+    {
+        byte[] count = BitConverter.GetBytes(optimizer.StepCount);
+        return optimizer switch
+        {
+            MomentumOptimizer<double> m => [.. count, .. TestData.Bits(m.Velocity)],
+            AdamOptimizer<double> a => [.. count, .. TestData.Bits(a.FirstMoment), .. TestData.Bits(a.SecondMoment)],
+            CountingSgd c => [.. count, .. BitConverter.GetBytes(c.Calls)],
+            _ => count,
+        };
+    }
+
+    /// <summary>A custom optimiser (plain SGD) that counts its updates: the warm-up cannot twin it and must not call it.</summary>
+    private sealed class CountingSgd(int parameterCount) : Optimizer<double>(parameterCount)
+    {
+        public int Calls { get; private set; }
+
+        protected override void Apply(Span<double> parameters, ReadOnlySpan<double> gradients, double learningRate, long stepNumber)
+        {
+            Calls++;
+            Updates.SgdStep(parameters, gradients, learningRate, 0.0);
+        }
+    }
+
     // ---- Determinism ----------------------------------------------------------------------------
 
     [Fact]
