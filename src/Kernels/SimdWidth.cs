@@ -28,8 +28,10 @@ internal static class SimdWidth
     /// Whether fused multiply-add is an instruction (a JIT-time constant, the same test as
     /// <see cref="KernelSimd.FusedMultiplyAdd"/>); where it is not, <see cref="ISimdWidth{T, TV}.MultiplyAdd"/>
     /// multiplies and adds separately (two roundings) instead of the runtime's lane-by-lane software FMA.
+    /// A non-short-circuit <c>|</c>, as in GemmMath.Fused: <c>||</c> makes the inlined multiply-add a
+    /// branch, whose argument temporaries cost register moves in tight loops.
     /// </summary>
-    public static bool Fused => Fma.IsSupported || AdvSimd.IsSupported;
+    public static bool Fused => Fma.IsSupported | AdvSimd.IsSupported;
 
     /// <summary>Lanes of <typeparamref name="T"/> at the chosen width (1 for scalar code).</summary>
     public static int Lanes<T>()

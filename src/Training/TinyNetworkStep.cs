@@ -639,7 +639,9 @@ internal sealed class TinyNetworkStep<T>
         static abstract unsafe TV GatherLabels(int* labels, int* rows, int first, bool ordered);
     }
 
-    private static bool Fused => Fma.IsSupported || AdvSimd.IsSupported;
+    // A non-short-circuit |, as in the kernels' GemmMath.Fused: || makes each inlined multiply-add a
+    // branch, whose argument temporaries cost register moves in the row loops.
+    private static bool Fused => Fma.IsSupported | AdvSimd.IsSupported;
 
     private readonly struct Lanes128 : ILanes<Vector128<T>>
     {
