@@ -164,6 +164,11 @@ public static class Softmax
     /// whole matrix's, already checked) is not empty, <c>e[i·n + j] = e^(Z[first + i, j] − mᵢ)</c>
     /// (dense) and <c>sums[i] = Σⱼ e[i·n + j]</c>, summed from the first column to the last.
     /// </summary>
+    /// <remarks>
+    /// Optimised on its first call (the trainer's warm-up): at tier 0 its loops were replaced on the
+    /// stack (OSR) in the middle of a later step, which made call 4 of a 784-256-10 × 128 step 8.7× steady.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void ExpShiftedChunk<T>(ReadOnlyMatrixSpan<T> z, int first, int count, Span<T> e, Span<T> max, Span<T> sums, ReadOnlySpan<int> targets = default)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
