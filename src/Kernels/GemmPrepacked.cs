@@ -49,7 +49,7 @@ public sealed class PackedWeights<T>
         }
 
         Bits = KernelSimd.VectorBits;
-        (NR, KC) = GemmPrepacked.Blocking<T>();
+        (TileRows, NR, KC) = GemmPrepacked.Blocking<T>();
         PaddedColumns = (Columns + NR - 1) / NR * NR;
         long length = (long)PaddedColumns * Depth;
         int slack = 64 / Unsafe.SizeOf<T>();
@@ -69,6 +69,15 @@ public sealed class PackedWeights<T>
 
     /// <summary>N: columns of op(B) and of C.</summary>
     public int Columns { get; }
+
+    /// <summary>
+    /// Rows of the micro-kernel's tile (MR) for this process: a product whose row count is a multiple of
+    /// it runs whole tiles only; the rows of a last, partial tile cost about as much as a whole one.
+    /// </summary>
+    public int TileRows { get; }
+
+    /// <summary>Columns of the micro-kernel's tile (NR) for this process: the packed columns are rounded up to a multiple of it.</summary>
+    public int TileColumns => NR;
 
     /// <summary>Bytes held, alignment slack included.</summary>
     public long SizeInBytes => (long)_buffer.Length * Unsafe.SizeOf<T>();
@@ -100,14 +109,14 @@ public sealed class PackedWeights<T>
 /// </summary>
 internal static class GemmPrepacked
 {
-    /// <summary>NR and KC of the kernel this process runs.</summary>
-    public static (int NR, int KC) Blocking<T>()
+    /// <summary>MR, NR and KC of the kernel this process runs.</summary>
+    public static (int MR, int NR, int KC) Blocking<T>()
         where T : unmanaged, IFloatingPointIeee754<T> => KernelSimd.VectorBits switch
         {
-            512 => (Kernel512<T>.NR, Kernel512<T>.KC),
-            256 => (Kernel256<T>.NR, Kernel256<T>.KC),
-            128 => GemmMath.Fused ? (Kernel128<T>.NR, Kernel128<T>.KC) : (Kernel128Split<T>.NR, Kernel128Split<T>.KC),
-            _ => (KernelScalar<T>.NR, KernelScalar<T>.KC),
+            512 => (Kernel512<T>.MR, Kernel512<T>.NR, Kernel512<T>.KC),
+            256 => (Kernel256<T>.MR, Kernel256<T>.NR, Kernel256<T>.KC),
+            128 => GemmMath.Fused ? (Kernel128<T>.MR, Kernel128<T>.NR, Kernel128<T>.KC) : (Kernel128Split<T>.MR, Kernel128Split<T>.NR, Kernel128Split<T>.KC),
+            _ => (KernelScalar<T>.MR, KernelScalar<T>.NR, KernelScalar<T>.KC),
         };
 
     /// <summary>Packs op(B) into <paramref name="packed"/>'s data for the kernel this process runs.</summary>
