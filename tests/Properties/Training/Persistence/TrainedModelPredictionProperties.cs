@@ -61,8 +61,8 @@ public class TrainedModelPredictionProperties(ITestOutputHelper output)
     /// <summary>
     /// The same with hidden layers wide enough for the packed GEMM at every width (at least two tiles
     /// of columns), so each call of 300 rows runs whole tiles of rows on the GEMM and the rest on
-    /// GemmFewRows, a single row GemmFewRows only; and every call size from 1 to 40 rows (both sides
-    /// of the crossover, every partial tile) stays within the bound too.
+    /// GemmFewRows, a single row GemmFewRows only. For both shapes every call size from 1 to 40 rows
+    /// (both sides of the crossover, every partial tile, the small network's chain) stays within the bound too.
     /// </summary>
     [Theory]
     [InlineData(HiddenActivation.Relu, ScalingKind.Standardize, 0, 1)]
@@ -138,6 +138,14 @@ public class TrainedModelPredictionProperties(ITestOutputHelper output)
             // Both kernels ran: the GEMM on the big calls' whole tiles, GemmFewRows on single rows.
             Assert.True(model.Inference.GemmRows(0, 128) > 0 && model.Inference.GemmRows(1, 44) > 0, "the wide layers never take the GEMM");
             Assert.Equal(0, model.Inference.GemmRows(0, 1));
+        }
+        else
+        {
+            // At 512 bits a network this small runs whole vectors of rows as one chain.
+            Assert.Equal(KernelSimd.VectorBits == 512, model.Inference.ChainRows(128) > 0);
+        }
+
+        {
             T[] some = new T[40 * Classes];
             for (int rows = 1; rows <= 40; rows++)
             {
