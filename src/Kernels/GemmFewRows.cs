@@ -164,6 +164,380 @@ public static class GemmFewRows
         }
     }
 
+    /// <summary>The widest layer (inputs or outputs) <see cref="MultiplyChain{T}"/> takes.</summary>
+    public const int MaxChainWidth = 64;
+
+    /// <summary>
+    /// A whole small network in one pass: <c>Y = Lₙ(f(… f(L₀(X))))</c> with <c>Lₗ(a) = a·Wₗ + bₗ</c>, the
+    /// hidden activation f after every layer but the last, bit-identical to calling
+    /// <see cref="Multiply{T}(ReadOnlyMatrixSpan{T}, FewRowsWeights{T}, MatrixSpan{T}, ActivationFunction)"/>
+    /// layer by layer, but with no intermediate matrix: a block of rows one vector long is held
+    /// transposed on the stack (a feature's values for the block's rows in one vector), so each
+    /// multiply-add serves a whole vector of rows whatever the layer's width, and narrow layers (e.g. a
+    /// handful of classes) waste no lanes.
+    /// </summary>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="x">Rows of the first layer's <see cref="FewRowsWeights{T}.FanIn"/> inputs, any stride.</param>
+    /// <param name="layers">The packed layers, in order, each taking the previous one's outputs; every fan-in and fan-out at most <see cref="MaxChainWidth"/>.</param>
+    /// <param name="hidden">f, applied after every layer but the last.</param>
+    /// <param name="y">Rows × the last layer's <see cref="FewRowsWeights{T}.FanOut"/>, any stride; must not overlap <paramref name="x"/>.</param>
+    /// <remarks>
+    /// Each output is the same chain of multiply-adds in input order as in <c>Multiply</c>, from the
+    /// same bias, through the same activation vectors, and every intermediate value is rounded to
+    /// <typeparamref name="T"/> as it is between two <c>Multiply</c> calls, so the bits are those of the
+    /// layer-by-layer calls (tested). The rows of a last, partial block are computed beside zero rows.
+    /// Allocates nothing (at most 2·(<see cref="MaxChainWidth"/> + 8) vectors of stack).
+    /// </remarks>
+    /// <exception cref="ArgumentException">No layers, a null layer, a layer wider than <see cref="MaxChainWidth"/>, layers that do not chain, shapes that do not match, overlapping X and Y, or weights packed at another vector width.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="hidden"/> is not a defined value.</exception>
+    public static void MultiplyChain<T>(ReadOnlyMatrixSpan<T> x, ReadOnlySpan<FewRowsWeights<T>> layers, ActivationFunction hidden, MatrixSpan<T> y)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (layers.IsEmpty)
+        {
+            throw new ArgumentException("Expected at least one layer.", nameof(layers));
+        }
+
+        int lanes = SimdWidth.Lanes<T>();
+        for (int l = 0; l < layers.Length; l++)
+        {
+            FewRowsWeights<T> layer = layers[l] ?? throw new ArgumentException($"Layer {l} is null.", nameof(layers));
+            if (layer.FanIn > MaxChainWidth || layer.FanOut > MaxChainWidth)
+            {
+                throw new ArgumentException($"Layer {l} is {layer.FanIn}×{layer.FanOut}; the chain takes layers of at most {MaxChainWidth} inputs and outputs.", nameof(layers));
+            }
+
+            if (l > 0 && layer.FanIn != layers[l - 1].FanOut)
+            {
+                throw new ArgumentException($"Layer {l} takes {layer.FanIn} inputs but layer {l - 1} gives {layers[l - 1].FanOut}.", nameof(layers));
+            }
+
+            if (layer.Lanes != lanes)
+            {
+                throw new ArgumentException($"Layer {l} was packed for {layer.Lanes} lanes; the kernels now run with {lanes}.", nameof(layers));
+            }
+        }
+
+        if (x.Columns != layers[0].FanIn)
+        {
+            throw new ArgumentException($"Expected {layers[0].FanIn} columns (the first layer's inputs), got {x.Columns}.", nameof(x));
+        }
+
+        if (y.Rows != x.Rows || y.Columns != layers[^1].FanOut)
+        {
+            throw new ArgumentException($"Expected a {x.Rows}×{layers[^1].FanOut} destination, got {y.Rows}×{y.Columns}.", nameof(y));
+        }
+
+        if (!x.IsEmpty && !y.IsEmpty && x.Span.Overlaps(y.Span))
+        {
+            throw new ArgumentException("The destination overlaps the input.", nameof(y));
+        }
+
+        switch (hidden)
+        {
+            case ActivationFunction.Identity:
+                Chain<T, IdentityOperator<T>>(x, layers, y);
+                break;
+            case ActivationFunction.Relu:
+                Chain<T, Activations.ReluOperator<T>>(x, layers, y);
+                break;
+            case ActivationFunction.Sigmoid:
+                Chain<T, Activations.SigmoidOperator<T>>(x, layers, y);
+                break;
+            case ActivationFunction.Tanh:
+                Chain<T, Activations.TanhOperator<T>>(x, layers, y);
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(hidden), hidden, "Expected None, Relu, Sigmoid or Tanh.");
+        }
+    }
+
+    private static void Chain<T, TOp>(ReadOnlyMatrixSpan<T> x, ReadOnlySpan<FewRowsWeights<T>> layers, MatrixSpan<T> y)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TOp : struct, IUnaryOperator<T>
+    {
+        if (x.Rows == 0)
+        {
+            return;
+        }
+
+        int lanes = layers[0].Lanes;
+        if (lanes > 1)
+        {
+            if (Vector512.IsHardwareAccelerated && SimdWidth.Use512 && lanes == Vector512<T>.Count)
+            {
+                ChainVectors<T, Vector512<T>, Simd512<T>, TOp>(x, layers, y);
+                return;
+            }
+
+            if (Vector256.IsHardwareAccelerated && SimdWidth.Use256 && lanes == Vector256<T>.Count)
+            {
+                ChainVectors<T, Vector256<T>, Simd256<T>, TOp>(x, layers, y);
+                return;
+            }
+
+            ChainVectors<T, Vector128<T>, Simd128<T>, TOp>(x, layers, y);
+            return;
+        }
+
+        // Scalar code: one row at a time through two stack rows, with Scalar's operations.
+        Span<T> a = stackalloc T[MaxChainWidth];
+        Span<T> b = stackalloc T[MaxChainWidth];
+        TOp op = default;
+        int last = layers.Length - 1;
+        for (int r = 0; r < x.Rows; r++)
+        {
+            x.Row(r).CopyTo(a);
+            for (int l = 0; l <= last; l++)
+            {
+                FewRowsWeights<T> layer = layers[l];
+                int n = layer.FanIn;
+                Span<T> output = l == last ? y.Row(r) : b;
+                for (int j = 0; j < layer.FanOut; j++)
+                {
+                    ReadOnlySpan<T> w = layer.PanelData.AsSpan(j * n, n);
+                    T acc = layer.BiasData[j];
+                    for (int i = 0; i < n; i++)
+                    {
+                        acc = SimdWidth.Fused ? T.FusedMultiplyAdd(a[i], w[i], acc) : (a[i] * w[i]) + acc;
+                    }
+
+                    output[j] = l == last ? acc : op.Invoke(acc);
+                }
+
+                Span<T> swap = a;
+                a = b;
+                b = swap;
+            }
+        }
+    }
+
+    /// <summary>Blocks of one vector of rows, held transposed in two stack buffers (inputs, outputs) that swap per layer.</summary>
+    private static void ChainVectors<T, TV, TW, TOp>(ReadOnlyMatrixSpan<T> x, ReadOnlySpan<FewRowsWeights<T>> layers, MatrixSpan<T> y)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TV : struct
+        where TW : struct, ISimdWidth<T, TV>
+        where TOp : struct, IUnaryOperator<T>
+    {
+        // Two vectors of rows per block where the CPU has 32 vector registers (sixteen accumulators), one elsewhere.
+        int lanes = Avx512F.IsSupported ? 2 * TW.Count : TW.Count;
+
+        // Room for eight more outputs than the widest layer: a group of eight past a layer's last column writes there.
+        int length = (MaxChainWidth + 8) * lanes;
+        Span<T> first = stackalloc T[length];
+        Span<T> second = stackalloc T[length];
+        int last = layers.Length - 1;
+        int inputs = x.Columns;
+        for (int r0 = 0; r0 < x.Rows; r0 += lanes)
+        {
+            int count = Math.Min(lanes, x.Rows - r0);
+            if (count < lanes)
+            {
+                first[..(inputs * lanes)].Clear();
+            }
+
+            // The block's rows, transposed: feature i of row r at [i·lanes + r] (first holds (64 + 8)·lanes ≥ inputs·lanes).
+            ref T target = ref MemoryMarshal.GetReference(first);
+            for (int r = 0; r < count; r++)
+            {
+                ref T row = ref Unsafe.Add(ref MemoryMarshal.GetReference(x.Span), (nint)(r0 + r) * x.Stride);
+                for (int i = 0; i < inputs; i++)
+                {
+                    Unsafe.Add(ref target, (i * lanes) + r) = Unsafe.Add(ref row, i);
+                }
+            }
+
+            Span<T> input = first, output = second;
+            for (int l = 0; l <= last; l++)
+            {
+                FewRowsWeights<T> layer = layers[l];
+                for (int j = 0; j < layer.FanOut; j += 8)
+                {
+                    if (lanes > TW.Count)
+                    {
+                        if (l < last)
+                        {
+                            ChainEightByTwo<T, TV, TW, TOp>(ref MemoryMarshal.GetReference(input), layer, j, ref MemoryMarshal.GetReference(output));
+                        }
+                        else
+                        {
+                            ChainEightByTwo<T, TV, TW, IdentityOperator<T>>(ref MemoryMarshal.GetReference(input), layer, j, ref MemoryMarshal.GetReference(output));
+                        }
+                    }
+                    else if (l < last)
+                    {
+                        ChainEight<T, TV, TW, TOp>(ref MemoryMarshal.GetReference(input), layer, j, ref MemoryMarshal.GetReference(output));
+                    }
+                    else
+                    {
+                        ChainEight<T, TV, TW, IdentityOperator<T>>(ref MemoryMarshal.GetReference(input), layer, j, ref MemoryMarshal.GetReference(output));
+                    }
+                }
+
+                Span<T> swap = input;
+                input = output;
+                output = swap;
+            }
+
+            // The last layer's outputs, transposed back into Y's rows.
+            int outputs = y.Columns;
+            ref T source = ref MemoryMarshal.GetReference(input);
+            for (int r = 0; r < count; r++)
+            {
+                ref T row = ref Unsafe.Add(ref MemoryMarshal.GetReference(y.Span), (nint)(r0 + r) * y.Stride);
+                for (int j = 0; j < outputs; j++)
+                {
+                    Unsafe.Add(ref row, j) = Unsafe.Add(ref source, (j * lanes) + r);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Outputs j … j + 7 of one layer for a block of rows: eight chains (bias, then x·w in input
+    /// order), the activation, stored transposed. Outputs past the layer's last repeat it (never read).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ChainEight<T, TV, TW, TOp>(ref T input, FewRowsWeights<T> layer, int j, ref T output)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TV : struct
+        where TW : struct, ISimdWidth<T, TV>
+        where TOp : struct, IUnaryOperator<T>
+    {
+        nuint lanes = (nuint)TW.Count;
+        int n = layer.FanIn;
+        int lastColumn = layer.FanOut - 1;
+        ref T panels = ref MemoryMarshal.GetArrayDataReference(layer.PanelData);
+        ref T bias = ref MemoryMarshal.GetArrayDataReference(layer.BiasData);
+        ref T w0 = ref Weight(ref panels, layer, Math.Min(j, lastColumn));
+        ref T w1 = ref Weight(ref panels, layer, Math.Min(j + 1, lastColumn));
+        ref T w2 = ref Weight(ref panels, layer, Math.Min(j + 2, lastColumn));
+        ref T w3 = ref Weight(ref panels, layer, Math.Min(j + 3, lastColumn));
+        ref T w4 = ref Weight(ref panels, layer, Math.Min(j + 4, lastColumn));
+        ref T w5 = ref Weight(ref panels, layer, Math.Min(j + 5, lastColumn));
+        ref T w6 = ref Weight(ref panels, layer, Math.Min(j + 6, lastColumn));
+        ref T w7 = ref Weight(ref panels, layer, Math.Min(j + 7, lastColumn));
+        TV a0 = TW.Create(Unsafe.Add(ref bias, Math.Min(j, lastColumn)));
+        TV a1 = TW.Create(Unsafe.Add(ref bias, Math.Min(j + 1, lastColumn)));
+        TV a2 = TW.Create(Unsafe.Add(ref bias, Math.Min(j + 2, lastColumn)));
+        TV a3 = TW.Create(Unsafe.Add(ref bias, Math.Min(j + 3, lastColumn)));
+        TV a4 = TW.Create(Unsafe.Add(ref bias, Math.Min(j + 4, lastColumn)));
+        TV a5 = TW.Create(Unsafe.Add(ref bias, Math.Min(j + 5, lastColumn)));
+        TV a6 = TW.Create(Unsafe.Add(ref bias, Math.Min(j + 6, lastColumn)));
+        TV a7 = TW.Create(Unsafe.Add(ref bias, Math.Min(j + 7, lastColumn)));
+        for (nuint i = 0, k = 0, e = 0; i < (nuint)n; i++, k += lanes, e += lanes)
+        {
+            TV v = TW.Load(ref input, e);
+            a0 = TW.MultiplyAdd(v, TW.Create(Unsafe.Add(ref w0, k)), a0);
+            a1 = TW.MultiplyAdd(v, TW.Create(Unsafe.Add(ref w1, k)), a1);
+            a2 = TW.MultiplyAdd(v, TW.Create(Unsafe.Add(ref w2, k)), a2);
+            a3 = TW.MultiplyAdd(v, TW.Create(Unsafe.Add(ref w3, k)), a3);
+            a4 = TW.MultiplyAdd(v, TW.Create(Unsafe.Add(ref w4, k)), a4);
+            a5 = TW.MultiplyAdd(v, TW.Create(Unsafe.Add(ref w5, k)), a5);
+            a6 = TW.MultiplyAdd(v, TW.Create(Unsafe.Add(ref w6, k)), a6);
+            a7 = TW.MultiplyAdd(v, TW.Create(Unsafe.Add(ref w7, k)), a7);
+        }
+
+        TOp op = default;
+        nuint o = (nuint)j * lanes;
+        TW.Store(TW.Apply(op, a0), ref output, o);
+        TW.Store(TW.Apply(op, a1), ref output, o + lanes);
+        TW.Store(TW.Apply(op, a2), ref output, o + (2 * lanes));
+        TW.Store(TW.Apply(op, a3), ref output, o + (3 * lanes));
+        TW.Store(TW.Apply(op, a4), ref output, o + (4 * lanes));
+        TW.Store(TW.Apply(op, a5), ref output, o + (5 * lanes));
+        TW.Store(TW.Apply(op, a6), ref output, o + (6 * lanes));
+        TW.Store(TW.Apply(op, a7), ref output, o + (7 * lanes));
+    }
+
+    /// <summary>As <see cref="ChainEight{T, TV, TW, TOp}"/> for a block of two vectors of rows: sixteen chains, each weight broadcast once for both.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ChainEightByTwo<T, TV, TW, TOp>(ref T input, FewRowsWeights<T> layer, int j, ref T output)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TV : struct
+        where TW : struct, ISimdWidth<T, TV>
+        where TOp : struct, IUnaryOperator<T>
+    {
+        nuint lanes = (nuint)TW.Count;
+        nuint block = 2 * lanes;
+        nuint stride = (nuint)layer.Lanes;
+        int n = layer.FanIn;
+        int lastColumn = layer.FanOut - 1;
+        ref T panels = ref MemoryMarshal.GetArrayDataReference(layer.PanelData);
+        ref T bias = ref MemoryMarshal.GetArrayDataReference(layer.BiasData);
+        ref T w0 = ref Weight(ref panels, layer, Math.Min(j, lastColumn));
+        ref T w1 = ref Weight(ref panels, layer, Math.Min(j + 1, lastColumn));
+        ref T w2 = ref Weight(ref panels, layer, Math.Min(j + 2, lastColumn));
+        ref T w3 = ref Weight(ref panels, layer, Math.Min(j + 3, lastColumn));
+        ref T w4 = ref Weight(ref panels, layer, Math.Min(j + 4, lastColumn));
+        ref T w5 = ref Weight(ref panels, layer, Math.Min(j + 5, lastColumn));
+        ref T w6 = ref Weight(ref panels, layer, Math.Min(j + 6, lastColumn));
+        ref T w7 = ref Weight(ref panels, layer, Math.Min(j + 7, lastColumn));
+        TV a0 = TW.Create(Unsafe.Add(ref bias, Math.Min(j, lastColumn)));
+        TV a1 = TW.Create(Unsafe.Add(ref bias, Math.Min(j + 1, lastColumn)));
+        TV a2 = TW.Create(Unsafe.Add(ref bias, Math.Min(j + 2, lastColumn)));
+        TV a3 = TW.Create(Unsafe.Add(ref bias, Math.Min(j + 3, lastColumn)));
+        TV a4 = TW.Create(Unsafe.Add(ref bias, Math.Min(j + 4, lastColumn)));
+        TV a5 = TW.Create(Unsafe.Add(ref bias, Math.Min(j + 5, lastColumn)));
+        TV a6 = TW.Create(Unsafe.Add(ref bias, Math.Min(j + 6, lastColumn)));
+        TV a7 = TW.Create(Unsafe.Add(ref bias, Math.Min(j + 7, lastColumn)));
+        TV b0 = a0, b1 = a1, b2 = a2, b3 = a3, b4 = a4, b5 = a5, b6 = a6, b7 = a7;
+        for (nuint i = 0, k = 0, e = 0; i < (nuint)n; i++, k += stride, e += block)
+        {
+            TV v = TW.Load(ref input, e);
+            TV u = TW.Load(ref input, e + lanes);
+            TV c = TW.Create(Unsafe.Add(ref w0, k));
+            a0 = TW.MultiplyAdd(v, c, a0);
+            b0 = TW.MultiplyAdd(u, c, b0);
+            c = TW.Create(Unsafe.Add(ref w1, k));
+            a1 = TW.MultiplyAdd(v, c, a1);
+            b1 = TW.MultiplyAdd(u, c, b1);
+            c = TW.Create(Unsafe.Add(ref w2, k));
+            a2 = TW.MultiplyAdd(v, c, a2);
+            b2 = TW.MultiplyAdd(u, c, b2);
+            c = TW.Create(Unsafe.Add(ref w3, k));
+            a3 = TW.MultiplyAdd(v, c, a3);
+            b3 = TW.MultiplyAdd(u, c, b3);
+            c = TW.Create(Unsafe.Add(ref w4, k));
+            a4 = TW.MultiplyAdd(v, c, a4);
+            b4 = TW.MultiplyAdd(u, c, b4);
+            c = TW.Create(Unsafe.Add(ref w5, k));
+            a5 = TW.MultiplyAdd(v, c, a5);
+            b5 = TW.MultiplyAdd(u, c, b5);
+            c = TW.Create(Unsafe.Add(ref w6, k));
+            a6 = TW.MultiplyAdd(v, c, a6);
+            b6 = TW.MultiplyAdd(u, c, b6);
+            c = TW.Create(Unsafe.Add(ref w7, k));
+            a7 = TW.MultiplyAdd(v, c, a7);
+            b7 = TW.MultiplyAdd(u, c, b7);
+        }
+
+        TOp op = default;
+        nuint o = (nuint)j * block;
+        TW.Store(TW.Apply(op, a0), ref output, o);
+        TW.Store(TW.Apply(op, b0), ref output, o + lanes);
+        TW.Store(TW.Apply(op, a1), ref output, o + block);
+        TW.Store(TW.Apply(op, b1), ref output, o + block + lanes);
+        TW.Store(TW.Apply(op, a2), ref output, o + (2 * block));
+        TW.Store(TW.Apply(op, b2), ref output, o + (2 * block) + lanes);
+        TW.Store(TW.Apply(op, a3), ref output, o + (3 * block));
+        TW.Store(TW.Apply(op, b3), ref output, o + (3 * block) + lanes);
+        TW.Store(TW.Apply(op, a4), ref output, o + (4 * block));
+        TW.Store(TW.Apply(op, b4), ref output, o + (4 * block) + lanes);
+        TW.Store(TW.Apply(op, a5), ref output, o + (5 * block));
+        TW.Store(TW.Apply(op, b5), ref output, o + (5 * block) + lanes);
+        TW.Store(TW.Apply(op, a6), ref output, o + (6 * block));
+        TW.Store(TW.Apply(op, b6), ref output, o + (6 * block) + lanes);
+        TW.Store(TW.Apply(op, a7), ref output, o + (7 * block));
+        TW.Store(TW.Apply(op, b7), ref output, o + (7 * block) + lanes);
+    }
+
+    /// <summary>W[0, column] in the panels: the column's lane of its panel; W[i, column] is <c>i·Lanes</c> further.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ref T Weight<T>(ref T panels, FewRowsWeights<T> layer, int column)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        ref Unsafe.Add(ref panels, ((nint)(column / layer.Lanes) * layer.Lanes * layer.FanIn) + (column % layer.Lanes));
+
     private static void Run<T, TOp>(ReadOnlyMatrixSpan<T> x, FewRowsWeights<T> weights, MatrixSpan<T> y)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TOp : struct, IUnaryOperator<T>

@@ -226,7 +226,7 @@ internal static class GemmPacked
     /// operations as a full tile's store), and the valid part stored into C.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void FinishEdge<T, TKernel, TEpilogue>(Span<T> tile, ref T c, nint ldc, int mr, int nrEdge, T beta, in GemmEpilogueData<T> epilogue, int row, int column)
+    internal static void FinishEdge<T, TKernel, TEpilogue>(Span<T> tile, ref T c, nint ldc, int mr, int nrEdge, T beta, in GemmEpilogueData<T> epilogue, int row, int column)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TKernel : struct, IGemmKernel<T>
         where TEpilogue : struct, IGemmEpilogue<T>
@@ -357,7 +357,7 @@ internal static class GemmPacked
     /// bits do not depend on which tile case computed it.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void MergeEdge<T>(Span<T> tile, int tileStride, ref T c, nint ldc, int mr, int nr, T beta)
+    internal static void MergeEdge<T>(Span<T> tile, int tileStride, ref T c, nint ldc, int mr, int nr, T beta)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         for (int r = 0; r < mr; r++)
@@ -372,7 +372,7 @@ internal static class GemmPacked
     }
 
     /// <summary>Per-thread count of packed products run by one kernel.</summary>
-    private static class Calls<TKernel>
+    internal static class Calls<TKernel>
     {
         [ThreadStatic]
         public static long Count;
@@ -382,7 +382,7 @@ internal static class GemmPacked
     /// Packs op(A)[ic..ic+mc, pc..pc+kc) into MR-row slivers, each laid out depth-major
     /// (<c>dst[p·MR + r]</c>); rows past the edge are zero so the micro-kernel needs no edge case.
     /// </summary>
-    private static void PackA<T, TKernel>(in GemmOperands<T> o, int ic, int mc, int pc, int kc, Span<T> destination)
+    internal static void PackA<T, TKernel>(in GemmOperands<T> o, int ic, int mc, int pc, int kc, Span<T> destination)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TKernel : struct, IGemmKernel<T>
     {
@@ -416,7 +416,7 @@ internal static class GemmPacked
     /// <c>origin[p·ld + i]</c> otherwise (row copies).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void PackSlivers<T, TKernel>(ref T origin, nint ld, bool depthContiguous, int count, int kc, int width, Span<T> destination)
+    internal static void PackSlivers<T, TKernel>(ref T origin, nint ld, bool depthContiguous, int count, int kc, int width, Span<T> destination)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TKernel : struct, IGemmKernel<T>
     {

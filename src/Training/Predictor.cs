@@ -1,22 +1,34 @@
 using System.Numerics;
 using Backprop.Kernels;
+using Backprop.Training.Inference;
 
 namespace Backprop.Training;
 
 /// <summary>
-/// Thread-safe prediction with a trained <see cref="Network{T}"/>. Each call rents a workspace from
-/// a <see cref="WorkspacePool{T}"/> and returns it, so concurrent callers never share buffers; the
-/// pool never drops a workspace, so once it holds as many as the most concurrent callers so far,
-/// predictions allocate nothing, under any number of threads.
-/// Inputs of any row count are processed in chunks of <see cref="MaxBatchSize"/> rows.
+/// Thread-safe prediction with a trained <see cref="Network{T}"/>, on the inference path of
+/// <see cref="Persistence.TrainedModel{T}"/>: the parameters copied and packed once, when the predictor
+/// is created (for GemmFewRows and, for layers wide enough, the packed GEMM's micro-kernel), so no call
+/// packs the weights; each layer of a pass takes the packed GEMM for its whole tiles of rows from a
+/// per-width crossover and GemmFewRows for the rest. Each call rents a workspace from a
+/// <see cref="WorkspacePool{T}"/> and returns it, so concurrent callers never share buffers; the pool
+/// never drops a workspace, so once it holds as many as the most concurrent callers so far,
+/// predictions allocate nothing, under any number of threads. Inputs of any row count are processed
+/// in chunks of <see cref="MaxBatchSize"/> rows.
 /// </summary>
 /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
-/// <remarks>Do not train the network while predicting with it: prediction reads the parameters without locking.</remarks>
+/// <remarks>
+/// Results equal the network's own <see cref="Network{T}.PredictProbabilities"/> up to rounding (the
+/// kernels sum in another order), and are bit-identical across threads and calls of the same rows and
+/// row count. Changes made to the network after the predictor was created are not seen: create a new
+/// predictor.
+/// </remarks>
 public sealed class Predictor<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    /// <summary>Creates a predictor with its own pool.</summary>
-    /// <param name="network">The trained network (shared, read-only here).</param>
+    private readonly InferenceNetwork<T> _inference;
+
+    /// <summary>Creates a predictor with its own pool, copying and packing the network's parameters.</summary>
+    /// <param name="network">The trained network (read once, here).</param>
     /// <param name="maxBatchSize">Rows per forward pass (the pooled workspaces' size), ≥ 1.</param>
     /// <param name="maximumRetained">The pool's initial room for idle workspaces (0: twice the processor count). The pool grows past it rather than drop a workspace, so this is a sizing hint, not a limit.</param>
     /// <exception cref="ArgumentNullException"><paramref name="network"/> is null.</exception>
@@ -24,21 +36,22 @@ public sealed class Predictor<T>
     public Predictor(Network<T> network, int maxBatchSize = 256, int maximumRetained = 0)
     {
         ArgumentNullException.ThrowIfNull(network);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxBatchSize, 1);
         ArgumentOutOfRangeException.ThrowIfNegative(maximumRetained);
         Network = network;
         int retained = maximumRetained == 0 ? 2 * Environment.ProcessorCount : maximumRetained;
-        Pool = new WorkspacePool<T>(new WorkspacePoolPolicy<T>(network.Shape, maxBatchSize), retained);
+        _inference = new InferenceNetwork<T>(network, null, maxBatchSize, retained);
         MaxBatchSize = maxBatchSize;
     }
 
-    /// <summary>The network predictions come from.</summary>
+    /// <summary>The network the predictor was made from (its parameters as they were then are what predicts).</summary>
     public Network<T> Network { get; }
 
     /// <summary>Rows per forward pass.</summary>
     public int MaxBatchSize { get; }
 
     /// <summary>The workspace pool, for callers that rent explicitly (e.g. to pre-fill it for a known number of threads, or to call <see cref="Network{T}"/>'s workspace overloads).</summary>
-    public Microsoft.Extensions.ObjectPool.ObjectPool<Workspace<T>> Pool { get; }
+    public Microsoft.Extensions.ObjectPool.ObjectPool<Workspace<T>> Pool => _inference.Pool;
 
     /// <summary>Class probabilities for every row of <paramref name="inputs"/>.</summary>
     /// <param name="inputs">Rows of <see cref="NetworkShape.Inputs"/> finite features, any number, any stride.</param>
@@ -46,14 +59,25 @@ public sealed class Predictor<T>
     /// <exception cref="ArgumentException">Wrong feature count, NaN/∞ input, or wrong destination shape.</exception>
     public void PredictProbabilities(ReadOnlyMatrixSpan<T> inputs, MatrixSpan<T> probabilities)
     {
-        Workspace<T> workspace = Pool.Get();
+        _inference.Check(inputs, nameof(inputs));
+        if (probabilities.Rows != inputs.Rows || probabilities.Columns != _inference.Shape.Outputs)
+        {
+            throw new ArgumentException($"Expected a {inputs.Rows}×{_inference.Shape.Outputs} destination, got {probabilities.Rows}×{probabilities.Columns}.", nameof(probabilities));
+        }
+
+        Workspace<T> workspace = _inference.Pool.Get();
         try
         {
-            Network.PredictProbabilities(inputs, probabilities, workspace);
+            for (int start = 0; start < inputs.Rows; start += workspace.MaxBatchSize)
+            {
+                int rows = Math.Min(workspace.MaxBatchSize, inputs.Rows - start);
+                MatrixSpan<T> logits = _inference.Logits(inputs, start, rows, workspace, nameof(inputs));
+                Softmax.Forward<T>(logits, probabilities.SliceRows(start, rows));
+            }
         }
         finally
         {
-            Pool.Return(workspace);
+            _inference.Pool.Return(workspace);
         }
     }
 
@@ -63,14 +87,25 @@ public sealed class Predictor<T>
     /// <exception cref="ArgumentException">Wrong feature count, NaN/∞ input, or wrong destination length.</exception>
     public void PredictClasses(ReadOnlyMatrixSpan<T> inputs, Span<int> classes)
     {
-        Workspace<T> workspace = Pool.Get();
+        _inference.Check(inputs, nameof(inputs));
+        if (classes.Length != inputs.Rows)
+        {
+            throw new ArgumentException($"Expected {inputs.Rows} classes (one per row), got {classes.Length}.", nameof(classes));
+        }
+
+        Workspace<T> workspace = _inference.Pool.Get();
         try
         {
-            Network.PredictClasses(inputs, classes, workspace);
+            for (int start = 0; start < inputs.Rows; start += workspace.MaxBatchSize)
+            {
+                int rows = Math.Min(workspace.MaxBatchSize, inputs.Rows - start);
+                MatrixSpan<T> logits = _inference.Logits(inputs, start, rows, workspace, nameof(inputs));
+                RowColumnOps.ArgMaxRows<T>(logits, classes.Slice(start, rows));
+            }
         }
         finally
         {
-            Pool.Return(workspace);
+            _inference.Pool.Return(workspace);
         }
     }
 
@@ -81,14 +116,32 @@ public sealed class Predictor<T>
     /// <exception cref="ArgumentException">Bad inputs or labels.</exception>
     public Evaluation Evaluate(ReadOnlyMatrixSpan<T> inputs, ReadOnlySpan<int> labels)
     {
-        Workspace<T> workspace = Pool.Get();
+        _inference.Check(inputs, nameof(inputs));
+        if (inputs.Rows == 0)
+        {
+            throw new ArgumentException("Expected at least one row.", nameof(inputs));
+        }
+
+        DataArguments.Labels(labels, inputs.Rows, _inference.Shape.Outputs, nameof(labels));
+        Workspace<T> workspace = _inference.Pool.Get();
         try
         {
-            return Network.Evaluate(inputs, labels, workspace);
+            double loss = 0;
+            int correct = 0;
+            for (int start = 0; start < inputs.Rows; start += workspace.MaxBatchSize)
+            {
+                int rows = Math.Min(workspace.MaxBatchSize, inputs.Rows - start);
+                ReadOnlySpan<int> batchLabels = labels.Slice(start, rows);
+                MatrixSpan<T> logits = _inference.Logits(inputs, start, rows, workspace, nameof(inputs));
+                loss += double.CreateTruncating(CrossEntropy.SoftmaxCrossEntropyLoss<T>(logits, batchLabels)) * rows;
+                correct += Network<T>.CountCorrect(logits, batchLabels, workspace.Classes(rows));
+            }
+
+            return new Evaluation(loss / inputs.Rows, (double)correct / inputs.Rows, inputs.Rows);
         }
         finally
         {
-            Pool.Return(workspace);
+            _inference.Pool.Return(workspace);
         }
     }
 
@@ -102,27 +155,27 @@ public sealed class Predictor<T>
     public void Evaluate(ReadOnlyMatrixSpan<T> inputs, ReadOnlySpan<int> labels, ClassificationMetrics metrics)
     {
         ArgumentNullException.ThrowIfNull(metrics);
-        NetworkShape shape = Network.Shape;
-        DataArguments.Features(inputs, shape.Inputs, nameof(inputs));
+        NetworkShape shape = _inference.Shape;
+        _inference.Check(inputs, nameof(inputs));
         DataArguments.Labels(labels, inputs.Rows, shape.Outputs, nameof(labels));
         if (metrics.ClassCount != shape.Outputs)
         {
             throw new ArgumentException($"The metrics are for {metrics.ClassCount} classes; the network has {shape.Outputs}.", nameof(metrics));
         }
 
-        Workspace<T> workspace = Pool.Get();
+        Workspace<T> workspace = _inference.Pool.Get();
         try
         {
             for (int start = 0; start < inputs.Rows; start += workspace.MaxBatchSize)
             {
                 int rows = Math.Min(workspace.MaxBatchSize, inputs.Rows - start);
-                MatrixSpan<T> logits = Backpropagation.Forward(Network, workspace, inputs.SliceRows(start, rows));
+                MatrixSpan<T> logits = _inference.Logits(inputs, start, rows, workspace, nameof(inputs));
                 metrics.AddLogits<T>(logits, labels.Slice(start, rows), workspace.Classes(rows));
             }
         }
         finally
         {
-            Pool.Return(workspace);
+            _inference.Pool.Return(workspace);
         }
     }
 }

@@ -11,10 +11,15 @@ namespace Backprop.Training.Inference;
 /// <summary>
 /// A read-only copy of a trained network prepared for prediction from raw features: the feature
 /// scaling folded into the first layer, every layer packed once for <see cref="GemmFewRows"/> (its
-/// hidden activation fused into the store), workspaces in a pool that never drops one. Every call,
-/// whatever its row count, runs GemmFewRows in chunks of <see cref="BatchRows"/> rows: measured
-/// against the batch path's packed GEMM (which packs the weights again on every call) it was faster
-/// at every size tried, 1 to 256 rows (benchmarks/Inference). Built once (by
+/// hidden activation fused into the store) and, where it can pay, once more for the packed GEMM's
+/// micro-kernel (<see cref="PackedWeights{T}"/>), workspaces in a pool that never drops one. Calls
+/// run in chunks of <see cref="BatchRows"/> rows; each layer takes the packed GEMM with the fused
+/// bias and activation for the chunk's whole tiles of rows from <see cref="GemmFrom"/> rows on (a
+/// per-width crossover, measured), and GemmFewRows for the rest: a single row, a few rows, narrow
+/// layers, a partial tile's rows. A network no layer of which is wider than
+/// <see cref="GemmFewRows.MaxChainWidth"/> runs, at 512 bits, whole vectors of rows through all its
+/// layers at once (<see cref="GemmFewRows.MultiplyChain{T}"/>, bit-identical to GemmFewRows layer by
+/// layer). None packs the weights during a call. Built once (by
 /// <see cref="Persistence.TrainedModel{T}"/> on its first prediction) and shared by every thread.
 /// </summary>
 /// <remarks>
@@ -49,10 +54,17 @@ internal sealed class InferenceNetwork<T>
     private readonly double[]? _offsets;
     private readonly double[]? _scales;
     private readonly FewRowsWeights<T>[] _packed;
+    private readonly PackedWeights<T>?[] _gemm;
+    private readonly int _firstGemmLayer = -1;
+    private readonly bool _chain;
     private readonly ActivationFunction _hidden;
 
     /// <summary>Copies <paramref name="network"/> with <paramref name="scaling"/> folded in.</summary>
-    public InferenceNetwork(Network<T> network, FeatureScaling? scaling)
+    /// <param name="network">The trained network (copied: later changes to it are not seen).</param>
+    /// <param name="scaling">The feature scaling to fold, or null.</param>
+    /// <param name="batchRows">Rows per pass of the pooled workspaces.</param>
+    /// <param name="retained">The pool's initial room for idle workspaces (0: its default).</param>
+    public InferenceNetwork(Network<T> network, FeatureScaling? scaling, int batchRows = BatchRows, int retained = 0)
     {
         NetworkShape shape = network.Shape;
         _network = new Network<T>(shape);
@@ -73,13 +85,20 @@ internal sealed class InferenceNetwork<T>
             _ => ActivationFunction.Relu,
         };
         _packed = new FewRowsWeights<T>[shape.LayerCount];
+        _gemm = new PackedWeights<T>?[shape.LayerCount];
         for (int l = 0; l < shape.LayerCount; l++)
         {
             LayerView<T> layer = _network.Layer(l);
             _packed[l] = new FewRowsWeights<T>(layer.Weights, layer.Bias);
+            if (GemmFrom(layer.FanOut) <= batchRows)
+            {
+                _gemm[l] = new PackedWeights<T>(MatrixOperation.None, layer.Weights);
+                _firstGemmLayer = _firstGemmLayer < 0 ? l : _firstGemmLayer;
+            }
         }
 
-        Pool = new WorkspacePool<T>(new WorkspacePoolPolicy<T>(shape, BatchRows));
+        _chain = KernelSimd.VectorBits == 512 && shape.Inputs <= GemmFewRows.MaxChainWidth && shape.MaxLayerWidth <= GemmFewRows.MaxChainWidth;
+        Pool = new WorkspacePool<T>(new WorkspacePoolPolicy<T>(shape, batchRows), retained);
     }
 
     /// <summary>The architecture.</summary>
@@ -111,16 +130,120 @@ internal sealed class InferenceNetwork<T>
             x = shifted;
         }
 
-        MatrixSpan<T> z = default;
+        if (_firstGemmLayer >= 0 && !workspace.Gemm.IsAllocated)
+        {
+            AllocateGemm(x, workspace);
+        }
+
         int last = _packed.Length - 1;
+        MatrixSpan<T> z = workspace.Activations(last, rows);
+        int chainRows = ChainRows(rows);
+        if (chainRows > 0)
+        {
+            GemmFewRows.MultiplyChain(x.SliceRows(0, chainRows), _packed, _hidden, z.SliceRows(0, chainRows));
+            if (chainRows == rows)
+            {
+                return z;
+            }
+        }
+
+        // Layer by layer, for the rows the chain did not take (bit-identical to it for those it did).
+        int first = chainRows;
+        rows -= first;
+        x = x.SliceRows(first, rows);
         for (int l = 0; l <= last; l++)
         {
-            z = workspace.Activations(l, rows);
-            GemmFewRows.Multiply(x, _packed[l], z, l < last ? _hidden : ActivationFunction.Identity);
+            z = workspace.Activations(l, first + rows).SliceRows(first, rows);
+            ActivationFunction f = l < last ? _hidden : ActivationFunction.Identity;
+            int gemmRows = GemmRows(l, rows);
+            if (gemmRows > 0)
+            {
+                Gemm.MultiplyBiasActivation(MatrixOperation.None, x.SliceRows(0, gemmRows), _gemm[l]!, _network.Layer(l).Bias, f, z.SliceRows(0, gemmRows), workspace.Gemm);
+            }
+
+            if (gemmRows < rows)
+            {
+                GemmFewRows.Multiply(x.SliceRows(gemmRows, rows - gemmRows), _packed[l], z.SliceRows(gemmRows, rows - gemmRows), f);
+            }
+
             x = z;
         }
 
-        return z;
+        return workspace.Activations(last, first + rows);
+    }
+
+    /// <summary>
+    /// How many of a call's <paramref name="rows"/> (the first ones) run as one chain through the whole
+    /// network (<see cref="GemmFewRows.MultiplyChain{T}"/>, bit-identical to the layer-by-layer calls):
+    /// whole vectors of rows, when every layer is at most <see cref="GemmFewRows.MaxChainWidth"/> wide
+    /// and the kernels run 512-bit vectors. Measured in one process, alternating, on a loaded 2-core
+    /// Zen 5 (20-32-5, 256 rows, float): the chain 5.5–8.3 µs against 7.2–9.2 µs layer by layer at
+    /// 512 bits (a 16-lane panel of the 5-class layer is mostly empty; the chain puts rows in the
+    /// lanes), but no faster at 256 bits (9.9–13.1 against 9.8–12.0 µs), so it is not taken there.
+    /// </summary>
+    internal int ChainRows(int rows)
+    {
+        int lanes = _packed[0].Lanes;
+        return _chain && lanes > 1 ? rows - (rows % lanes) : 0;
+    }
+
+    /// <summary>
+    /// Allocates <paramref name="workspace"/>'s GEMM buffer on its first call, whatever that call's
+    /// size (one row of the first GEMM layer, into buffers the pass overwrites), so a workspace
+    /// allocates only when the pool creates it, never on a later, larger call.
+    /// </summary>
+    private void AllocateGemm(ReadOnlyMatrixSpan<T> x, Workspace<T> workspace)
+    {
+        int l = _firstGemmLayer;
+        ReadOnlyMatrixSpan<T> input = l == 0 ? x.SliceRows(0, 1) : workspace.Activations(l - 1, 1);
+        Gemm.MultiplyBiasActivation(MatrixOperation.None, input, _gemm[l]!, _network.Layer(l).Bias, ActivationFunction.Identity, workspace.Activations(l, 1), workspace.Gemm);
+    }
+
+    /// <summary>
+    /// How many of a call's <paramref name="rows"/> (the first ones) layer <paramref name="layer"/> runs
+    /// on the packed GEMM; the rest run on GemmFewRows.
+    /// </summary>
+    internal int GemmRows(int layer, int rows)
+    {
+        PackedWeights<T>? gemm = _gemm[layer];
+        if (gemm is null || rows < GemmFrom(gemm.Columns))
+        {
+            return 0;
+        }
+
+        // With FMA vectors, the rows of a partial tile cost about a whole tile: GemmFewRows takes them.
+        // Without (scalar code, or 128 bits without FMA), GemmFewRows's one chain per output is slower at every count.
+        return KernelSimd.VectorBits == 0 || !KernelSimd.FusedMultiplyAdd ? rows : rows - (rows % gemm.TileRows);
+    }
+
+    /// <summary>
+    /// The fewest rows from which a layer of <paramref name="fanOut"/> outputs runs on the packed GEMM
+    /// over weights packed at load (int.MaxValue: never). Measured per width with both kernels on the
+    /// same weights (784×256, 256×10, 20×32, 32×5, 256×16, 256×24, 128×48, 256×64, 64×128; float; 1 to
+    /// 128 rows; AMD EPYC Zen 5): with FMA vectors the GEMM wins from two tiles of rows (2·MR: 16 at
+    /// 512 bits, 12 at 256 and 128) on layers at least two tiles wide (2·NR: 64, 32, 16 float columns),
+    /// by 5–10 % at 512 bits and 20–35 % at 256 and 128 (whose few-rows blocks reuse fewer loads);
+    /// narrower layers stay faster on GemmFewRows at every row count (a tile mostly padding). Scalar
+    /// code and 128 bits without FMA: the GEMM from one tile of rows on every layer (two to six times faster).
+    /// </summary>
+    internal static int GemmFrom(int fanOut)
+    {
+        (int mr, int nr) = Tile;
+        if (KernelSimd.VectorBits == 0 || !KernelSimd.FusedMultiplyAdd)
+        {
+            return mr;
+        }
+
+        return fanOut >= 2 * nr ? 2 * mr : int.MaxValue;
+    }
+
+    /// <summary>MR × NR of the packed GEMM's kernel for <typeparamref name="T"/> in this process.</summary>
+    private static (int Rows, int Columns) Tile { get; } = ReadTile();
+
+    private static (int Rows, int Columns) ReadTile()
+    {
+        var probe = new PackedWeights<T>(MatrixOperation.None, new ReadOnlyMatrixSpan<T>(new T[1], 1, 1));
+        return (probe.TileRows, probe.TileColumns);
     }
 
     /// <summary>Checks the raw rows: column count and finiteness.</summary>

@@ -159,6 +159,104 @@ public class GemmFewRowsProperties
         Assert.Equal("activation", Assert.Throws<ArgumentOutOfRangeException>(() => GemmFewRows.Multiply(new ReadOnlyMatrixSpan<float>(new float[3], 1, 3), packed, new MatrixSpan<float>(new float[4], 1, 4), (ActivationFunction)9)).ParamName);
     }
 
+    private static readonly Gen<(int Rows, int[] Sizes, ActivationFunction Activation, int Seed)> Chains =
+        from rows in Gen.Choose(0, 70)
+        from depth in Gen.Choose(1, 3)
+        from sizes in Gen.Choose(1, GemmFewRows.MaxChainWidth).ArrayOf(depth + 1)
+        from activation in Gen.Elements(ActivationFunction.Identity, ActivationFunction.Relu, ActivationFunction.Sigmoid, ActivationFunction.Tanh)
+        from seed in Gens.Seed
+        select (rows, sizes, activation, seed);
+
+    /// <summary>
+    /// The whole-network chain gives the bits of the layer-by-layer calls (themselves judged by the
+    /// reference above): 0–70 rows (whole and partial blocks of every width's lanes), one to three
+    /// layers of 1–64 inputs and outputs, every activation, strided views, nothing written outside Y's view.
+    /// </summary>
+    [Fact]
+    public void FloatChainEqualsLayerByLayerBitForBit() => Prop.ForAll(Chains.ToArbitrary(), c => CheckChain<float>(c.Rows, c.Sizes, c.Activation, c.Seed)).QuickCheckThrowOnFailure();
+
+    [Fact]
+    public void DoubleChainEqualsLayerByLayerBitForBit() => Prop.ForAll(Chains.ToArbitrary(), c => CheckChain<double>(c.Rows, c.Sizes, c.Activation, c.Seed)).QuickCheckThrowOnFailure();
+
+    /// <summary>The benchmark's small network and the widest chain, at row counts around the block sizes.</summary>
+    [Theory]
+    [InlineData(256, new[] { 20, 32, 5 })]
+    [InlineData(17, new[] { 64, 64, 64, 64 })]
+    [InlineData(33, new[] { 4, 2, 2 })]
+    [InlineData(9, new[] { 23, 17, 11, 5 })]
+    public void ChainShapesEqualLayerByLayerBitForBit(int rows, int[] sizes)
+    {
+        foreach (ActivationFunction f in Enum.GetValues<ActivationFunction>())
+        {
+            CheckChain<float>(rows, sizes, f, rows);
+            CheckChain<double>(rows, sizes, f, rows + 1);
+        }
+    }
+
+    private static void CheckChain<T>(int rows, int[] sizes, ActivationFunction hidden, int seed)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var random = new Random(seed);
+        int layers = sizes.Length - 1;
+        var packed = new FewRowsWeights<T>[layers];
+        for (int l = 0; l < layers; l++)
+        {
+            T[] w = new T[sizes[l] * sizes[l + 1]];
+            T[] b = new T[sizes[l + 1]];
+            Fill(w, random);
+            Fill(b, random);
+            packed[l] = new FewRowsWeights<T>(new ReadOnlyMatrixSpan<T>(w, sizes[l], sizes[l + 1]), b);
+        }
+
+        int n = sizes[0], m = sizes[^1];
+        int xStride = n + random.Next(3), yStride = m + random.Next(3);
+        T[] x = new T[(rows * xStride) + 1];
+        Fill(x, random);
+        T[] y = new T[(rows * yStride) + 2];
+        Array.Fill(y, T.CreateTruncating(7.5));
+        GemmFewRows.MultiplyChain(new ReadOnlyMatrixSpan<T>(x, rows, n, xStride), packed, hidden, new MatrixSpan<T>(y, rows, m, yStride));
+
+        // Layer by layer.
+        ReadOnlyMatrixSpan<T> a = new(x, rows, n, xStride);
+        T[] z = [];
+        for (int l = 0; l < layers; l++)
+        {
+            z = new T[Math.Max(1, rows * sizes[l + 1])];
+            GemmFewRows.Multiply(a, packed[l], new MatrixSpan<T>(z, rows, sizes[l + 1]), l < layers - 1 ? hidden : ActivationFunction.Identity);
+            a = new ReadOnlyMatrixSpan<T>(z, rows, sizes[l + 1]);
+        }
+
+        for (int r = 0; r < rows; r++)
+        {
+            for (int j = 0; j < yStride; j++)
+            {
+                T actual = y[(r * yStride) + j];
+                T expected = j < m ? z[(r * m) + j] : T.CreateTruncating(7.5);
+                KernelAccuracy.Same(actual, expected, $"{typeof(T).Name} chain {string.Join('-', sizes)} {hidden}, {rows} rows at {KernelSimd.Describe()}: y[{r},{j}]");
+            }
+        }
+
+        Assert.Equal(T.CreateTruncating(7.5), y[^1]);
+    }
+
+    [Fact]
+    public void ChainBadArgumentsAreNamed()
+    {
+        var a = new FewRowsWeights<float>(new ReadOnlyMatrixSpan<float>(new float[12], 3, 4), new float[4]);
+        var b = new FewRowsWeights<float>(new ReadOnlyMatrixSpan<float>(new float[10], 5, 2), new float[2]);
+        var wide = new FewRowsWeights<float>(new ReadOnlyMatrixSpan<float>(new float[65 * 2], 65, 2), new float[2]);
+        float[] x = new float[6], y = new float[8];
+        Assert.Equal("layers", Assert.Throws<ArgumentException>(() => GemmFewRows.MultiplyChain(new ReadOnlyMatrixSpan<float>(x, 2, 3), [], ActivationFunction.Relu, new MatrixSpan<float>(y, 2, 4))).ParamName);
+        Assert.Equal("layers", Assert.Throws<ArgumentException>(() => GemmFewRows.MultiplyChain(new ReadOnlyMatrixSpan<float>(x, 2, 3), [a, b], ActivationFunction.Relu, new MatrixSpan<float>(y, 2, 4))).ParamName);
+        Assert.Equal("layers", Assert.Throws<ArgumentException>(() => GemmFewRows.MultiplyChain(new ReadOnlyMatrixSpan<float>(new float[65], 1, 65), [wide], ActivationFunction.Relu, new MatrixSpan<float>(y, 1, 2))).ParamName);
+        Assert.Equal("layers", Assert.Throws<ArgumentException>(() => GemmFewRows.MultiplyChain(new ReadOnlyMatrixSpan<float>(x, 2, 3), [a, null!], ActivationFunction.Relu, new MatrixSpan<float>(y, 2, 4))).ParamName);
+        Assert.Equal("x", Assert.Throws<ArgumentException>(() => GemmFewRows.MultiplyChain(new ReadOnlyMatrixSpan<float>(new float[8], 2, 4), [a], ActivationFunction.Relu, new MatrixSpan<float>(y, 2, 4))).ParamName);
+        Assert.Equal("y", Assert.Throws<ArgumentException>(() => GemmFewRows.MultiplyChain(new ReadOnlyMatrixSpan<float>(x, 2, 3), [a], ActivationFunction.Relu, new MatrixSpan<float>(y, 2, 3))).ParamName);
+        float[] shared = new float[16];
+        Assert.Equal("y", Assert.Throws<ArgumentException>(() => GemmFewRows.MultiplyChain(new ReadOnlyMatrixSpan<float>(shared.AsSpan(0, 3), 1, 3), [a], ActivationFunction.Relu, new MatrixSpan<float>(shared.AsSpan(2, 4), 1, 4))).ParamName);
+        Assert.Equal("hidden", Assert.Throws<ArgumentOutOfRangeException>(() => GemmFewRows.MultiplyChain(new ReadOnlyMatrixSpan<float>(x, 2, 3), [a], (ActivationFunction)9, new MatrixSpan<float>(y, 2, 4))).ParamName);
+    }
+
     [Fact]
     public void AllocatesNothing()
     {
@@ -170,5 +268,8 @@ public class GemmFewRowsProperties
             GemmFewRows.Multiply(new ReadOnlyMatrixSpan<float>(x, 8, 784), packed, new MatrixSpan<float>(y, 8, 256));
             GemmFewRows.Multiply(new ReadOnlyMatrixSpan<float>(x, 7, 784), packed, new MatrixSpan<float>(y.AsSpan(0, 7 * 256), 7, 256), ActivationFunction.Tanh);
         });
+
+        FewRowsWeights<float>[] chain = [new(new ReadOnlyMatrixSpan<float>(new float[20 * 32], 20, 32), new float[32]), new(new ReadOnlyMatrixSpan<float>(new float[32 * 5], 32, 5), new float[5])];
+        Allocations.AssertNone(() => GemmFewRows.MultiplyChain(new ReadOnlyMatrixSpan<float>(x, 37, 20), chain, ActivationFunction.Sigmoid, new MatrixSpan<float>(y, 37, 5)));
     }
 }

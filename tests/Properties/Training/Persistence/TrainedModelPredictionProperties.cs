@@ -58,11 +58,28 @@ public class TrainedModelPredictionProperties(ITestOutputHelper output)
         EqualsScalingThenPredicting<double>(activation, kind, offset, spread);
     }
 
-    private void EqualsScalingThenPredicting<T>(HiddenActivation activation, ScalingKind kind, double offset, double spread)
+    /// <summary>
+    /// The same with hidden layers wide enough for the packed GEMM at every width (at least two tiles
+    /// of columns), so each call of 300 rows runs whole tiles of rows on the GEMM and the rest on
+    /// GemmFewRows, a single row GemmFewRows only. For both shapes every call size from 1 to 40 rows
+    /// (both sides of the crossover, every partial tile, the small network's chain) stays within the bound too.
+    /// </summary>
+    [Theory]
+    [InlineData(HiddenActivation.Relu, ScalingKind.Standardize, 0, 1)]
+    [InlineData(HiddenActivation.Sigmoid, ScalingKind.Standardize, 1e6, 3)]
+    [InlineData(HiddenActivation.Tanh, ScalingKind.MinMax, 5, 2)]
+    public void WideLayersEqualScalingThenPredictingOnBothSidesOfTheCrossover(HiddenActivation activation, ScalingKind kind, double offset, double spread)
+    {
+        EqualsScalingThenPredicting<float>(activation, kind, offset, spread, [70, 66]);
+        EqualsScalingThenPredicting<double>(activation, kind, offset, spread, [70, 66]);
+    }
+
+    private void EqualsScalingThenPredicting<T>(HiddenActivation activation, ScalingKind kind, double offset, double spread, int[]? hidden = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         const int Rows = 300, Features = 23, Classes = 5;
-        var shape = new NetworkShape([Features, 17, 11, Classes], activation);
+        hidden ??= [17, 11];
+        var shape = new NetworkShape([Features, .. hidden, Classes], activation);
         var network = new Network<T>(shape, seed: 5);
         for (int i = 0; i < shape.LayerCount; i++)
         {
@@ -101,7 +118,7 @@ public class TrainedModelPredictionProperties(ITestOutputHelper output)
                 worst = Math.Max(worst, Math.Abs(a - e) / bound[k]);
                 Assert.True(Math.Abs(a - e) <= bound[k], $"{typeof(T).Name} row {r} class {k}: {a} vs {e}, bound {bound[k]:E2}");
 
-                // One row takes the latency path (GemmFewRows): the same bound holds.
+                // One row takes the latency path (GemmFewRows only): the same bound holds.
                 double o = double.CreateTruncating(one[k]);
                 worst = Math.Max(worst, Math.Abs(o - e) / bound[k]);
                 Assert.True(Math.Abs(o - e) <= bound[k], $"{typeof(T).Name} row {r} class {k}, alone: {o} vs {e}, bound {bound[k]:E2}");
@@ -114,6 +131,37 @@ public class TrainedModelPredictionProperties(ITestOutputHelper output)
             Prediction q = model.Predict(raw.AsSpan(r * Features, Features));
             Assert.Equal(p.ClassIndex, q.ClassIndex);
             Assert.Equal(p.Probability, q.Probability, 1e-5);
+        }
+
+        if (hidden[0] >= 64)
+        {
+            // Both kernels ran: the GEMM on the big calls' whole tiles, GemmFewRows on single rows.
+            Assert.True(model.Inference.GemmRows(0, 128) > 0 && model.Inference.GemmRows(1, 44) > 0, "the wide layers never take the GEMM");
+            Assert.Equal(0, model.Inference.GemmRows(0, 1));
+        }
+        else
+        {
+            // At 512 bits a network this small runs whole vectors of rows as one chain.
+            Assert.Equal(KernelSimd.VectorBits == 512, model.Inference.ChainRows(128) > 0);
+        }
+
+        {
+            T[] some = new T[40 * Classes];
+            for (int rows = 1; rows <= 40; rows++)
+            {
+                model.PredictProbabilities(new ReadOnlyMatrixSpan<T>(raw, rows, Features), new MatrixSpan<T>(some, rows, Classes));
+                for (int r = 0; r < rows; r++)
+                {
+                    double[] bound = Bound(network, scaled.AsSpan(r * Features, Features), Math.ScaleB(1.0, typeof(T) == typeof(float) ? -24 : -53));
+                    for (int k = 0; k < Classes; k++)
+                    {
+                        double e = double.CreateTruncating(expected[(r * Classes) + k]);
+                        double a = double.CreateTruncating(some[(r * Classes) + k]);
+                        worst = Math.Max(worst, Math.Abs(a - e) / bound[k]);
+                        Assert.True(Math.Abs(a - e) <= bound[k], $"{typeof(T).Name} call of {rows} rows, row {r} class {k}: {a} vs {e}, bound {bound[k]:E2}");
+                    }
+                }
+            }
         }
 
         int[] classes = new int[Rows];
@@ -232,6 +280,13 @@ public class TrainedModelPredictionProperties(ITestOutputHelper output)
         Allocations.AssertNone(() => model.Predict(raw.AsSpan(20, 20), p.AsSpan(0, 5)), 1000);
         Allocations.AssertNone(() => model.PredictProbabilities(TestData.View(raw, 20), new MatrixSpan<float>(p, 300, 5)), 100);
         Allocations.AssertNone(() => model.PredictClasses(TestData.View(raw, 20), c), 100);
+
+        // Layers wide enough for the packed GEMM (whole tiles of rows there, the rest on GemmFewRows).
+        var wide = new TrainedModel<float>(new Network<float>(new NetworkShape([20, 70, 66, 5], HiddenActivation.Relu), 2), FeatureScaling.Fit(TestData.View(raw, 20), ScalingKind.Standardize));
+        Assert.True(wide.Inference.GemmRows(0, 128) > 0);
+        Allocations.AssertNone(() => wide.Predict(raw.AsSpan(0, 20)), 1000);
+        Allocations.AssertNone(() => wide.PredictProbabilities(TestData.View(raw, 20), new MatrixSpan<float>(p, 300, 5)), 100);
+        Allocations.AssertNone(() => wide.PredictProbabilities(new ReadOnlyMatrixSpan<float>(raw, 37, 20), new MatrixSpan<float>(p, 37, 5)), 100);
     }
 }
 
@@ -248,7 +303,7 @@ public class TrainedModelConcurrencyProperties(ITestOutputHelper output)
     public void EightThreadsSharingOneModelMatchSerialBitForBitAndAllocateNothing()
     {
         const int Threads = 8, Calls = 100_000, Warmup = 2_000, Features = 20, Classes = 5, RowsPerThread = 96;
-        var shape = new NetworkShape([Features, 32, Classes], HiddenActivation.Tanh);
+        var shape = new NetworkShape([Features, 70, Classes], HiddenActivation.Tanh); // 70: wide enough for the packed GEMM at every width
         float[] all = TrainedModelPredictionProperties.RawRows<float>(Threads * RowsPerThread, Features, 1e4, 3, 7);
         var model = new TrainedModel<float>(new Network<float>(shape, 4), FeatureScaling.Fit(TestData.View(all, Features), ScalingKind.Standardize));
 
