@@ -12,7 +12,8 @@ namespace Backprop.Benchmarks;
 /// <c>suite</c> runs every suite a reader needs, within a stated time budget, and then the report;
 /// <c>report</c> turns those files into the per-CPU README, charts and the root README's performance
 /// section; <c>cold-start</c> times the first calls in fresh processes; <c>time-to-accuracy</c> trains the
-/// Fashion-MNIST default recipe to 0.89 and 0.90 test accuracy (EndToEnd); <c>peak</c> prints the measured FMA peak of one core.
+/// Fashion-MNIST default recipe to 0.89 and 0.90 test accuracy (EndToEnd); <c>peak</c> prints the measured FMA peak of one core;
+/// <c>peer-reference</c> and <c>e2e-reference</c> write this project's steps for the Python peers to check theirs against.
 /// </summary>
 public static class Program
 {
@@ -43,6 +44,11 @@ public static class Program
         if (args.Length > 0 && args[0] == "peer-reference")
         {
             return Peers.PeerReference.Run(args[1..]);
+        }
+
+        if (args.Length > 0 && args[0] == "e2e-reference")
+        {
+            return Peers.EndToEndReference.Run(args[1..]);
         }
 
         if (args.Length > 0 && args[0] == "peak")

@@ -210,26 +210,52 @@ internal static partial class MarkdownReport
         rows.FirstOrDefault(r => IsOurs(r) && r.Type == peer.Type && Math.Max(1, Threads(r)) == Math.Max(1, Threads(peer)) && MeasureOf(r) == MeasureOf(peer)
             && (r.Parameter("Case") is null || r.Parameter("Case") == peer.Parameter("Case")));
 
-    /// <summary>"End to end, one thread: 3.1× scikit-learn's speed per epoch", or null.</summary>
+    /// <summary>The end-to-end peers' methods, in the order tables and charts show them (PyTorch, NumPy, scikit-learn, then the rest).</summary>
+    public static List<string> EndToEndPeers(IEnumerable<ResultRow> rows)
+    {
+        string[] order = ["PyTorch", "NumPy", "scikit-learn"];
+        return [.. rows.Where(r => !IsOurs(r)).Select(r => r.Method).Distinct()
+            .OrderBy(m => Array.FindIndex(order, o => m.StartsWith(o, StringComparison.Ordinal)) is int i && i >= 0 ? i : order.Length).ThenBy(m => m, StringComparer.Ordinal)];
+    }
+
+    /// <summary>A peer's end-to-end time (or peak memory) ÷ ours for the same measure, or null when either is missing or not a measurement (a target not reached).</summary>
+    public static double? EndToEndRatio(ResultRow? ours, ResultRow? peer)
+    {
+        if (ours is null || peer is null || MeasureOf(peer) == "final test accuracy")
+        {
+            return null;
+        }
+
+        (double a, double b) = MeasureOf(peer) == "peak memory" ? ((double)(peer.AllocatedBytes ?? 0), (double)(ours.AllocatedBytes ?? 0)) : (Median(peer), Median(ours));
+        return a > 0 && b > 0 ? a / b : null;
+    }
+
+    /// <summary>"End to end, one thread, per epoch: 1.90× PyTorch's, 2.44× scikit-learn's speed", or null.</summary>
     public static string? EndToEndAnswer(IReadOnlyList<ResultRow> rows)
     {
         ArgumentNullException.ThrowIfNull(rows);
-        List<ResultRow> peers = [.. rows.Where(r => !IsOurs(r) && MeasureOf(r) == "epoch" && Math.Max(1, Threads(r)) == 1)];
         List<string> parts = [];
-        foreach (ResultRow p in peers)
+        bool any = false;
+        foreach (string method in EndToEndPeers(rows))
         {
+            if (rows.FirstOrDefault(r => r.Method == method && !IsOurs(r) && MeasureOf(r) == "epoch" && Math.Max(1, Threads(r)) == 1) is not { } p)
+            {
+                continue;
+            }
+
+            any = true;
             if (OursEndToEnd(rows, p) is { } ours && Median(ours) > 0)
             {
-                parts.Add(Format.Speed(Median(p) / Median(ours)) + " " + PeerDisplay(p.Method) + "'s speed");
+                parts.Add(Format.Speed(Median(p) / Median(ours)) + " " + PeerDisplay(p.Method) + "'s");
             }
         }
 
         if (parts.Count > 0)
         {
-            return "End to end, one thread, per epoch: " + string.Join(", ", parts);
+            return "End to end, one thread, per epoch: " + string.Join(", ", parts) + " speed";
         }
 
-        return peers.Count > 0 ? "End to end: time per epoch (this project's row is not in this folder yet)" : null;
+        return any ? "End to end: time per epoch (this project's row is not in this folder yet)" : null;
     }
 
     /// <summary>The job whose inference rows the root and the chart show: a default process where there is one, else the widest.</summary>

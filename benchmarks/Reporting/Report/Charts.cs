@@ -439,7 +439,8 @@ internal static class Charts
     private static void EndToEndChart(Plot plot, string slug, string title, List<ResultRow> rows)
     {
         List<ResultRow> epochs = [.. rows.Where(r => MarkdownReport.MeasureOf(r) == "epoch")];
-        List<string> methods = [.. epochs.Select(MarkdownReport.EndToEndName).Distinct().OrderBy(m => m == "Backprop" ? 0 : 1).ThenBy(m => m, StringComparer.Ordinal)];
+        List<string> methods = ["Backprop", .. MarkdownReport.EndToEndPeers(epochs).Select(PeerDisplay)];
+        methods = [.. methods.Where(m => epochs.Any(r => MarkdownReport.EndToEndName(r) == m))];
         List<int> threads = [.. epochs.Select(r => Math.Max(1, Threads(r))).Distinct().Order()];
         double group = threads.Count + 1;
         var bars = new List<Bar>();
