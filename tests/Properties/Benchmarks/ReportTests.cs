@@ -237,11 +237,33 @@ public sealed class ReportTests : IDisposable
     [Fact]
     public void TheEstimateFollowsTheJobSettings()
     {
-        // GEMM's jobs: 3 warm-up and 7 measured iterations (plus 2 pilot), at least 0.5 s each, and
-        // 3 s of process overhead per case; 60 s to build. No previous run in an empty folder.
+        // GEMM's jobs: 2 warm-up and 7 measured iterations (plus 2 pilot), at least 0.25 s each, and
+        // 4.5 s of process overhead per case; the build is counted once per run, not here. No previous run in an empty folder.
         TimeSpan estimate = SuiteCommand.EstimateBdn(["*Kernels.GemmBenchmarks*.Library"], _root, out int cases);
         Assert.True(cases > 0);
-        Assert.Equal(60 + (cases * (3 + (12 * 0.5))), estimate.TotalSeconds, 6);
+        Assert.Equal(cases * (4.5 + (11 * 0.25)), estimate.TotalSeconds, 6);
         Assert.False(Jobs.Quick);
+
+        // --widths keeps only those width jobs: the 256-bit inference cases are half of both widths' (on a 512-bit machine).
+        SuiteCommand.EstimateBdn(["*InferenceBenchmarks*"], _root, out int every);
+        SuiteCommand.EstimateBdn(["*InferenceBenchmarks*"], _root, out int only256, [256]);
+        Assert.Equal(Jobs.Plan().Pinned.Length == 2 ? every / 2 : every, only256);
+        Assert.Null(Jobs.OnlyWidths);
+    }
+
+    [Fact]
+    public void ConsecutiveBenchmarkStepsWithTheSameArgumentsRunAsOne()
+    {
+        static SuiteCommand.Step Bdn(string name, params string[] extra) => new(name, name, TimeSpan.FromMinutes(1), null, _ => 0, new SuiteCommand.BenchmarkRun(["*" + name + "*"], extra));
+        static SuiteCommand.Step Other(string name, string? skip = null) => new(name, name, TimeSpan.FromMinutes(1), skip, _ => 0);
+        List<List<SuiteCommand.Step>> groups = SuiteCommand.Groups(
+            [Bdn("gemm"), Bdn("peak"), Other("skipped", "no tool"), Bdn("step"), Bdn("inference", "--widths", "512"), Bdn("epoch"), Other("python"), Bdn("late")]);
+        Assert.Equal(["gemm,peak,step", "inference", "epoch", "python", "late"], groups.Select(g => string.Join(',', g.Select(s => s.Name))));
+
+        // The plan counts one build per BenchmarkDotNet run: 8 one-minute steps, 7 of which run, and 4 builds.
+        var output = new StringWriter();
+        TimeSpan total = SuiteCommand.PrintPlan(output, [Bdn("gemm"), Bdn("peak"), Other("skipped", "no tool"), Bdn("step"), Bdn("inference", "--widths", "512"), Bdn("epoch"), Other("python"), Bdn("late")], "dir", TimeSpan.FromHours(1), quick: false);
+        Assert.Equal((7 * 60) + (4 * SuiteCommand.BuildSeconds), total.TotalSeconds, 6);
+        Assert.Contains("gemm, peak, step; inference; epoch; late", output.ToString(), StringComparison.Ordinal);
     }
 }
