@@ -29,6 +29,12 @@ public static class Jobs
     public static IReadOnlyList<int>? OnlyWidths { get; set; }
 
     /// <summary>
+    /// How long BenchmarkDotNet may take to build its generated project (its default, 2 min, is too short
+    /// when other builds share the machine: a quick suite run timed out at 2 min on the shared 2-core machine).
+    /// </summary>
+    public static TimeSpan BuildTimeout { get; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
     /// Every measured job: 2 warm-up and 7 measured iterations of 250 ms each (BenchmarkDotNet's
     /// default is 500 ms and up to 100 iterations). The committed CSVs' standard deviation is about 1 % of
     /// the mean (median over every case; 90th percentile 2–5 %), so 7 iterations put the median within
@@ -64,6 +70,7 @@ public static class Jobs
     public static void AddWidthJobs(ManualConfig config, bool baselineJob, bool openBlas)
     {
         ArgumentNullException.ThrowIfNull(config);
+        config.BuildTimeout = BuildTimeout;
         if (Quick)
         {
             config.AddJob(Job.Dry.WithId("Quick"));
@@ -119,6 +126,7 @@ public static class GemmJobs
     public static void Add(ManualConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);
+        config.BuildTimeout = Jobs.BuildTimeout;
         if (Jobs.Quick)
         {
             config.AddJob(Job.Dry.WithId("Quick"));
