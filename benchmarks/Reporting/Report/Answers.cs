@@ -312,7 +312,7 @@ internal static partial class MarkdownReport
         ArgumentNullException.ThrowIfNull(models);
         md.Append("**Every CPU kind measured** (headline ratios, each from one run on that machine: the peer's time ÷ this project's, above 1.00× this project is faster; ")
           .Append("GEMM: geometric mean over 128³–1024³ and the 784-256-10 × 128 shapes, float, one thread; step: 784-256-10 × 128, float, one thread; ")
-          .Append("prediction: one 784-256-10 row, float, one thread; — = not measured in that folder):\n\n");
+          .Append("prediction: one 784-256-10 row, float, one thread; end to end: time per Fashion-MNIST epoch, one thread; — = not measured in that folder):\n\n");
         var table = new List<IReadOnlyList<string>>();
         foreach (ResultsModel m in models)
         {
@@ -325,10 +325,14 @@ internal static partial class MarkdownReport
             string onnx = OnnxRatios(inference).FirstOrDefault(r => r.Case == "784-256-10x1") is { Case: not null } o ? Format.Speed(o.Ratio) : "—";
             string peakCell = m.Peak("float", 512) is double p512 ? p512.ToString("F0", Inv) + " (512-bit)" : m.Peak("float", 256) is double p256 ? p256.ToString("F0", Inv) + " (256-bit)" : "—";
             string name = "[`" + m.Slug + "`](" + resultsPrefix + m.Slug + "/README.md)" + (m.Slug == current ? " (above)" : string.Empty);
-            table.Add([name, RunDate(m), gemmCell.Length > 0 ? gemmCell : "—", peakCell, StepCell("NumPy"), StepCell("PyTorch-autograd"), onnx]);
+            List<ResultRow> endToEnd = [.. m.Suites.Where(s => KindOf(s.Name) == SuiteKind.EndToEnd).SelectMany(s => s.Rows)];
+            string EpochCell(string peer) =>
+                endToEnd.FirstOrDefault(r => !IsOurs(r) && r.Method.StartsWith(peer, StringComparison.Ordinal) && MeasureOf(r) == "epoch" && Math.Max(1, Threads(r)) == 1) is { } p
+                && EndToEndRatio(OursEndToEnd(endToEnd, p), p) is double ratio ? Format.Speed(ratio) : "—";
+            table.Add([name, RunDate(m), gemmCell.Length > 0 ? gemmCell : "—", peakCell, StepCell("NumPy"), StepCell("PyTorch-autograd"), onnx, EpochCell("PyTorch"), EpochCell("NumPy"), EpochCell("scikit-learn")]);
         }
 
-        Format.Table(md, ["results folder", "run", "GEMM vs OpenBLAS", "FMA peak, GFLOP/s", "step vs NumPy", "step vs PyTorch", "1 row vs ONNX Runtime"],
-            [false, false, true, true, true, true, true], table);
+        Format.Table(md, ["results folder", "run", "GEMM vs OpenBLAS", "FMA peak, GFLOP/s", "step vs NumPy", "step vs PyTorch", "1 row vs ONNX Runtime", "epoch vs PyTorch", "epoch vs NumPy", "epoch vs scikit-learn"],
+            [false, false, true, true, true, true, true, true, true, true], table);
     }
 }

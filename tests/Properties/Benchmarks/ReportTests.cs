@@ -131,10 +131,12 @@ public sealed class ReportTests : IDisposable
         Assert.EndsWith("<!-- performance:end -->\n\nafter\n", readme, StringComparison.Ordinal);
 
         // results folder | run | GEMM vs OpenBLAS (geometric mean per job) | FMA peak | step vs NumPy | step vs PyTorch | 1 row vs ONNX Runtime
+        // | epoch vs PyTorch | epoch vs NumPy | epoch vs scikit-learn
         string[] a = Row(readme, "[`cpu-a`](results/cpu-a/README.md) (above)");
-        Assert.Equal(["2026-11-30", "1.10× default, 512-bit; 0.90× AVX2 only, 256-bit", "40 (512-bit)", "1.50×", "2.00×", "2.00×"], a[1..]);
+        Assert.Equal(["2026-11-30", "1.10× default, 512-bit; 0.90× AVX2 only, 256-bit", "40 (512-bit)", "1.50×", "2.00×", "2.00×", "1.50×", "2.00×", "3.00×"], a[1..]);
         string[] b = Row(readme, "[`cpu-b`](results/cpu-b/README.md)");
         Assert.Equal("1.00× 256-bit", b[2]);
+        Assert.Equal(["—", "—", "—"], b[^3..]);
 
         // The chosen folder's GEMM summary is titled with its answer.
         Assert.Contains("**GEMM**, float: 1.10× OpenBLAS's speed (default, 512-bit), 0.90× (AVX2 only, 256-bit).", readme, StringComparison.Ordinal);
