@@ -178,7 +178,7 @@ internal static partial class MarkdownReport
     /// <summary>
     /// What an end-to-end row measures: "epoch", "to 0.89 test accuracy", "peak memory". Peer rows carry it
     /// as their Measure parameter (without its parenthesis); <c>TimeToAccuracy.csv</c> rows as their method
-    /// (Epoch, To0.89, To0.90, PeakWorkingSet).
+    /// (Epoch, To0.89, To0.90, PeakWorkingSet, FinalAccuracy).
     /// </summary>
     public static string? MeasureOf(ResultRow row)
     {
@@ -189,6 +189,7 @@ internal static partial class MarkdownReport
             {
                 "Epoch" => "epoch",
                 "PeakWorkingSet" => "peak memory",
+                "FinalAccuracy" => "final test accuracy",  // its Parameters carry Accuracy=…, as the peers' rows do
                 string m when m.StartsWith("To", StringComparison.Ordinal) => "to " + m[2..] + " test accuracy",
                 string m => m,
             };

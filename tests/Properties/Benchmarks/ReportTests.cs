@@ -254,6 +254,23 @@ public sealed class ReportTests : IDisposable
     }
 
     [Fact]
+    public void LongChartTitlesBreakAtTheCommaNearestTheMiddle()
+    {
+        const string Short = "End to end, one thread, per epoch: 2.44× scikit-learn's speed";
+        Assert.Equal(Short, Charts.FitTitle(Short));
+        Assert.Equal(
+            "Training step, one thread: 0.84–29.65× NumPy's speed,\n0.78–45.88× PyTorch autograd's speed, 0.78–18.25× PyTorch hand-written's speed",
+            Charts.FitTitle("Training step, one thread: 0.84–29.65× NumPy's speed, 0.78–45.88× PyTorch autograd's speed, 0.78–18.25× PyTorch hand-written's speed"));
+
+        // No comma near the middle: the space nearest it.
+        string words = string.Join(' ', Enumerable.Repeat("word", 20));
+        string[] lines = Charts.FitTitle(words).Split('\n');
+        Assert.Equal(2, lines.Length);
+        Assert.Equal(words, string.Join(' ', lines));
+        Assert.True(Math.Abs(lines[0].Length - lines[1].Length) <= 5);
+    }
+
+    [Fact]
     public void ConsecutiveBenchmarkStepsWithTheSameArgumentsRunAsOne()
     {
         static SuiteCommand.Step Bdn(string name, params string[] extra) => new(name, name, TimeSpan.FromMinutes(1), null, _ => 0, new SuiteCommand.BenchmarkRun(["*" + name + "*"], extra));
