@@ -505,7 +505,7 @@ internal static class Charts
                 }
 
                 double seconds = MarkdownReport.Median(row) / 1e9;
-                hi = Math.Max(hi, seconds);
+                hi = Math.Max(hi, seconds + (double.IsFinite(row.StdDevNs) ? row.StdDevNs / 1e9 : 0)); // the whisker and its label stay inside
                 bars.Add(new Bar
                 {
                     Position = (m * group) + t,
