@@ -9,7 +9,7 @@ using Backprop.Benchmarks.ColdStart;
 namespace Backprop.Benchmarks.Reporting;
 
 /// <summary>
-/// <c>dotnet run -c Release --project benchmarks -- suite [--budget 65m] [--only a,b] [--dry-run] [--quick] [--results DIR]</c>:
+/// <c>dotnet run -c Release --project benchmarks -- suite [--budget 30m] [--only a,b] [--dry-run] [--quick] [--results DIR]</c>:
 /// runs, one after the other, the suites a reader needs to compare this library with what they use
 /// now, into this machine's <c>benchmarks/results/&lt;cpu&gt;/</c>, then the report. Before starting it
 /// prints the plan with each step's estimated duration (from the jobs' warm-up and iteration counts,
@@ -24,13 +24,33 @@ public static class SuiteCommand
     public const string Command = "dotnet run -c Release --project benchmarks -- suite";
 
     /// <summary>The default budget: what the full plan takes on 2 cores, with margin.</summary>
-    public static readonly TimeSpan DefaultBudget = TimeSpan.FromMinutes(65);
+    public static readonly TimeSpan DefaultBudget = TimeSpan.FromMinutes(30);
+
+    /// <summary>Cold-start launches per case and variant in the suite (the command's default is 10).</summary>
+    private const int ColdStartLaunches = 3;
+
+    /// <summary>
+    /// The suite's prediction cases: 784-256-10 at 1, 8, 64 and 256 rows and 20-32-5 at 1 and 256 (the batch
+    /// sizes between are left to <c>--filter '*InferenceBenchmarks*'</c>), every method.
+    /// </summary>
+    private static readonly string[] InferenceFilters =
+        [.. new[] { "784-256-10x1", "784-256-10x8", "784-256-10x64", "784-256-10x256", "20-32-5x1", "20-32-5x256" }.Select(c => $"*InferenceBenchmarks.*(Case: \"{c}\")")];
+
+    /// <summary>
+    /// The suite's GEMM cases: float, Backprop and OpenBLAS, the square shapes 128³–1024³ (NN) and the three
+    /// products of the 784-256-10 × 128 step (which cover the transposed layouts; the square TN and NT shapes and
+    /// 64³ are left to <c>--filter '*Kernels.GemmBenchmarks*'</c>, which also measures double).
+    /// </summary>
+    private static readonly string[] GemmFilters =
+        [.. new[] { "128x128x128 NN", "256x256x256 NN", "512x512x512 NN", "1024x1024x1024 NN", "128x256x784 NN", "784x256x128 TN", "128x784x256 NT" }
+            .SelectMany(shape => new[] { "Library", "OpenBlasGemm" }.Select(method => $"*Kernels.GemmBenchmarks<Single>.{method}(Shape: {shape})"))];
 
     private const string Python = "/usr/bin/python3";
 
     private static readonly string[] QuickFlag = ["--quick"];
 
-    private static readonly string[] TenEpochs = ["--epochs", "10"];
+    /// <summary>The training-step peers in the suite: 10 samples of 0.1 s after 0.5 s of warm-up (run.py's default: 15 of 0.25 s after 1 s).</summary>
+    private static readonly string[] StepPeerSampling = ["--samples", "10", "--sample-seconds", "0.1", "--warmup-seconds", "0.5"];
 
     /// <summary>One step of the plan.</summary>
     /// <param name="Name">Its <c>--only</c> name.</param>
@@ -38,7 +58,11 @@ public static class SuiteCommand
     /// <param name="Estimate">Estimated duration of the full (not quick) step.</param>
     /// <param name="Skip">Why the step cannot run on this machine, or null.</param>
     /// <param name="Run">Runs the step into a results folder (quick or not); returns its exit code.</param>
-    internal sealed record Step(string Name, string What, TimeSpan Estimate, string? Skip, Func<Context, int> Run);
+    /// <param name="Benchmark">For a BenchmarkDotNet step, its filters and extra arguments: consecutive such steps with the same extra arguments run as one invocation (one build of the generated project).</param>
+    internal sealed record Step(string Name, string What, TimeSpan Estimate, string? Skip, Func<Context, int> Run, BenchmarkRun? Benchmark = null);
+
+    /// <summary>The filters and extra arguments of a BenchmarkDotNet step.</summary>
+    internal sealed record BenchmarkRun(string[] Filters, string[] Extra);
 
     /// <summary>Where and how a run writes.</summary>
     internal sealed record Context(string Repo, string Folder, bool Quick, string Slug);
@@ -121,43 +145,73 @@ public static class SuiteCommand
         var context = new Context(repo, Directory.CreateDirectory(folder).FullName, quick, slug);
         var failed = new List<string>();
         var clock = Stopwatch.StartNew();
-        foreach (Step step in steps)
+        foreach (Step step in steps.Where(s => s.Skip is not null))
         {
-            if (step.Skip is not null)
-            {
-                Console.WriteLine($"=== {step.Name}: skipped: {step.Skip}");
-                continue;
-            }
+            Console.WriteLine($"=== {step.Name}: skipped: {step.Skip}");
+        }
 
-            Console.WriteLine($"=== {step.Name}: {step.What} (estimated {Minutes(step.Estimate)}; {Minutes(clock.Elapsed)} so far)");
+        foreach (List<Step> group in Groups(steps))
+        {
+            string names = string.Join(", ", group.Select(s => s.Name));
+            TimeSpan estimate = TimeSpan.FromTicks(group.Sum(s => s.Estimate.Ticks)) + (group[0].Benchmark is null ? TimeSpan.Zero : TimeSpan.FromSeconds(BuildSeconds));
+            Console.WriteLine($"=== {names}: {string.Join("; ", group.Select(s => s.What))} (estimated {Minutes(estimate)}; {Minutes(clock.Elapsed)} so far)");
             var stepClock = Stopwatch.StartNew();
-            int code = step.Run(context);
-            Console.WriteLine($"=== {step.Name}: {(code == 0 ? "done" : "FAILED (exit " + code.ToString(CultureInfo.InvariantCulture) + ")")} in {Minutes(stepClock.Elapsed)}");
+            int code = group.Count == 1 ? group[0].Run(context) : RunBenchmarks(context, group[0].Benchmark!.Extra, [.. group.SelectMany(s => s.Benchmark!.Filters)]);
+            Console.WriteLine($"=== {names}: {(code == 0 ? "done" : "FAILED (exit " + code.ToString(CultureInfo.InvariantCulture) + ")")} in {Minutes(stepClock.Elapsed)}");
             if (code != 0)
             {
-                failed.Add(step.Name);
+                failed.AddRange(group.Select(s => s.Name));
             }
         }
 
-        Console.WriteLine($"suite: {steps.Count - failed.Count} of {steps.Count} steps done in {Minutes(clock.Elapsed)}; results in {context.Folder}" + (failed.Count > 0 ? "; failed: " + string.Join(", ", failed) : string.Empty));
+        Console.WriteLine($"suite: {steps.Count(s => s.Skip is null) - failed.Count} of {steps.Count} steps done in {Minutes(clock.Elapsed)}; results in {context.Folder}" + (failed.Count > 0 ? "; failed: " + string.Join(", ", failed) : string.Empty));
         return failed.Count > 0 ? 1 : 0;
     }
 
     private static int Usage(string message)
     {
         Console.Error.WriteLine("error: " + message);
-        Console.Error.WriteLine("usage: " + Command + " [--budget 65m] [--only step,step] [--dry-run] [--quick] [--results DIR]");
+        Console.Error.WriteLine("usage: " + Command + " [--budget 30m] [--only step,step] [--dry-run] [--quick] [--results DIR]");
         return 2;
     }
 
-    /// <summary>Prints the plan; returns the estimated total of the steps that will run.</summary>
+    /// <summary>
+    /// The steps that run, in order, grouped into invocations: consecutive BenchmarkDotNet steps with the same
+    /// extra arguments form one group (one BenchmarkDotNet run, one build); every other step is a group of its own.
+    /// </summary>
+    internal static List<List<Step>> Groups(IReadOnlyList<Step> steps)
+    {
+        var groups = new List<List<Step>>();
+        foreach (Step s in steps.Where(s => s.Skip is null))
+        {
+            if (s.Benchmark is not null && groups.Count > 0 && groups[^1][^1].Benchmark is { } previous && previous.Extra.SequenceEqual(s.Benchmark.Extra))
+            {
+                groups[^1].Add(s);
+            }
+            else
+            {
+                groups.Add([s]);
+            }
+        }
+
+        return groups;
+    }
+
+    /// <summary>Prints the plan; returns the estimated total of the steps that will run (and the builds of their BenchmarkDotNet invocations).</summary>
     internal static TimeSpan PrintPlan(TextWriter output, IReadOnlyList<Step> steps, string folder, TimeSpan budget, bool quick)
     {
-        TimeSpan total = TimeSpan.FromTicks(steps.Where(s => s.Skip is null).Sum(s => s.Estimate.Ticks));
+        List<List<Step>> benchmarkRuns = [.. Groups(steps).Where(g => g[0].Benchmark is not null)];
+        TimeSpan builds = TimeSpan.FromSeconds(BuildSeconds * benchmarkRuns.Count);
+        TimeSpan total = TimeSpan.FromTicks(steps.Where(s => s.Skip is null).Sum(s => s.Estimate.Ticks)) + builds;
         output.WriteLine($"suite plan ({(quick ? "quick smoke run: every step once, nothing measured" : "full run, on a quiet machine")}); results to {folder}");
         foreach (Step s in steps)
         {
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {s.Name,-11} {(s.Skip is null ? "~" + Minutes(s.Estimate) : "skipped"),-9} {s.What}{(s.Skip is null ? string.Empty : " (" + s.Skip + ")")}"));
+        }
+
+        if (benchmarkRuns.Count > 0)
+        {
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {"builds",-11} {"~" + Minutes(builds),-9} BenchmarkDotNet builds its generated project once per run: {string.Join("; ", benchmarkRuns.Select(g => string.Join(", ", g.Select(s => s.Name))))}"));
         }
 
         output.WriteLine($"  total       ~{Minutes(total)} of a {Minutes(budget)} budget (full run; estimates assume the machine is otherwise idle)");
@@ -207,26 +261,30 @@ public static class SuiteCommand
     {
         string previous = Path.Combine(repo, "benchmarks", "results", slug);
         bool pythonPeers = Succeeds(Python, "-c", "import numpy, torch");
-        bool sklearn = pythonPeers && Succeeds(Python, "-c", "import sklearn") && Directory.Exists("/usr/share/datasets/fashion-mnist");
+        bool fashionMnist = Directory.Exists("/usr/share/datasets/fashion-mnist");
         bool aot = File.Exists(Path.Combine(repo, "samples", "AotStep", "compare.sh")) && FindOnPath("clang") is not null;
         return
         [
-            Bdn("gemm", "GEMM vs OpenBLAS: default process vs its best kernels, AVX2-only vs its Haswell kernels", ["*Kernels.GemmBenchmarks*.Library", "*Kernels.GemmBenchmarks*.OpenBlasGemm"], previous),
-            Bdn("peak", "measured FMA peak per core at each width (the GEMM tables' % of peak)", ["*FmaPeakBenchmarks*"], previous),
+            // float only: the GEMM questions (vs OpenBLAS at both kernel sets, % of peak) are asked in float;
+            // `--filter '*Kernels.GemmBenchmarks*'` measures double too.
+            Bdn("gemm", "GEMM vs OpenBLAS, float: default process vs its best kernels, AVX2-only vs its Haswell kernels", GemmFilters, previous),
+            Bdn("peak", "measured FMA peak per core at each width, float (the GEMM tables' % of peak)", ["*FmaPeakBenchmarks<Single>*"], previous),
             Bdn("step", "training step at each width, and on 1 and 2 threads", ["*TrainingStepBenchmarks*"], previous),
-            new Step("step-peers", "the same training steps in NumPy and PyTorch (1 and 2 threads, both OpenBLAS kernel sets)", TimeSpan.FromMinutes(6.5),
+            Bdn("epoch", "end to end, float: whole epochs (shuffle, steps, evaluation) on 1 and 2 threads", ["*EpochBenchmarks<Single>*"], previous),
+            new Step("step-peers", "the same training steps in NumPy and PyTorch (1 and 2 threads, both OpenBLAS kernel sets; 10 samples of 0.1 s)", TimeSpan.FromMinutes(2.5),
                 pythonPeers ? null : $"{Python} cannot import numpy and torch (apt-get install python3-numpy python3-torch)",
-                c => Exec(c.Repo, Python, [Path.Combine("benchmarks", "Peers", "python", "run.py"), "--no-build", "--results", c.Folder, .. c.Quick ? QuickFlag : []])),
-            Bdn("inference", "prediction latency against ONNX Runtime and TensorPrimitives", ["*InferenceBenchmarks*"], previous),
-            Bdn("epoch", "end to end: whole epochs (shuffle, steps, evaluation) on 1 and 2 threads", ["*EpochBenchmarks*"], previous),
-            new Step("e2e-peers", "scikit-learn's MLPClassifier on Fashion-MNIST: time per epoch, time to 0.89 (10 epochs at most)", TimeSpan.FromMinutes(4),
-                sklearn ? null : "scikit-learn or the Fashion-MNIST package is missing (apt-get install python3-sklearn dataset-fashion-mnist)",
-                c => Exec(c.Repo, Python, [Path.Combine("benchmarks", "Peers", "python", "fashion_mnist.py"), "--results", c.Folder, .. c.Quick ? QuickFlag : TenEpochs])),
-            new Step("e2e", "this project's Fashion-MNIST default recipe: time per epoch, to 0.89 and 0.90, peak memory (1 and 2 threads)", TimeSpan.FromMinutes(3),
+                c => Exec(c.Repo, Python, [Path.Combine("benchmarks", "Peers", "python", "run.py"), "--no-build", "--results", c.Folder, .. c.Quick ? QuickFlag : StepPeerSampling])),
+            // The widest width only: a default process picks it, and the report's prediction answer uses it.
+            Bdn("inference", "prediction latency against ONNX Runtime and TensorPrimitives, at the width a default process picks", InferenceFilters, previous,
+                ["--widths", Backprop.Kernels.KernelSimd.HardwareBits.ToString(CultureInfo.InvariantCulture)]),
+            new Step("e2e-peers", "PyTorch, NumPy and scikit-learn on Fashion-MNIST (1 and 2 threads, 15 epochs): time per epoch, to 0.89 and 0.90, peak memory", TimeSpan.FromMinutes(3),
+                !pythonPeers ? $"{Python} cannot import numpy and torch (apt-get install python3-numpy python3-torch python3-sklearn)" : !fashionMnist ? "the Fashion-MNIST package is missing (apt-get install dataset-fashion-mnist)" : null,
+                c => Exec(c.Repo, Python, [Path.Combine("benchmarks", "Peers", "python", "fashion_mnist.py"), "--no-build", "--results", c.Folder, .. c.Quick ? QuickFlag : []])),
+            new Step("e2e", "this project's Fashion-MNIST default recipe: time per epoch, to 0.89 and 0.90, peak memory (1 and 2 threads)", TimeSpan.FromMinutes(1.5),
                 typeof(SuiteCommand).Assembly.GetType("Backprop.Benchmarks.EndToEnd.TimeToAccuracyCommand") is null ? "this build has no time-to-accuracy command" : null,
                 c => Exec(Path.Combine(c.Repo, "benchmarks"), Self()[0], [.. Self()[1..], "time-to-accuracy", "--out", c.Folder, .. c.Quick ? QuickFlag : []])),
             new Step("cold-start", "first calls in fresh processes", ColdStartEstimate(), null,
-                c => Exec(Path.Combine(c.Repo, "benchmarks"), Self()[0], [.. Self()[1..], "cold-start", "--out", c.Folder, .. c.Quick ? QuickFlag : []])),
+                c => Exec(Path.Combine(c.Repo, "benchmarks"), Self()[0], [.. Self()[1..], "cold-start", "--out", c.Folder, .. c.Quick ? QuickFlag : ["--launches", ColdStartLaunches.ToString(CultureInfo.InvariantCulture)]])),
             new Step("aot", "NativeAOT training step against the JIT (samples/AotStep/compare.sh)", TimeSpan.FromMinutes(6),
                 aot ? null : "clang not found (apt-get install clang zlib1g-dev), which NativeAOT links with",
                 RunAot),
@@ -238,35 +296,47 @@ public static class SuiteCommand
     }
 
     /// <summary>A BenchmarkDotNet step: this program with <c>--filter</c>, estimated from its cases.</summary>
-    private static Step Bdn(string name, string what, string[] filters, string previous)
+    private static Step Bdn(string name, string what, string[] filters, string previous, string[]? extra = null)
     {
-        TimeSpan estimate = EstimateBdn(filters, previous, out int cases);
+        int[]? widths = extra is [.., "--widths", string w] ? [int.Parse(w, CultureInfo.InvariantCulture)] : null;
+        TimeSpan estimate = EstimateBdn(filters, previous, out int cases, widths);
         return new Step(name, what + string.Create(CultureInfo.InvariantCulture, $" [{cases} cases]"), estimate, null,
-            c => Exec(Path.Combine(c.Repo, "benchmarks"), Self()[0], [.. Self()[1..], "--filter", .. filters, "--results", c.Folder, .. c.Quick ? QuickFlag : []]));
+            c => RunBenchmarks(c, extra ?? [], filters), new BenchmarkRun(filters, extra ?? []));
     }
 
-    /// <summary>Seconds a case costs besides its iterations: process start, JIT, pilot and overhead stages, the memory diagnoser's extra run.</summary>
-    private const double CaseOverheadSeconds = 3;
+    /// <summary>This program with BenchmarkDotNet's <c>--filter</c> (one run, one build), writing into the context's folder.</summary>
+    private static int RunBenchmarks(Context c, string[] extra, string[] filters) =>
+        Exec(Path.Combine(c.Repo, "benchmarks"), Self()[0], [.. Self()[1..], "--filter", .. filters, .. extra, "--results", c.Folder, .. c.Quick ? QuickFlag : []]);
 
-    /// <summary>BenchmarkDotNet's default iteration time.</summary>
+    /// <summary>
+    /// Seconds a case costs besides its iterations: process start, JIT, pilot and overhead stages, the memory
+    /// diagnoser's extra run. Measured: the idle 2-core run of 2026-12-01 took 11.2 s per GEMM case (96 cases,
+    /// 18.6 min) and 10.3 s per inference case, 6 s of which were iterations.
+    /// </summary>
+    private const double CaseOverheadSeconds = 4.5;
+
+    /// <summary>BenchmarkDotNet's default iteration time (jobs that set none).</summary>
     private const double IterationSeconds = 0.5;
 
-    /// <summary>Building the generated project, once per invocation.</summary>
-    private const double BuildSeconds = 60;
+    /// <summary>Building the generated project, once per invocation (30–42 s in the idle run of 2026-12-01).</summary>
+    internal const double BuildSeconds = 45;
 
     /// <summary>
     /// Cases the filters select (with the full jobs), each costing <see cref="CaseOverheadSeconds"/> plus
-    /// (warm-up + iterations + 2 pilot) iterations of max(0.5 s, the previous run's mean for that case).
+    /// (warm-up + iterations + 2 pilot) iterations of max(the job's iteration time, the previous run's mean for
+    /// that case). The build (<see cref="BuildSeconds"/>, once per BenchmarkDotNet run) is not included.
     /// </summary>
-    internal static TimeSpan EstimateBdn(string[] filters, string previousFolder, out int cases)
+    internal static TimeSpan EstimateBdn(string[] filters, string previousFolder, out int cases, IReadOnlyList<int>? widths = null)
     {
         bool quick = Jobs.Quick;
+        IReadOnlyList<int>? only = Jobs.OnlyWidths;
         Jobs.Quick = false;
+        Jobs.OnlyWidths = widths;
         try
         {
             var glob = new GlobFilter(filters);
             Dictionary<string, double> means = PreviousMeans(previousFolder);
-            double seconds = BuildSeconds;
+            double seconds = 0;
             cases = 0;
             foreach (Type type in BenchmarkTypes())
             {
@@ -279,7 +349,8 @@ public static class SuiteCommand
                     string key = Key(ResultsExporter.SuiteName(type), ResultsExporter.TypeName(type), c.Descriptor.WorkloadMethodDisplayInfo.Trim('\''), c.Job.ResolvedId,
                         string.Join("; ", c.Parameters.Items.Select(p => $"{p.Name}={Convert.ToString(p.Value, CultureInfo.InvariantCulture)}")));
                     double op = means.TryGetValue(key, out double ns) ? ns * 1e-9 : 0;
-                    seconds += CaseOverheadSeconds + ((warmup + iterations + 2) * Math.Max(IterationSeconds, op));
+                    double iteration = c.Job.Run.HasValue(RunMode.IterationTimeCharacteristic) ? c.Job.Run.IterationTime.ToSeconds() : IterationSeconds;
+                    seconds += CaseOverheadSeconds + ((warmup + iterations + 2) * Math.Max(iteration, op));
                 }
             }
 
@@ -288,6 +359,7 @@ public static class SuiteCommand
         finally
         {
             Jobs.Quick = quick;
+            Jobs.OnlyWidths = only;
         }
     }
 
@@ -343,11 +415,11 @@ public static class SuiteCommand
         }
     }
 
-    /// <summary>Launches × (case, variant) pairs × about 2.5 s a launch (start-up, 100 calls, 1 s of steady warm-up, 200 steady calls).</summary>
+    /// <summary><see cref="ColdStartLaunches"/> × (case, variant) pairs × about 2.5 s a launch (start-up, 100 calls, 1 s of steady warm-up, 200 steady calls).</summary>
     private static TimeSpan ColdStartEstimate()
     {
         int pairs = ColdStartCase.All.Sum(c => c.AllVariants ? ColdStartVariant.All.Count : 1);
-        return TimeSpan.FromSeconds(pairs * 10 * 2.5);
+        return TimeSpan.FromSeconds(pairs * ColdStartLaunches * 2.5);
     }
 
     /// <summary>How to start this program again: the apphost, or <c>dotnet</c> and the assembly.</summary>

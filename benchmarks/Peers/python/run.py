@@ -62,7 +62,7 @@ def make_references(folder: str, cases: list[str], no_build: bool) -> str:
         return f.read().strip()
 
 
-def run_worker(references: str, cases: list[str], threads: int, core: str, quick: bool) -> tuple[dict, list[dict]]:
+def run_worker(references: str, cases: list[str], threads: int, core: str, quick: bool, sampling: list[str]) -> tuple[dict, list[dict]]:
     env = dict(os.environ)
     for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env[variable] = str(threads)
@@ -72,6 +72,8 @@ def run_worker(references: str, cases: list[str], threads: int, core: str, quick
         command += ["--case", case]
     if quick:
         command += ["--samples", "3", "--warmup-seconds", "0.05", "--sample-seconds", "0.01", "--self-test"]
+    else:
+        command += sampling
     print(f"$ OPENBLAS_CORETYPE={core} OMP_NUM_THREADS={threads} ... " + " ".join(command[1:]), flush=True)
     process = subprocess.run(command, env=env, stdout=subprocess.PIPE, text=True)
     kernel, results = {}, []
@@ -107,7 +109,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--case", action="append", dest="cases", help="case to run (default: all, or 2 with --quick)")
     parser.add_argument("--threads", type=int, action="append", help="thread count (default: 1 and 2, or 1 with --quick)")
     parser.add_argument("--no-build", action="store_true", help="pass --no-build to dotnet run (the benchmarks are built)")
+    parser.add_argument("--samples", type=int, help="timed samples per peer and case (default 15)")
+    parser.add_argument("--sample-seconds", type=float, help="length of one sample (default 0.25)")
+    parser.add_argument("--warmup-seconds", type=float, help="warm-up before the samples (default 1)")
     args = parser.parse_args(argv)
+    sampling = [a for flag, v in (("--samples", args.samples), ("--sample-seconds", args.sample_seconds), ("--warmup-seconds", args.warmup_seconds))
+                if v is not None for a in (flag, str(v))]
 
     cases = args.cases or (QUICK_CASES if args.quick else training_step.CASES)
     threads = args.threads or ([1] if args.quick else [1, 2])
@@ -117,7 +124,7 @@ def main(argv: list[str]) -> int:
         lines, kernels = [], []
         for width in widths:
             for t in threads:
-                kernel, results = run_worker(references, cases, t, KERNEL_SETS[width], args.quick)
+                kernel, results = run_worker(references, cases, t, KERNEL_SETS[width], args.quick, sampling)
                 core = kernel.get("openblas_core", "")
                 actual = WIDTH_OF_CORE.get(core.lower(), 0)
                 if actual != width:

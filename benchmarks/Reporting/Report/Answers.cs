@@ -178,7 +178,7 @@ internal static partial class MarkdownReport
     /// <summary>
     /// What an end-to-end row measures: "epoch", "to 0.89 test accuracy", "peak memory". Peer rows carry it
     /// as their Measure parameter (without its parenthesis); <c>TimeToAccuracy.csv</c> rows as their method
-    /// (Epoch, To0.89, To0.90, PeakWorkingSet).
+    /// (Epoch, To0.89, To0.90, PeakWorkingSet, FinalAccuracy).
     /// </summary>
     public static string? MeasureOf(ResultRow row)
     {
@@ -189,6 +189,7 @@ internal static partial class MarkdownReport
             {
                 "Epoch" => "epoch",
                 "PeakWorkingSet" => "peak memory",
+                "FinalAccuracy" => "final test accuracy",  // its Parameters carry Accuracy=…, as the peers' rows do
                 string m when m.StartsWith("To", StringComparison.Ordinal) => "to " + m[2..] + " test accuracy",
                 string m => m,
             };
@@ -210,26 +211,52 @@ internal static partial class MarkdownReport
         rows.FirstOrDefault(r => IsOurs(r) && r.Type == peer.Type && Math.Max(1, Threads(r)) == Math.Max(1, Threads(peer)) && MeasureOf(r) == MeasureOf(peer)
             && (r.Parameter("Case") is null || r.Parameter("Case") == peer.Parameter("Case")));
 
-    /// <summary>"End to end, one thread: 3.1× scikit-learn's speed per epoch", or null.</summary>
+    /// <summary>The end-to-end peers' methods, in the order tables and charts show them (PyTorch, NumPy, scikit-learn, then the rest).</summary>
+    public static List<string> EndToEndPeers(IEnumerable<ResultRow> rows)
+    {
+        string[] order = ["PyTorch", "NumPy", "scikit-learn"];
+        return [.. rows.Where(r => !IsOurs(r)).Select(r => r.Method).Distinct()
+            .OrderBy(m => Array.FindIndex(order, o => m.StartsWith(o, StringComparison.Ordinal)) is int i && i >= 0 ? i : order.Length).ThenBy(m => m, StringComparer.Ordinal)];
+    }
+
+    /// <summary>A peer's end-to-end time (or peak memory) ÷ ours for the same measure, or null when either is missing or not a measurement (a target not reached).</summary>
+    public static double? EndToEndRatio(ResultRow? ours, ResultRow? peer)
+    {
+        if (ours is null || peer is null || MeasureOf(peer) == "final test accuracy")
+        {
+            return null;
+        }
+
+        (double a, double b) = MeasureOf(peer) == "peak memory" ? ((double)(peer.AllocatedBytes ?? 0), (double)(ours.AllocatedBytes ?? 0)) : (Median(peer), Median(ours));
+        return a > 0 && b > 0 ? a / b : null;
+    }
+
+    /// <summary>"End to end, one thread, per epoch: 1.90× PyTorch's, 2.44× scikit-learn's speed", or null.</summary>
     public static string? EndToEndAnswer(IReadOnlyList<ResultRow> rows)
     {
         ArgumentNullException.ThrowIfNull(rows);
-        List<ResultRow> peers = [.. rows.Where(r => !IsOurs(r) && MeasureOf(r) == "epoch" && Math.Max(1, Threads(r)) == 1)];
         List<string> parts = [];
-        foreach (ResultRow p in peers)
+        bool any = false;
+        foreach (string method in EndToEndPeers(rows))
         {
+            if (rows.FirstOrDefault(r => r.Method == method && !IsOurs(r) && MeasureOf(r) == "epoch" && Math.Max(1, Threads(r)) == 1) is not { } p)
+            {
+                continue;
+            }
+
+            any = true;
             if (OursEndToEnd(rows, p) is { } ours && Median(ours) > 0)
             {
-                parts.Add(Format.Speed(Median(p) / Median(ours)) + " " + PeerDisplay(p.Method) + "'s speed");
+                parts.Add(Format.Speed(Median(p) / Median(ours)) + " " + PeerDisplay(p.Method) + "'s");
             }
         }
 
         if (parts.Count > 0)
         {
-            return "End to end, one thread, per epoch: " + string.Join(", ", parts);
+            return "End to end, one thread, per epoch: " + string.Join(", ", parts) + " speed";
         }
 
-        return peers.Count > 0 ? "End to end: time per epoch (this project's row is not in this folder yet)" : null;
+        return any ? "End to end: time per epoch (this project's row is not in this folder yet)" : null;
     }
 
     /// <summary>The job whose inference rows the root and the chart show: a default process where there is one, else the widest.</summary>
@@ -286,7 +313,7 @@ internal static partial class MarkdownReport
         ArgumentNullException.ThrowIfNull(models);
         md.Append("**Every CPU kind measured** (headline ratios, each from one run on that machine: the peer's time ÷ this project's, above 1.00× this project is faster; ")
           .Append("GEMM: geometric mean over 128³–1024³ and the 784-256-10 × 128 shapes, float, one thread; step: 784-256-10 × 128, float, one thread; ")
-          .Append("prediction: one 784-256-10 row, float, one thread; — = not measured in that folder):\n\n");
+          .Append("prediction: one 784-256-10 row, float, one thread; end to end: time per Fashion-MNIST epoch, one thread; — = not measured in that folder):\n\n");
         var table = new List<IReadOnlyList<string>>();
         foreach (ResultsModel m in models)
         {
@@ -299,10 +326,14 @@ internal static partial class MarkdownReport
             string onnx = OnnxRatios(inference).FirstOrDefault(r => r.Case == "784-256-10x1") is { Case: not null } o ? Format.Speed(o.Ratio) : "—";
             string peakCell = m.Peak("float", 512) is double p512 ? p512.ToString("F0", Inv) + " (512-bit)" : m.Peak("float", 256) is double p256 ? p256.ToString("F0", Inv) + " (256-bit)" : "—";
             string name = "[`" + m.Slug + "`](" + resultsPrefix + m.Slug + "/README.md)" + (m.Slug == current ? " (above)" : string.Empty);
-            table.Add([name, RunDate(m), gemmCell.Length > 0 ? gemmCell : "—", peakCell, StepCell("NumPy"), StepCell("PyTorch-autograd"), onnx]);
+            List<ResultRow> endToEnd = [.. m.Suites.Where(s => KindOf(s.Name) == SuiteKind.EndToEnd).SelectMany(s => s.Rows)];
+            string EpochCell(string peer) =>
+                endToEnd.FirstOrDefault(r => !IsOurs(r) && r.Method.StartsWith(peer, StringComparison.Ordinal) && MeasureOf(r) == "epoch" && Math.Max(1, Threads(r)) == 1) is { } p
+                && EndToEndRatio(OursEndToEnd(endToEnd, p), p) is double ratio ? Format.Speed(ratio) : "—";
+            table.Add([name, RunDate(m), gemmCell.Length > 0 ? gemmCell : "—", peakCell, StepCell("NumPy"), StepCell("PyTorch-autograd"), onnx, EpochCell("PyTorch"), EpochCell("NumPy"), EpochCell("scikit-learn")]);
         }
 
-        Format.Table(md, ["results folder", "run", "GEMM vs OpenBLAS", "FMA peak, GFLOP/s", "step vs NumPy", "step vs PyTorch", "1 row vs ONNX Runtime"],
-            [false, false, true, true, true, true, true], table);
+        Format.Table(md, ["results folder", "run", "GEMM vs OpenBLAS", "FMA peak, GFLOP/s", "step vs NumPy", "step vs PyTorch", "1 row vs ONNX Runtime", "epoch vs PyTorch", "epoch vs NumPy", "epoch vs scikit-learn"],
+            [false, false, true, true, true, true, true, true, true, true], table);
     }
 }

@@ -205,7 +205,7 @@ internal static class Charts
         double[] ticks = [.. new[] { 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000 }.Where(t => t >= minY / 1.5 && t <= maxY * 1.5)];
         plot.Axes.Left.SetTicks([.. ticks.Select(Math.Log10)], [.. ticks.Select(t => t.ToString(Inv))]);
         plot.Axes.SetLimitsY(Math.Log10(minY / 1.3), Math.Log10(maxY * 1.3));
-        plot.Title(title);
+        plot.Title(FitTitle(title));
         plot.XLabel($"square A·B, n×n×n, {type}, one thread — {model.Slug}");
         plot.YLabel("GFLOP/s, log scale (higher is better)");
         plot.ShowLegend(Edge.Bottom);
@@ -307,6 +307,7 @@ internal static class Charts
         plot.Axes.Left.SetTicks([.. ticks], [.. ticks.Select(t => DecadeLabel((int)t))]);
         plot.Axes.SetLimitsY(bottom, top);
         LiftLabels(bars, bottom, top);
+        StaggerLabels(bars, (cases.Count * group) + 1, bottom, top, barPlot.ValueLabelStyle.FontSize);
         plot.Axes.Bottom.SetTicks([.. cases.Select((_, c) => (c * group) + ((series.Count - 1) / 2.0))], [.. cases.Select(KeyDisplay)]);
         plot.Axes.SetLimitsX(-1, cases.Count * group);
         foreach ((string label, Color color, _) in series)
@@ -314,7 +315,7 @@ internal static class Charts
             plot.Legend.ManualItems.Add(new LegendItem { LabelText = peerMethods.Count > 0 ? label : label["Backprop ".Length..], FillColor = color });
         }
 
-        plot.Title(title);
+        plot.Title(FitTitle(title));
         plot.XLabel($"network × batch; bars: median, whiskers: ±1 s.d. — {slug}");
         plot.YLabel("time per step (lower is better; labels: µs unless marked)");
         plot.ShowLegend(Alignment.UpperLeft);
@@ -402,7 +403,7 @@ internal static class Charts
             });
         }
 
-        plot.Title(title);
+        plot.Title(FitTitle(title));
         plot.XLabel($"dashed: no gain · dotted: perfect on 2 cores — {slug}");
         plot.YLabel("speed-up (1-thread time ÷ 2-thread time)");
         plot.ShowLegend(Alignment.UpperLeft);
@@ -423,6 +424,55 @@ internal static class Charts
         }
     }
 
+    /// <summary>
+    /// Where a value label is wider than the distance to the next bar (crowded groups: e.g. seven bars per case) and the two
+    /// labels sit less than a line apart, the right one is lifted to a line above the left, so neighbouring labels never overlap.
+    /// <paramref name="units"/> is the x axis's span in bar positions; <paramref name="fontSize"/> the labels' size in pixels.
+    /// </summary>
+    private static void StaggerLabels(List<Bar> bars, double units, double bottom, double top, float fontSize)
+    {
+        double pixelsPerPosition = PlotAreaWidthPixels / units;
+        double pixelsPerUnit = PlotAreaPixels / (top - bottom);
+        double Height(Bar b) => ((b.Value - bottom) * pixelsPerUnit) + b.LabelOffset; // the label's baseline above the axis, in pixels
+        List<Bar> ordered = [.. bars.OrderBy(b => b.Position)];
+        for (int i = 1; i < ordered.Count; i++)
+        {
+            Bar left = ordered[i - 1], right = ordered[i];
+            double room = (right.Position - left.Position) * pixelsPerPosition;
+            double needed = 0.62 * fontSize * ((left.Label.Length + right.Label.Length) / 2.0);
+            double gap = Height(right) - Height(left);
+            if (needed > room && Math.Abs(gap) < fontSize + 2)
+            {
+                right.LabelOffset += (float)(fontSize + 2 - gap);
+            }
+        }
+    }
+
+    /// <summary>The plot area's width in pixels (the image less the axes' labels and margins).</summary>
+    private const double PlotAreaWidthPixels = Width - 110;
+
+    /// <summary>A title on two lines, broken at the comma or space nearest its middle, when it would not fit the chart's width on one.</summary>
+    internal static string FitTitle(string title)
+    {
+        ArgumentNullException.ThrowIfNull(title);
+        const int fits = 80; // characters of the default title font across a 900-pixel chart
+        if (title.Length <= fits)
+        {
+            return title;
+        }
+
+        // The comma (then the space) nearest the middle.
+        int middle = title.Length / 2;
+        int Nearest(Func<int, bool> at) => Enumerable.Range(1, title.Length - 2).Where(at).OrderBy(i => Math.Abs(i - middle)).DefaultIfEmpty(-1).First();
+        int best = Nearest(i => title[i] == ' ' && title[i - 1] == ',');
+        if (best < 0 || Math.Abs(best - middle) > title.Length / 4)
+        {
+            best = Nearest(i => title[i] == ' ');
+        }
+
+        return best < 0 ? title : title[..best] + "\n" + title[(best + 1)..];
+    }
+
     /// <summary>Long case names on two lines ("784-256-10x128 60000 rows" → "784-256-10x128\n60000 rows").</summary>
     private static string Wrap(string label)
     {
@@ -439,7 +489,8 @@ internal static class Charts
     private static void EndToEndChart(Plot plot, string slug, string title, List<ResultRow> rows)
     {
         List<ResultRow> epochs = [.. rows.Where(r => MarkdownReport.MeasureOf(r) == "epoch")];
-        List<string> methods = [.. epochs.Select(MarkdownReport.EndToEndName).Distinct().OrderBy(m => m == "Backprop" ? 0 : 1).ThenBy(m => m, StringComparer.Ordinal)];
+        List<string> methods = ["Backprop", .. MarkdownReport.EndToEndPeers(epochs).Select(PeerDisplay)];
+        methods = [.. methods.Where(m => epochs.Any(r => MarkdownReport.EndToEndName(r) == m))];
         List<int> threads = [.. epochs.Select(r => Math.Max(1, Threads(r))).Distinct().Order()];
         double group = threads.Count + 1;
         var bars = new List<Bar>();
@@ -454,7 +505,7 @@ internal static class Charts
                 }
 
                 double seconds = MarkdownReport.Median(row) / 1e9;
-                hi = Math.Max(hi, seconds);
+                hi = Math.Max(hi, seconds + (double.IsFinite(row.StdDevNs) ? row.StdDevNs / 1e9 : 0)); // the whisker and its label stay inside
                 bars.Add(new Bar
                 {
                     Position = (m * group) + t,
@@ -485,7 +536,7 @@ internal static class Charts
             plot.Legend.ManualItems.Add(new LegendItem { LabelText = threads[t] == 1 ? "1 thread" : $"{threads[t]} threads", FillColor = ComboColors[(2 * t + 1) % ComboColors.Length] });
         }
 
-        plot.Title(title);
+        plot.Title(FitTitle(title));
         plot.XLabel($"Fashion-MNIST, 784-256-10; bars: median epoch, whiskers: ±1 s.d. — {slug}");
         plot.YLabel("seconds per epoch (lower is better)");
         plot.ShowLegend(Alignment.UpperLeft);
@@ -545,7 +596,9 @@ internal static class Charts
         plot.Axes.Left.SetTicks([.. ticks], [.. ticks.Select(t => DecadeLabel((int)t))]);
         plot.Axes.SetLimitsY(bottom, top);
         LiftLabels(bars, bottom, top);
-        plot.Axes.Bottom.SetTicks([.. cases.Select((_, c) => (c * group) + ((methods.Length - 1) / 2.0))], [.. cases.Select(c => KeyDisplay(c).Replace(" × ", " ×\n", StringComparison.Ordinal) + " rows")]);
+        StaggerLabels(bars, cases.Count * group, bottom, top, barPlot.ValueLabelStyle.FontSize);
+        plot.Axes.Bottom.SetTicks([.. cases.Select((_, c) => (c * group) + ((methods.Length - 1) / 2.0))], [.. cases.Select(c => KeyDisplay(c).Replace(" × ", "\n× ", StringComparison.Ordinal) + " rows")]);
+        plot.Axes.Bottom.TickLabelStyle.FontSize = cases.Count > 7 ? 10 : 12; // "784-256-10" fits a group's width
         plot.Axes.Bottom.MinimumSize = 60;
         plot.Axes.SetLimitsX(-1, (cases.Count * group) - 1);
         for (int m = 0; m < methods.Length; m++)
@@ -553,7 +606,7 @@ internal static class Charts
             plot.Legend.ManualItems.Add(new LegendItem { LabelText = MarkdownReport.InferenceDisplay(methods[m]), FillColor = PeerColors[m % PeerColors.Length] });
         }
 
-        plot.Title(title);
+        plot.Title(FitTitle(title));
         plot.XLabel($"network × rows per call; float, one thread, job {rows[0].Job} ({rows[0].Width}-bit) — {slug}");
         plot.YLabel("µs per call, log scale (lower is better)");
         plot.ShowLegend(Alignment.UpperLeft);

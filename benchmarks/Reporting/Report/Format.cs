@@ -49,6 +49,9 @@ internal static class Format
     /// <summary>Bytes as an integer: "0 B", "1,234 B"; empty when unknown.</summary>
     public static string Bytes(long? value) => value is long v ? v.ToString("N0", Inv) + " B" : "";
 
+    /// <summary>A size in MiB (a process's peak memory), or "".</summary>
+    public static string MiB(long? value) => value is long v ? (v / 1048576.0).ToString("N0", Inv) + " MiB" : "";
+
     /// <summary>An integer, invariant.</summary>
     public static string Int(long value) => value.ToString(Inv);
 

@@ -645,6 +645,8 @@ internal static partial class MarkdownReport
 
         md.Append("dotnet run -c Release --project benchmarks -- cold-start   # first calls in fresh processes (cold-start.csv/.md)\n");
         md.Append("/usr/bin/python3 benchmarks/Peers/python/run.py   # NumPy and PyTorch training-step peers (TrainingStepPeers.csv; Debian: python3-numpy python3-torch)\n");
+        md.Append("dotnet run -c Release --project benchmarks -- time-to-accuracy   # this project's Fashion-MNIST default recipe, 1 and 2 threads (TimeToAccuracy.csv)\n");
+        md.Append("/usr/bin/python3 benchmarks/Peers/python/fashion_mnist.py   # the same recipe in PyTorch and NumPy, and scikit-learn (EndToEndPeers.csv; Debian: python3-sklearn dataset-fashion-mnist)\n");
         md.Append(Command).Append("                   # this file, the charts and the README section\n");
         md.Append(Command).Append(" --check           # exit 1 if a generated file is stale\n");
         md.Append("```\n\n");
@@ -658,6 +660,8 @@ internal static partial class MarkdownReport
           .Append("512-bit time; **rows/s**: batch rows per second.\n");
         md.Append("- **Backprop / NumPy / PyTorch** (training step against NumPy and PyTorch): median time per step; **X ÷ ours**: the peer's time ÷ Backprop's ")
           .Append("at the same kernel width and thread count (above 1.00×: Backprop faster).\n");
+        md.Append("- **end to end** (Fashion-MNIST): `epoch` the median training time of one epoch, `to 0.89/0.90 test accuracy` the training time until the test ")
+          .Append("accuracy first reached it, `final test accuracy` after the last epoch, `peak memory` the process's peak; **X ÷ ours**: the peer's time (or memory) ÷ Backprop's.\n");
         md.Append("- **n threads**: mean time on n threads; **speed-up**: 1-thread time ÷ n-thread time (2.00× is perfect on two cores).\n");
         md.Append("- **ratio** (other suites): time ÷ the suite's baseline method in the same job.\n");
         md.Append("- **allocated**: bytes allocated per operation, all threads.\n\n");

@@ -36,11 +36,19 @@ public sealed class ReportTests : IDisposable
             "InferenceBenchmarks,-,OnnxRuntime,Default,512,Case=784-256-10x1,20000,20000,100,2.0000,,50000,0",
             "InferenceBenchmarks,-,TensorPrimitivesForward,Default,512,Case=784-256-10x1,5000,5000,100,0.5000,,200000,0",
             "InferenceBenchmarks,-,WeightReadFloor,Default,512,Case=784-256-10x1,8000,8000,100,0.8000,,125000,0");
-        // End to end (TimeToAccuracy.csv, as `benchmarks -- time-to-accuracy` writes it): scikit-learn 3 s per epoch
-        // against ours 1 s (3.00×); 21 s to 0.89 against ours 7 s (3.00×); our peak working set 123,456,789 B.
+        // End to end (TimeToAccuracy.csv, as `benchmarks -- time-to-accuracy` writes it; EndToEndPeers.csv as fashion_mnist.py
+        // writes it): per epoch PyTorch 1.5 s, NumPy 2 s, scikit-learn 3 s against ours 1 s (1.50×, 2.00×, 3.00×); to 0.89
+        // PyTorch 15 s, scikit-learn 21 s against ours 7 s (2.14×, 3.00×), NumPy not reached; peak memory ours 123,456,789 B
+        // (118 MiB), PyTorch twice that (235 MiB, 2.00×); PyTorch's final test accuracy 0.8950.
         Write("cpu-a", "EndToEndPeers.csv",
             "EndToEndPeers,float,scikit-learn,OpenBLAS-Haswell-1t,256,\"Case=784-256-10x128; Threads=1; Measure=epoch\",3000000000,3000000000,100000000,,,,",
-            "EndToEndPeers,float,scikit-learn,OpenBLAS-Haswell-1t,256,\"Case=784-256-10x128; Threads=1; Measure=to 0.89 test accuracy (7 epochs)\",21000000000,21000000000,,,,,");
+            "EndToEndPeers,float,scikit-learn,OpenBLAS-Haswell-1t,256,\"Case=784-256-10x128; Threads=1; Measure=to 0.89 test accuracy (7 epochs)\",21000000000,21000000000,,,,,",
+            "EndToEndPeers,float,NumPy,OpenBLAS-Haswell-1t,256,\"Case=784-256-10x128 60000 rows +10000 eval; Threads=1; Measure=epoch (15 epochs)\",2000000000.0,2000000000.0,1000.0,,,30000,",
+            "EndToEndPeers,float,NumPy,OpenBLAS-Haswell-1t,256,\"Case=784-256-10x128 60000 rows +10000 eval; Threads=1; Measure=to 0.89 test accuracy (not reached in 15 epochs)\",0.0,,,,,,",
+            "EndToEndPeers,float,PyTorch,OpenBLAS-Haswell-1t,256,\"Case=784-256-10x128 60000 rows +10000 eval; Threads=1; Measure=epoch (15 epochs)\",1500000000.0,1500000000.0,1000.0,,,40000,",
+            "EndToEndPeers,float,PyTorch,OpenBLAS-Haswell-1t,256,\"Case=784-256-10x128 60000 rows +10000 eval; Threads=1; Measure=to 0.89 test accuracy (10 epochs)\",15000000000.0,,,,,,",
+            "EndToEndPeers,float,PyTorch,OpenBLAS-Haswell-1t,256,\"Case=784-256-10x128 60000 rows +10000 eval; Threads=1; Measure=final test accuracy (15 epochs); Accuracy=0.8950\",0.0,,,,,,",
+            "EndToEndPeers,float,PyTorch,OpenBLAS-Haswell-1t,256,\"Case=784-256-10x128 60000 rows +10000 eval; Threads=1; Measure=peak memory\",0.0,0.0,0.0,,,,246913578");
         Write("cpu-a", "TimeToAccuracy.csv",
             "TimeToAccuracy,float,Epoch,Default,512,Recipe=fashion-mnist-default; Threads=1; Epochs=15; Rows=60000,1000000000,1000000000,10000000,,,60000,",
             "TimeToAccuracy,float,To0.89,Default,512,Recipe=fashion-mnist-default; Threads=1; Epochs=15; Rows=60000,7000000000,7000000000,0,,,,",
@@ -97,12 +105,13 @@ public sealed class ReportTests : IDisposable
         Assert.Equal("0.50×", inference[5]);   // TensorPrimitives ÷ ours
         Assert.Equal("1.25×", inference[7]);   // ours ÷ weight-read floor
 
-        // measure | threads | Backprop | scikit-learn | scikit-learn ÷ ours
-        Assert.Equal("3.00×", Row(md, "epoch", after: "## End to end")[4]);
+        // measure | threads | Backprop | PyTorch | PyTorch ÷ ours | NumPy | NumPy ÷ ours | scikit-learn | scikit-learn ÷ ours
+        string[] epoch = Row(md, "epoch", after: "## End to end");
+        Assert.Equal(["1.50 s (15 epochs)", "1.50×", "2.00 s (15 epochs)", "2.00×", "3.00 s", "3.00×"], epoch[3..]);
         string[] toTarget = Row(md, "to 0.89 test accuracy", after: "## End to end");
-        Assert.Equal("21.0 s (7 epochs)", toTarget[3]);
-        Assert.Equal("3.00×", toTarget[4]);
-        Assert.Equal(["peak memory", "1", "123,456,789 B", "", ""], Row(md, "peak memory", after: "## End to end"));
+        Assert.Equal(["15.0 s (10 epochs)", "2.14×", "not reached in 15 epochs", "", "21.0 s (7 epochs)", "3.00×"], toTarget[3..]);
+        Assert.Equal(["final test accuracy", "1", "", "0.8950", "", "", "", "", ""], Row(md, "final test accuracy", after: "## End to end"));
+        Assert.Equal(["peak memory", "1", "118 MiB", "235 MiB", "2.00×", "", "", "", ""], Row(md, "peak memory", after: "## End to end"));
 
         string[] aot = Row(md, "nativeaot default");
         Assert.Equal("4.45×", aot[4]);
@@ -122,10 +131,12 @@ public sealed class ReportTests : IDisposable
         Assert.EndsWith("<!-- performance:end -->\n\nafter\n", readme, StringComparison.Ordinal);
 
         // results folder | run | GEMM vs OpenBLAS (geometric mean per job) | FMA peak | step vs NumPy | step vs PyTorch | 1 row vs ONNX Runtime
+        // | epoch vs PyTorch | epoch vs NumPy | epoch vs scikit-learn
         string[] a = Row(readme, "[`cpu-a`](results/cpu-a/README.md) (above)");
-        Assert.Equal(["2026-11-30", "1.10× default, 512-bit; 0.90× AVX2 only, 256-bit", "40 (512-bit)", "1.50×", "2.00×", "2.00×"], a[1..]);
+        Assert.Equal(["2026-11-30", "1.10× default, 512-bit; 0.90× AVX2 only, 256-bit", "40 (512-bit)", "1.50×", "2.00×", "2.00×", "1.50×", "2.00×", "3.00×"], a[1..]);
         string[] b = Row(readme, "[`cpu-b`](results/cpu-b/README.md)");
         Assert.Equal("1.00× 256-bit", b[2]);
+        Assert.Equal(["—", "—", "—"], b[^3..]);
 
         // The chosen folder's GEMM summary is titled with its answer.
         Assert.Contains("**GEMM**, float: 1.10× OpenBLAS's speed (default, 512-bit), 0.90× (AVX2 only, 256-bit).", readme, StringComparison.Ordinal);
@@ -162,7 +173,7 @@ public sealed class ReportTests : IDisposable
         string md = File.ReadAllText(Path.Combine(Results, "cpu-a", "README.md"));
         Assert.Contains("[GEMM float: 1.10× OpenBLAS's speed (default, 512-bit), 0.90× (AVX2 only, 256-bit)](charts/gemm-float.png)", md, StringComparison.Ordinal);
         Assert.Contains("[Training step, one thread: 1.50× NumPy's speed, 2.00× PyTorch autograd's speed](charts/training-step.png)", md, StringComparison.Ordinal);
-        Assert.Contains("[End to end, one thread, per epoch: 3.00× scikit-learn's speed](charts/end-to-end.png)", md, StringComparison.Ordinal);
+        Assert.Contains("[End to end, one thread, per epoch: 1.50× PyTorch's, 2.00× NumPy's, 3.00× scikit-learn's speed](charts/end-to-end.png)", md, StringComparison.Ordinal);
         Assert.Contains("[Prediction: 2.00× ONNX Runtime's speed; one 784-256-10 row: 2.00×](charts/inference.png)", md, StringComparison.Ordinal);
     }
 
@@ -228,11 +239,50 @@ public sealed class ReportTests : IDisposable
     [Fact]
     public void TheEstimateFollowsTheJobSettings()
     {
-        // GEMM's jobs: 3 warm-up and 7 measured iterations (plus 2 pilot), at least 0.5 s each, and
-        // 3 s of process overhead per case; 60 s to build. No previous run in an empty folder.
+        // GEMM's jobs: 2 warm-up and 7 measured iterations (plus 2 pilot), at least 0.25 s each, and
+        // 4.5 s of process overhead per case; the build is counted once per run, not here. No previous run in an empty folder.
         TimeSpan estimate = SuiteCommand.EstimateBdn(["*Kernels.GemmBenchmarks*.Library"], _root, out int cases);
         Assert.True(cases > 0);
-        Assert.Equal(60 + (cases * (3 + (12 * 0.5))), estimate.TotalSeconds, 6);
+        Assert.Equal(cases * (4.5 + (11 * 0.25)), estimate.TotalSeconds, 6);
         Assert.False(Jobs.Quick);
+
+        // --widths keeps only those width jobs: the 256-bit inference cases are half of both widths' (on a 512-bit machine).
+        SuiteCommand.EstimateBdn(["*InferenceBenchmarks*"], _root, out int every);
+        SuiteCommand.EstimateBdn(["*InferenceBenchmarks*"], _root, out int only256, [256]);
+        Assert.Equal(Jobs.Plan().Pinned.Length == 2 ? every / 2 : every, only256);
+        Assert.Null(Jobs.OnlyWidths);
+    }
+
+    [Fact]
+    public void LongChartTitlesBreakAtTheCommaNearestTheMiddle()
+    {
+        const string Short = "End to end, one thread, per epoch: 2.44× scikit-learn's speed";
+        Assert.Equal(Short, Charts.FitTitle(Short));
+        Assert.Equal(
+            "Training step, one thread: 0.84–29.65× NumPy's speed,\n0.78–45.88× PyTorch autograd's speed, 0.78–18.25× PyTorch hand-written's speed",
+            Charts.FitTitle("Training step, one thread: 0.84–29.65× NumPy's speed, 0.78–45.88× PyTorch autograd's speed, 0.78–18.25× PyTorch hand-written's speed"));
+
+        // No comma near the middle: the space nearest it.
+        string words = string.Join(' ', Enumerable.Repeat("word", 20));
+        string[] lines = Charts.FitTitle(words).Split('\n');
+        Assert.Equal(2, lines.Length);
+        Assert.Equal(words, string.Join(' ', lines));
+        Assert.True(Math.Abs(lines[0].Length - lines[1].Length) <= 5);
+    }
+
+    [Fact]
+    public void ConsecutiveBenchmarkStepsWithTheSameArgumentsRunAsOne()
+    {
+        static SuiteCommand.Step Bdn(string name, params string[] extra) => new(name, name, TimeSpan.FromMinutes(1), null, _ => 0, new SuiteCommand.BenchmarkRun(["*" + name + "*"], extra));
+        static SuiteCommand.Step Other(string name, string? skip = null) => new(name, name, TimeSpan.FromMinutes(1), skip, _ => 0);
+        List<List<SuiteCommand.Step>> groups = SuiteCommand.Groups(
+            [Bdn("gemm"), Bdn("peak"), Other("skipped", "no tool"), Bdn("step"), Bdn("inference", "--widths", "512"), Bdn("epoch"), Other("python"), Bdn("late")]);
+        Assert.Equal(["gemm,peak,step", "inference", "epoch", "python", "late"], groups.Select(g => string.Join(',', g.Select(s => s.Name))));
+
+        // The plan counts one build per BenchmarkDotNet run: 8 one-minute steps, 7 of which run, and 4 builds.
+        var output = new StringWriter();
+        TimeSpan total = SuiteCommand.PrintPlan(output, [Bdn("gemm"), Bdn("peak"), Other("skipped", "no tool"), Bdn("step"), Bdn("inference", "--widths", "512"), Bdn("epoch"), Other("python"), Bdn("late")], "dir", TimeSpan.FromHours(1), quick: false);
+        Assert.Equal((7 * 60) + (4 * SuiteCommand.BuildSeconds), total.TotalSeconds, 6);
+        Assert.Contains("gemm, peak, step; inference; epoch; late", output.ToString(), StringComparison.Ordinal);
     }
 }
