@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
-using Backprop.Benchmarks.EndToEnd;
 using Backprop.Kernels;
 using Backprop.Training;
 using Backprop.Training.Data;
@@ -63,7 +62,7 @@ public static class EndToEndReference
         var network = new Network<float>(shape);
         network.InitializeHeUniform(FashionMnistRecipe.Seed);
         TrainerOptions options = FashionMnistRecipe.Options(train.Count, FashionMnistRecipe.Epochs, threads: 1);
-        var optimizer = (AdamOptimizer<float>)FashionMnistRecipe.Optimizer<float>(shape);
+        AdamOptimizer<float> optimizer = FashionMnistRecipe.CreateOptimizer<float>(shape);
         using var trainer = new Trainer<float>(network, optimizer, options);
 
         float[] inputs = train.Features.Span[..(rows * features)].ToArray();
@@ -81,7 +80,7 @@ public static class EndToEndReference
         }
 
         long stepsPerEpoch = ((train.Count - 1) / batch) + 1, total = stepsPerEpoch * FashionMnistRecipe.Epochs;
-        long warmup = (long)Math.Round(FashionMnistRecipe.WarmupEpochs * stepsPerEpoch);
+        long warmup = FashionMnistRecipe.WarmupSteps(FashionMnistRecipe.WarmupEpochs, stepsPerEpoch);
         long[] probes = [0, 1, warmup - 1, warmup, warmup + 1, total / 2, total - 1, total, total + 5];
         string Json(double v) => v.ToString("R", CultureInfo.InvariantCulture);
         string Ints(IEnumerable<long> v) => string.Join(", ", v.Select(x => x.ToString(CultureInfo.InvariantCulture)));
