@@ -140,6 +140,9 @@ public static class TimeToAccuracyCommand
             }
 
             rows.Add(Row("PeakWorkingSet", parameters, [0], null, runs.Max(r => r.PeakBytes)));
+
+            // The same every run (training is deterministic); the report reads it from Accuracy=, as the peers' rows carry it.
+            rows.Add(Row("FinalAccuracy", parameters + string.Create(CultureInfo.InvariantCulture, $"; Accuracy={runs[0].Accuracies[^1]:F4}"), [0], null, null));
         }
 
         if (quick && outDir is null)
