@@ -125,24 +125,10 @@ public static class GemmFewRows
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(weights);
-        if (x.Columns != weights.FanIn)
-        {
-            throw new ArgumentException($"Expected {weights.FanIn} columns (the layer's inputs), got {x.Columns}.", nameof(x));
-        }
-
-        if (y.Rows != x.Rows || y.Columns != weights.FanOut)
-        {
-            throw new ArgumentException($"Expected a {x.Rows}×{weights.FanOut} destination, got {y.Rows}×{y.Columns}.", nameof(y));
-        }
-
+        CheckRows(x, weights.FanIn, "the layer's inputs", y, weights.FanOut);
         if (weights.Lanes != SimdWidth.Lanes<T>())
         {
             throw new ArgumentException($"The weights were packed for {weights.Lanes} lanes; the kernels now run with {SimdWidth.Lanes<T>()}.", nameof(weights));
-        }
-
-        if (!x.IsEmpty && !y.IsEmpty && x.Span.Overlaps(y.Span))
-        {
-            throw new ArgumentException("The destination overlaps the input.", nameof(y));
         }
 
         switch (activation)
@@ -161,6 +147,26 @@ public static class GemmFewRows
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(activation), activation, "Expected None, Relu, Sigmoid or Tanh.");
+        }
+    }
+
+    /// <summary>X has <paramref name="fanIn"/> columns, Y is rows(X) × <paramref name="fanOut"/>, and they do not overlap.</summary>
+    private static void CheckRows<T>(ReadOnlyMatrixSpan<T> x, int fanIn, string inputs, MatrixSpan<T> y, int fanOut)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (x.Columns != fanIn)
+        {
+            throw new ArgumentException($"Expected {fanIn} columns ({inputs}), got {x.Columns}.", nameof(x));
+        }
+
+        if (y.Rows != x.Rows || y.Columns != fanOut)
+        {
+            throw new ArgumentException($"Expected a {x.Rows}×{fanOut} destination, got {y.Rows}×{y.Columns}.", nameof(y));
+        }
+
+        if (!x.IsEmpty && !y.IsEmpty && x.Span.Overlaps(y.Span))
+        {
+            throw new ArgumentException("The destination overlaps the input.", nameof(y));
         }
     }
 
@@ -218,20 +224,7 @@ public static class GemmFewRows
             }
         }
 
-        if (x.Columns != layers[0].FanIn)
-        {
-            throw new ArgumentException($"Expected {layers[0].FanIn} columns (the first layer's inputs), got {x.Columns}.", nameof(x));
-        }
-
-        if (y.Rows != x.Rows || y.Columns != layers[^1].FanOut)
-        {
-            throw new ArgumentException($"Expected a {x.Rows}×{layers[^1].FanOut} destination, got {y.Rows}×{y.Columns}.", nameof(y));
-        }
-
-        if (!x.IsEmpty && !y.IsEmpty && x.Span.Overlaps(y.Span))
-        {
-            throw new ArgumentException("The destination overlaps the input.", nameof(y));
-        }
+        CheckRows(x, layers[0].FanIn, "the first layer's inputs", y, layers[^1].FanOut);
 
         switch (hidden)
         {
