@@ -60,6 +60,22 @@ internal interface IGemmKernel<T>
 
     /// <summary>Copies <paramref name="count"/> contiguous elements (the packing's row copies) with the kernel's vectors.</summary>
     static abstract void Copy(ref T source, ref T destination, int count);
+
+    /// <summary>
+    /// The most rows of an edge sliver <see cref="EdgePair"/> takes (0: the kernel has none, and every
+    /// edge tile runs <see cref="Tile{TEpilogue}"/> on its padded rows).
+    /// </summary>
+    static virtual int EdgePairRows => 0;
+
+    /// <summary>
+    /// The first <see cref="EdgePairRows"/> rows of an A sliver against two adjacent B slivers
+    /// (<paramref name="b"/> and <paramref name="b"/> + kc·NR): <c>α·acc</c> of sliver 0 into rows 0
+    /// and 1 of <paramref name="tile"/> (row stride NR) and of sliver 1 into rows 2 and 3. Each element
+    /// is summed in the same order with the same multiply-add as in <see cref="Tile{TEpilogue}"/>, so
+    /// its bits are those a full tile gives; it skips the padding rows a 6-row tile would compute for a
+    /// 2-row edge (a batch of 128 rows is 21 tiles of 6 and 2 rows).
+    /// </summary>
+    static virtual void EdgePair(int kc, ref T a, ref T b, ref T tile, T alpha) => throw new NotSupportedException();
 }
 
 /// <summary>
@@ -297,6 +313,47 @@ internal readonly struct Kernel256<T> : IGemmKernel<T>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Copy(ref T source, ref T destination, int count) => PackCopy.Copy(ref source, ref destination, count, 256);
 
+    public static int EdgePairRows => 2;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void EdgePair(int kc, ref T a, ref T b, ref T tile, T alpha)
+    {
+        ref T b2 = ref Unsafe.Add(ref b, kc * NR);
+        Vector256<T> c00 = default, c01 = default, c02 = default, c03 = default;
+        Vector256<T> c10 = default, c11 = default, c12 = default, c13 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector256<T> b0 = Vector256.LoadUnsafe(ref b);
+            Vector256<T> b1 = Vector256.LoadUnsafe(ref b, (nuint)Vector256<T>.Count);
+            Vector256<T> b2v = Vector256.LoadUnsafe(ref b2);
+            Vector256<T> b3 = Vector256.LoadUnsafe(ref b2, (nuint)Vector256<T>.Count);
+            Vector256<T> av = Vector256.Create(a);
+            c00 = GemmMath.MulAdd(b0, av, c00);
+            c01 = GemmMath.MulAdd(b1, av, c01);
+            c02 = GemmMath.MulAdd(b2v, av, c02);
+            c03 = GemmMath.MulAdd(b3, av, c03);
+            av = Vector256.Create(Unsafe.Add(ref a, 1));
+            c10 = GemmMath.MulAdd(b0, av, c10);
+            c11 = GemmMath.MulAdd(b1, av, c11);
+            c12 = GemmMath.MulAdd(b2v, av, c12);
+            c13 = GemmMath.MulAdd(b3, av, c13);
+            a = ref Unsafe.Add(ref a, MR);
+            b = ref Unsafe.Add(ref b, NR);
+            b2 = ref Unsafe.Add(ref b2, NR);
+        }
+
+        var va = Vector256.Create(alpha);
+        nuint half = (nuint)Vector256<T>.Count, nr = (nuint)NR;
+        (c00 * va).StoreUnsafe(ref tile);
+        (c01 * va).StoreUnsafe(ref tile, half);
+        (c10 * va).StoreUnsafe(ref tile, nr);
+        (c11 * va).StoreUnsafe(ref tile, nr + half);
+        (c02 * va).StoreUnsafe(ref tile, 2 * nr);
+        (c03 * va).StoreUnsafe(ref tile, (2 * nr) + half);
+        (c12 * va).StoreUnsafe(ref tile, 3 * nr);
+        (c13 * va).StoreUnsafe(ref tile, (3 * nr) + half);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Finish<TEpilogue>(ref T row, ref T bias, ref T aux)
         where TEpilogue : struct, IGemmEpilogue<T>
@@ -395,6 +452,47 @@ internal readonly struct Kernel128<T> : IGemmKernel<T>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Copy(ref T source, ref T destination, int count) => PackCopy.Copy(ref source, ref destination, count, 128);
+
+    public static int EdgePairRows => 2;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void EdgePair(int kc, ref T a, ref T b, ref T tile, T alpha)
+    {
+        ref T b2 = ref Unsafe.Add(ref b, kc * NR);
+        Vector128<T> c00 = default, c01 = default, c02 = default, c03 = default;
+        Vector128<T> c10 = default, c11 = default, c12 = default, c13 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector128<T> b0 = Vector128.LoadUnsafe(ref b);
+            Vector128<T> b1 = Vector128.LoadUnsafe(ref b, (nuint)Vector128<T>.Count);
+            Vector128<T> b2v = Vector128.LoadUnsafe(ref b2);
+            Vector128<T> b3 = Vector128.LoadUnsafe(ref b2, (nuint)Vector128<T>.Count);
+            Vector128<T> av = Vector128.Create(a);
+            c00 = GemmMath.MulAdd(b0, av, c00);
+            c01 = GemmMath.MulAdd(b1, av, c01);
+            c02 = GemmMath.MulAdd(b2v, av, c02);
+            c03 = GemmMath.MulAdd(b3, av, c03);
+            av = Vector128.Create(Unsafe.Add(ref a, 1));
+            c10 = GemmMath.MulAdd(b0, av, c10);
+            c11 = GemmMath.MulAdd(b1, av, c11);
+            c12 = GemmMath.MulAdd(b2v, av, c12);
+            c13 = GemmMath.MulAdd(b3, av, c13);
+            a = ref Unsafe.Add(ref a, MR);
+            b = ref Unsafe.Add(ref b, NR);
+            b2 = ref Unsafe.Add(ref b2, NR);
+        }
+
+        var va = Vector128.Create(alpha);
+        nuint half = (nuint)Vector128<T>.Count, nr = (nuint)NR;
+        (c00 * va).StoreUnsafe(ref tile);
+        (c01 * va).StoreUnsafe(ref tile, half);
+        (c10 * va).StoreUnsafe(ref tile, nr);
+        (c11 * va).StoreUnsafe(ref tile, nr + half);
+        (c02 * va).StoreUnsafe(ref tile, 2 * nr);
+        (c03 * va).StoreUnsafe(ref tile, (2 * nr) + half);
+        (c12 * va).StoreUnsafe(ref tile, 3 * nr);
+        (c13 * va).StoreUnsafe(ref tile, (3 * nr) + half);
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Finish<TEpilogue>(ref T row, ref T bias, ref T aux)

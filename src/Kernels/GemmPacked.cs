@@ -200,6 +200,25 @@ internal static class GemmPacked
                                     TKernel.Tile<NoEpilogue<T>>(kc, ref aSliver, ref bSliver, ref cTile, ldc, alpha, blockBeta, ref bias0, ref aux0, 0);
                                 }
                             }
+                            else if (mr <= TKernel.EdgePairRows && jr + (2 * nr) <= nc)
+                            {
+                                // A short edge sliver against this and the next whole B sliver at once,
+                                // without the padding rows a full tile would compute.
+                                TKernel.EdgePair(kc, ref aSliver, ref bSliver, ref MemoryMarshal.GetReference(tile), alpha);
+                                Span<T> second = tile[(2 * nr)..];
+                                if (finish)
+                                {
+                                    FinishEdge<T, TKernel, TEpilogue>(tile, ref cTile, ldc, mr, nr, blockBeta, epilogue, ic + ir, jc + jr);
+                                    FinishEdge<T, TKernel, TEpilogue>(second, ref Unsafe.Add(ref cTile, nr), ldc, mr, nr, blockBeta, epilogue, ic + ir, jc + jr + nr);
+                                }
+                                else
+                                {
+                                    MergeEdge(tile, nr, ref cTile, ldc, mr, nr, blockBeta);
+                                    MergeEdge(second, nr, ref Unsafe.Add(ref cTile, nr), ldc, mr, nr, blockBeta);
+                                }
+
+                                jr += nr;
+                            }
                             else
                             {
                                 TKernel.Tile<NoEpilogue<T>>(kc, ref aSliver, ref bSliver, ref MemoryMarshal.GetReference(tile), nr, alpha, T.Zero, ref bias0, ref aux0, 0);
@@ -436,9 +455,25 @@ internal static class GemmPacked
                 continue;
             }
 
+            ref T src = ref Unsafe.Add(ref origin, s);
+            if (w == TKernel.NR && width == TKernel.NR)
+            {
+                // A whole B sliver: a constant count, so the copy is straight-line vector moves.
+                for (int p = 0; p < kc; p++)
+                {
+                    TKernel.Copy(ref src, ref dst, TKernel.NR);
+                    src = ref Unsafe.Add(ref src, ld);
+                    dst = ref Unsafe.Add(ref dst, TKernel.NR);
+                }
+
+                continue;
+            }
+
             for (int p = 0; p < kc; p++)
             {
-                TKernel.Copy(ref Unsafe.Add(ref origin, (p * ld) + s), ref Unsafe.Add(ref dst, p * width), w);
+                TKernel.Copy(ref src, ref dst, w);
+                src = ref Unsafe.Add(ref src, ld);
+                dst = ref Unsafe.Add(ref dst, width);
             }
         }
     }

@@ -6,7 +6,7 @@ namespace Backprop.Kernels;
 
 /// <summary>
 /// Transposing copy used by GEMM packing: <c>dst[c·dstStride + r] = src[r·srcStride + c]</c> for a
-/// rows × columns block. Uses 4 × 4 (float) or 2 × 2 (double) register transposes where SSE is
+/// rows × columns block. Uses 4 × 4 and 2 × 4 (float) or 2 × 2 (double) register transposes where SSE is
 /// available, plain copies for the remainder and elsewhere.
 /// </summary>
 internal static class Transpose
@@ -31,6 +31,23 @@ internal static class Transpose
                 }
 
                 Scalar(ref src, srcStride, r, r + 4, c, columns, ref dst, dstStride);
+            }
+
+            // Two rows left (e.g. the AVX2 kernel's 6-row slivers): 2 × 4 transposes, 64-bit stores.
+            if (r <= rows - 2)
+            {
+                int c = 0;
+                for (; c <= columns - 4; c += 4)
+                {
+                    Transpose2x4(
+                        ref Unsafe.As<T, float>(ref Unsafe.Add(ref src, (r * srcStride) + c)),
+                        srcStride,
+                        ref Unsafe.As<T, float>(ref Unsafe.Add(ref dst, (c * dstStride) + r)),
+                        dstStride);
+                }
+
+                Scalar(ref src, srcStride, r, r + 2, c, columns, ref dst, dstStride);
+                r += 2;
             }
         }
         else if (typeof(T) == typeof(double) && Sse2.IsSupported)
@@ -70,6 +87,19 @@ internal static class Transpose
         Sse.MoveHighToLow(t1, t0).StoreUnsafe(ref Unsafe.Add(ref d, dstStride));    // a1 b1 c1 d1
         Sse.MoveLowToHigh(t2, t3).StoreUnsafe(ref Unsafe.Add(ref d, 2 * dstStride)); // a2 b2 c2 d2
         Sse.MoveHighToLow(t3, t2).StoreUnsafe(ref Unsafe.Add(ref d, 3 * dstStride)); // a3 b3 c3 d3
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose2x4(ref float s, nint srcStride, ref float d, nint dstStride)
+    {
+        Vector128<float> r0 = Vector128.LoadUnsafe(ref s);
+        Vector128<float> r1 = Vector128.LoadUnsafe(ref Unsafe.Add(ref s, srcStride));
+        Vector128<double> low = Sse.UnpackLow(r0, r1).AsDouble();   // a0 b0 | a1 b1
+        Vector128<double> high = Sse.UnpackHigh(r0, r1).AsDouble(); // a2 b2 | a3 b3
+        Unsafe.WriteUnaligned(ref Unsafe.As<float, byte>(ref d), low.ToScalar());
+        Unsafe.WriteUnaligned(ref Unsafe.As<float, byte>(ref Unsafe.Add(ref d, dstStride)), low.GetElement(1));
+        Unsafe.WriteUnaligned(ref Unsafe.As<float, byte>(ref Unsafe.Add(ref d, 2 * dstStride)), high.ToScalar());
+        Unsafe.WriteUnaligned(ref Unsafe.As<float, byte>(ref Unsafe.Add(ref d, 3 * dstStride)), high.GetElement(1));
     }
 
     private static void Scalar<T>(ref T src, nint srcStride, int rowStart, int rowEnd, int columnStart, int columnEnd, ref T dst, nint dstStride)
