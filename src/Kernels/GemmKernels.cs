@@ -249,19 +249,28 @@ internal readonly struct Kernel512<T> : IGemmKernel<T>
 }
 
 /// <summary>
-/// AVX2 (16 vector registers): 6 rows × 2 vectors (12 accumulators, 2 B vectors, 1 broadcast: 15
-/// registers), the BLIS/OpenBLAS Haswell shape; 8 × 2 needs 19 registers and spills. (.NET 10 on
-/// x64 accelerates 256-bit vectors only with AVX2, and every AVX2 part has FMA3.) Blocking as the 512-bit kernel's (KC 256 float / 128
-/// double, NC 1024), MC 144 = 24 tiles so a batch of 128 rows is one block.
+/// 6 rows × 2 vectors at 256 bits (<c>TW</c> = <see cref="Simd256{T}"/>) and at 128 bits with fused
+/// multiply-add (<see cref="Simd128{T}"/>), written once. AVX2 has 16 vector registers: 12
+/// accumulators, 2 B vectors and 1 broadcast take 15, the BLIS/OpenBLAS Haswell shape; 8 × 2 needs 19
+/// and spills. (.NET 10 on x64 accelerates 256-bit vectors only with AVX2, and every AVX2 part has
+/// FMA3.) At 128 bits (SSE with FMA3: 16 registers; Arm NEON: 32) the same budget; without FMA
+/// <see cref="Kernel128Split{T}"/> runs instead. Blocking as the 512-bit kernel's (KC 256 float / 128
+/// double, NC 1024), MC 144 = 24 tiles so a batch of 128 rows is one block (at 128 bits the slivers
+/// are half as wide, so they fit L1 with room to spare).
 /// </summary>
-internal readonly struct Kernel256<T> : IGemmKernel<T>
+/// <typeparam name="T">float or double.</typeparam>
+/// <typeparam name="TV">The vector type of <typeparamref name="TW"/>.</typeparam>
+/// <typeparam name="TW">The width: <see cref="Simd256{T}"/> or <see cref="Simd128{T}"/>.</typeparam>
+internal readonly struct Kernel6x2<T, TV, TW> : IGemmKernel<T>
     where T : unmanaged, IFloatingPointIeee754<T>
+    where TV : struct
+    where TW : struct, ISimdWidth<T, TV>
 {
-    public static int Bits => 256;
+    public static int Bits => TW.Count * Unsafe.SizeOf<T>() * 8;
 
     public static int MR => 6;
 
-    public static int NR => 2 * Vector256<T>.Count;
+    public static int NR => 2 * TW.Count;
 
     public static int KC => typeof(T) == typeof(float) ? 256 : 128;
 
@@ -269,37 +278,39 @@ internal readonly struct Kernel256<T> : IGemmKernel<T>
 
     public static int NC => 1024;
 
+    public static int EdgePairRows => 2;
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Tile<TEpilogue>(int kc, ref T a, ref T b, ref T c, nint ldc, T alpha, T beta, ref T bias, ref T aux, nint ldaux)
         where TEpilogue : struct, IGemmEpilogue<T>
     {
-        Vector256<T> c00 = default, c01 = default, c10 = default, c11 = default;
-        Vector256<T> c20 = default, c21 = default, c30 = default, c31 = default;
-        Vector256<T> c40 = default, c41 = default, c50 = default, c51 = default;
+        TV c00 = TW.Zero, c01 = TW.Zero, c10 = TW.Zero, c11 = TW.Zero;
+        TV c20 = TW.Zero, c21 = TW.Zero, c30 = TW.Zero, c31 = TW.Zero;
+        TV c40 = TW.Zero, c41 = TW.Zero, c50 = TW.Zero, c51 = TW.Zero;
         for (int p = 0; p < kc; p++)
         {
-            Vector256<T> b0 = Vector256.LoadUnsafe(ref b);
-            Vector256<T> b1 = Vector256.LoadUnsafe(ref b, (nuint)Vector256<T>.Count);
-            Vector256<T> av = Vector256.Create(a);
-            c00 = GemmMath.MulAdd(b0, av, c00);
-            c01 = GemmMath.MulAdd(b1, av, c01);
-            av = Vector256.Create(Unsafe.Add(ref a, 1));
-            c10 = GemmMath.MulAdd(b0, av, c10);
-            c11 = GemmMath.MulAdd(b1, av, c11);
-            av = Vector256.Create(Unsafe.Add(ref a, 2));
-            c20 = GemmMath.MulAdd(b0, av, c20);
-            c21 = GemmMath.MulAdd(b1, av, c21);
-            av = Vector256.Create(Unsafe.Add(ref a, 3));
-            c30 = GemmMath.MulAdd(b0, av, c30);
-            c31 = GemmMath.MulAdd(b1, av, c31);
-            av = Vector256.Create(Unsafe.Add(ref a, 4));
-            c40 = GemmMath.MulAdd(b0, av, c40);
-            c41 = GemmMath.MulAdd(b1, av, c41);
-            av = Vector256.Create(Unsafe.Add(ref a, 5));
-            c50 = GemmMath.MulAdd(b0, av, c50);
-            c51 = GemmMath.MulAdd(b1, av, c51);
+            TV b0 = TW.Load(ref b, 0);
+            TV b1 = TW.Load(ref b, (nuint)TW.Count);
+            TV av = TW.Create(a);
+            c00 = TW.MultiplyAdd(b0, av, c00);
+            c01 = TW.MultiplyAdd(b1, av, c01);
+            av = TW.Create(Unsafe.Add(ref a, 1));
+            c10 = TW.MultiplyAdd(b0, av, c10);
+            c11 = TW.MultiplyAdd(b1, av, c11);
+            av = TW.Create(Unsafe.Add(ref a, 2));
+            c20 = TW.MultiplyAdd(b0, av, c20);
+            c21 = TW.MultiplyAdd(b1, av, c21);
+            av = TW.Create(Unsafe.Add(ref a, 3));
+            c30 = TW.MultiplyAdd(b0, av, c30);
+            c31 = TW.MultiplyAdd(b1, av, c31);
+            av = TW.Create(Unsafe.Add(ref a, 4));
+            c40 = TW.MultiplyAdd(b0, av, c40);
+            c41 = TW.MultiplyAdd(b1, av, c41);
+            av = TW.Create(Unsafe.Add(ref a, 5));
+            c50 = TW.MultiplyAdd(b0, av, c50);
+            c51 = TW.MultiplyAdd(b1, av, c51);
             a = ref Unsafe.Add(ref a, 6);
-            b = ref Unsafe.Add(ref b, 2 * Vector256<T>.Count);
+            b = ref Unsafe.Add(ref b, 2 * TW.Count);
         }
 
         Store<TEpilogue>(ref c, c00, c01, alpha, beta, ref bias, ref aux);
@@ -310,221 +321,80 @@ internal readonly struct Kernel256<T> : IGemmKernel<T>
         Store<TEpilogue>(ref Unsafe.Add(ref c, 5 * ldc), c50, c51, alpha, beta, ref bias, ref Unsafe.Add(ref aux, 5 * ldaux));
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Copy(ref T source, ref T destination, int count) => PackCopy.Copy(ref source, ref destination, count, 256);
-
-    public static int EdgePairRows => 2;
-
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void EdgePair(int kc, ref T a, ref T b, ref T tile, T alpha)
     {
         ref T b2 = ref Unsafe.Add(ref b, kc * NR);
-        Vector256<T> c00 = default, c01 = default, c02 = default, c03 = default;
-        Vector256<T> c10 = default, c11 = default, c12 = default, c13 = default;
+        TV c00 = TW.Zero, c01 = TW.Zero, c02 = TW.Zero, c03 = TW.Zero;
+        TV c10 = TW.Zero, c11 = TW.Zero, c12 = TW.Zero, c13 = TW.Zero;
         for (int p = 0; p < kc; p++)
         {
-            Vector256<T> b0 = Vector256.LoadUnsafe(ref b);
-            Vector256<T> b1 = Vector256.LoadUnsafe(ref b, (nuint)Vector256<T>.Count);
-            Vector256<T> b2v = Vector256.LoadUnsafe(ref b2);
-            Vector256<T> b3 = Vector256.LoadUnsafe(ref b2, (nuint)Vector256<T>.Count);
-            Vector256<T> av = Vector256.Create(a);
-            c00 = GemmMath.MulAdd(b0, av, c00);
-            c01 = GemmMath.MulAdd(b1, av, c01);
-            c02 = GemmMath.MulAdd(b2v, av, c02);
-            c03 = GemmMath.MulAdd(b3, av, c03);
-            av = Vector256.Create(Unsafe.Add(ref a, 1));
-            c10 = GemmMath.MulAdd(b0, av, c10);
-            c11 = GemmMath.MulAdd(b1, av, c11);
-            c12 = GemmMath.MulAdd(b2v, av, c12);
-            c13 = GemmMath.MulAdd(b3, av, c13);
+            TV b0 = TW.Load(ref b, 0);
+            TV b1 = TW.Load(ref b, (nuint)TW.Count);
+            TV b2v = TW.Load(ref b2, 0);
+            TV b3 = TW.Load(ref b2, (nuint)TW.Count);
+            TV av = TW.Create(a);
+            c00 = TW.MultiplyAdd(b0, av, c00);
+            c01 = TW.MultiplyAdd(b1, av, c01);
+            c02 = TW.MultiplyAdd(b2v, av, c02);
+            c03 = TW.MultiplyAdd(b3, av, c03);
+            av = TW.Create(Unsafe.Add(ref a, 1));
+            c10 = TW.MultiplyAdd(b0, av, c10);
+            c11 = TW.MultiplyAdd(b1, av, c11);
+            c12 = TW.MultiplyAdd(b2v, av, c12);
+            c13 = TW.MultiplyAdd(b3, av, c13);
             a = ref Unsafe.Add(ref a, MR);
             b = ref Unsafe.Add(ref b, NR);
             b2 = ref Unsafe.Add(ref b2, NR);
         }
 
-        var va = Vector256.Create(alpha);
-        nuint half = (nuint)Vector256<T>.Count, nr = (nuint)NR;
-        (c00 * va).StoreUnsafe(ref tile);
-        (c01 * va).StoreUnsafe(ref tile, half);
-        (c10 * va).StoreUnsafe(ref tile, nr);
-        (c11 * va).StoreUnsafe(ref tile, nr + half);
-        (c02 * va).StoreUnsafe(ref tile, 2 * nr);
-        (c03 * va).StoreUnsafe(ref tile, (2 * nr) + half);
-        (c12 * va).StoreUnsafe(ref tile, 3 * nr);
-        (c13 * va).StoreUnsafe(ref tile, (3 * nr) + half);
+        TV va = TW.Create(alpha);
+        nuint half = (nuint)TW.Count, nr = (nuint)NR;
+        TW.Store(TW.Multiply(c00, va), ref tile, 0);
+        TW.Store(TW.Multiply(c01, va), ref tile, half);
+        TW.Store(TW.Multiply(c10, va), ref tile, nr);
+        TW.Store(TW.Multiply(c11, va), ref tile, nr + half);
+        TW.Store(TW.Multiply(c02, va), ref tile, 2 * nr);
+        TW.Store(TW.Multiply(c03, va), ref tile, (2 * nr) + half);
+        TW.Store(TW.Multiply(c12, va), ref tile, 3 * nr);
+        TW.Store(TW.Multiply(c13, va), ref tile, (3 * nr) + half);
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Copy(ref T source, ref T destination, int count) => PackCopy.Copy(ref source, ref destination, count, Bits);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Finish<TEpilogue>(ref T row, ref T bias, ref T aux)
         where TEpilogue : struct, IGemmEpilogue<T>
     {
-        TEpilogue.Apply(Vector256.LoadUnsafe(ref row), ref bias, ref aux).StoreUnsafe(ref row);
-        TEpilogue.Apply(Vector256.LoadUnsafe(ref row, (nuint)Vector256<T>.Count), ref Unsafe.Add(ref bias, Vector256<T>.Count), ref Unsafe.Add(ref aux, Vector256<T>.Count))
-            .StoreUnsafe(ref row, (nuint)Vector256<T>.Count);
+        nuint n = (nuint)TW.Count;
+        TW.Store(TW.ApplyEpilogue<TEpilogue>(TW.Load(ref row, 0), ref bias, ref aux), ref row, 0);
+        TW.Store(TW.ApplyEpilogue<TEpilogue>(TW.Load(ref row, n), ref Unsafe.Add(ref bias, n), ref Unsafe.Add(ref aux, n)), ref row, n);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store<TEpilogue>(ref T c, Vector256<T> v0, Vector256<T> v1, T alpha, T beta, ref T bias, ref T aux)
+    private static void Store<TEpilogue>(ref T c, TV v0, TV v1, T alpha, T beta, ref T bias, ref T aux)
         where TEpilogue : struct, IGemmEpilogue<T>
     {
-        var va = Vector256.Create(alpha);
-        v0 *= va;
-        v1 *= va;
+        nuint n = (nuint)TW.Count;
+        TV va = TW.Create(alpha);
+        v0 = TW.Multiply(v0, va);
+        v1 = TW.Multiply(v1, va);
         if (beta != T.Zero)
         {
-            var vb = Vector256.Create(beta);
-            v0 += vb * Vector256.LoadUnsafe(ref c);
-            v1 += vb * Vector256.LoadUnsafe(ref c, (nuint)Vector256<T>.Count);
+            TV vb = TW.Create(beta);
+            v0 = TW.Add(v0, TW.Multiply(vb, TW.Load(ref c, 0)));
+            v1 = TW.Add(v1, TW.Multiply(vb, TW.Load(ref c, n)));
         }
 
         if (TEpilogue.Active)
         {
-            v0 = TEpilogue.Apply(v0, ref bias, ref aux);
-            v1 = TEpilogue.Apply(v1, ref Unsafe.Add(ref bias, Vector256<T>.Count), ref Unsafe.Add(ref aux, Vector256<T>.Count));
+            v0 = TW.ApplyEpilogue<TEpilogue>(v0, ref bias, ref aux);
+            v1 = TW.ApplyEpilogue<TEpilogue>(v1, ref Unsafe.Add(ref bias, n), ref Unsafe.Add(ref aux, n));
         }
 
-        v0.StoreUnsafe(ref c);
-        v1.StoreUnsafe(ref c, (nuint)Vector256<T>.Count);
-    }
-}
-
-/// <summary>
-/// 128-bit with fused multiply-add (SSE with FMA3: 16 registers; Arm NEON: 32): 6 rows × 2 vectors,
-/// the same register budget as the AVX2 kernel (15 registers). Without FMA,
-/// <see cref="Kernel128Split{T}"/> runs instead. Same
-/// blocking as the 256-bit kernel (its slivers are half as wide, so they fit L1 with room to spare).
-/// </summary>
-internal readonly struct Kernel128<T> : IGemmKernel<T>
-    where T : unmanaged, IFloatingPointIeee754<T>
-{
-    public static int Bits => 128;
-
-    public static int MR => 6;
-
-    public static int NR => 2 * Vector128<T>.Count;
-
-    public static int KC => typeof(T) == typeof(float) ? 256 : 128;
-
-    public static int MC => 144;
-
-    public static int NC => 1024;
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Tile<TEpilogue>(int kc, ref T a, ref T b, ref T c, nint ldc, T alpha, T beta, ref T bias, ref T aux, nint ldaux)
-        where TEpilogue : struct, IGemmEpilogue<T>
-    {
-        Vector128<T> c00 = default, c01 = default, c10 = default, c11 = default;
-        Vector128<T> c20 = default, c21 = default, c30 = default, c31 = default;
-        Vector128<T> c40 = default, c41 = default, c50 = default, c51 = default;
-        for (int p = 0; p < kc; p++)
-        {
-            Vector128<T> b0 = Vector128.LoadUnsafe(ref b);
-            Vector128<T> b1 = Vector128.LoadUnsafe(ref b, (nuint)Vector128<T>.Count);
-            Vector128<T> av = Vector128.Create(a);
-            c00 = GemmMath.MulAdd(b0, av, c00);
-            c01 = GemmMath.MulAdd(b1, av, c01);
-            av = Vector128.Create(Unsafe.Add(ref a, 1));
-            c10 = GemmMath.MulAdd(b0, av, c10);
-            c11 = GemmMath.MulAdd(b1, av, c11);
-            av = Vector128.Create(Unsafe.Add(ref a, 2));
-            c20 = GemmMath.MulAdd(b0, av, c20);
-            c21 = GemmMath.MulAdd(b1, av, c21);
-            av = Vector128.Create(Unsafe.Add(ref a, 3));
-            c30 = GemmMath.MulAdd(b0, av, c30);
-            c31 = GemmMath.MulAdd(b1, av, c31);
-            av = Vector128.Create(Unsafe.Add(ref a, 4));
-            c40 = GemmMath.MulAdd(b0, av, c40);
-            c41 = GemmMath.MulAdd(b1, av, c41);
-            av = Vector128.Create(Unsafe.Add(ref a, 5));
-            c50 = GemmMath.MulAdd(b0, av, c50);
-            c51 = GemmMath.MulAdd(b1, av, c51);
-            a = ref Unsafe.Add(ref a, 6);
-            b = ref Unsafe.Add(ref b, 2 * Vector128<T>.Count);
-        }
-
-        Store<TEpilogue>(ref c, c00, c01, alpha, beta, ref bias, ref aux);
-        Store<TEpilogue>(ref Unsafe.Add(ref c, ldc), c10, c11, alpha, beta, ref bias, ref Unsafe.Add(ref aux, ldaux));
-        Store<TEpilogue>(ref Unsafe.Add(ref c, 2 * ldc), c20, c21, alpha, beta, ref bias, ref Unsafe.Add(ref aux, 2 * ldaux));
-        Store<TEpilogue>(ref Unsafe.Add(ref c, 3 * ldc), c30, c31, alpha, beta, ref bias, ref Unsafe.Add(ref aux, 3 * ldaux));
-        Store<TEpilogue>(ref Unsafe.Add(ref c, 4 * ldc), c40, c41, alpha, beta, ref bias, ref Unsafe.Add(ref aux, 4 * ldaux));
-        Store<TEpilogue>(ref Unsafe.Add(ref c, 5 * ldc), c50, c51, alpha, beta, ref bias, ref Unsafe.Add(ref aux, 5 * ldaux));
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Copy(ref T source, ref T destination, int count) => PackCopy.Copy(ref source, ref destination, count, 128);
-
-    public static int EdgePairRows => 2;
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void EdgePair(int kc, ref T a, ref T b, ref T tile, T alpha)
-    {
-        ref T b2 = ref Unsafe.Add(ref b, kc * NR);
-        Vector128<T> c00 = default, c01 = default, c02 = default, c03 = default;
-        Vector128<T> c10 = default, c11 = default, c12 = default, c13 = default;
-        for (int p = 0; p < kc; p++)
-        {
-            Vector128<T> b0 = Vector128.LoadUnsafe(ref b);
-            Vector128<T> b1 = Vector128.LoadUnsafe(ref b, (nuint)Vector128<T>.Count);
-            Vector128<T> b2v = Vector128.LoadUnsafe(ref b2);
-            Vector128<T> b3 = Vector128.LoadUnsafe(ref b2, (nuint)Vector128<T>.Count);
-            Vector128<T> av = Vector128.Create(a);
-            c00 = GemmMath.MulAdd(b0, av, c00);
-            c01 = GemmMath.MulAdd(b1, av, c01);
-            c02 = GemmMath.MulAdd(b2v, av, c02);
-            c03 = GemmMath.MulAdd(b3, av, c03);
-            av = Vector128.Create(Unsafe.Add(ref a, 1));
-            c10 = GemmMath.MulAdd(b0, av, c10);
-            c11 = GemmMath.MulAdd(b1, av, c11);
-            c12 = GemmMath.MulAdd(b2v, av, c12);
-            c13 = GemmMath.MulAdd(b3, av, c13);
-            a = ref Unsafe.Add(ref a, MR);
-            b = ref Unsafe.Add(ref b, NR);
-            b2 = ref Unsafe.Add(ref b2, NR);
-        }
-
-        var va = Vector128.Create(alpha);
-        nuint half = (nuint)Vector128<T>.Count, nr = (nuint)NR;
-        (c00 * va).StoreUnsafe(ref tile);
-        (c01 * va).StoreUnsafe(ref tile, half);
-        (c10 * va).StoreUnsafe(ref tile, nr);
-        (c11 * va).StoreUnsafe(ref tile, nr + half);
-        (c02 * va).StoreUnsafe(ref tile, 2 * nr);
-        (c03 * va).StoreUnsafe(ref tile, (2 * nr) + half);
-        (c12 * va).StoreUnsafe(ref tile, 3 * nr);
-        (c13 * va).StoreUnsafe(ref tile, (3 * nr) + half);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Finish<TEpilogue>(ref T row, ref T bias, ref T aux)
-        where TEpilogue : struct, IGemmEpilogue<T>
-    {
-        TEpilogue.Apply(Vector128.LoadUnsafe(ref row), ref bias, ref aux).StoreUnsafe(ref row);
-        TEpilogue.Apply(Vector128.LoadUnsafe(ref row, (nuint)Vector128<T>.Count), ref Unsafe.Add(ref bias, Vector128<T>.Count), ref Unsafe.Add(ref aux, Vector128<T>.Count))
-            .StoreUnsafe(ref row, (nuint)Vector128<T>.Count);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store<TEpilogue>(ref T c, Vector128<T> v0, Vector128<T> v1, T alpha, T beta, ref T bias, ref T aux)
-        where TEpilogue : struct, IGemmEpilogue<T>
-    {
-        var va = Vector128.Create(alpha);
-        v0 *= va;
-        v1 *= va;
-        if (beta != T.Zero)
-        {
-            var vb = Vector128.Create(beta);
-            v0 += vb * Vector128.LoadUnsafe(ref c);
-            v1 += vb * Vector128.LoadUnsafe(ref c, (nuint)Vector128<T>.Count);
-        }
-
-        if (TEpilogue.Active)
-        {
-            v0 = TEpilogue.Apply(v0, ref bias, ref aux);
-            v1 = TEpilogue.Apply(v1, ref Unsafe.Add(ref bias, Vector128<T>.Count), ref Unsafe.Add(ref aux, Vector128<T>.Count));
-        }
-
-        v0.StoreUnsafe(ref c);
-        v1.StoreUnsafe(ref c, (nuint)Vector128<T>.Count);
+        TW.Store(v0, ref c, 0);
+        TW.Store(v1, ref c, n);
     }
 }
 
@@ -581,11 +451,11 @@ internal readonly struct Kernel128Split<T> : IGemmKernel<T>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Copy(ref T source, ref T destination, int count) => Kernel128<T>.Copy(ref source, ref destination, count);
+    public static void Copy(ref T source, ref T destination, int count) => PackCopy.Copy(ref source, ref destination, count, 128);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Finish<TEpilogue>(ref T row, ref T bias, ref T aux)
-        where TEpilogue : struct, IGemmEpilogue<T> => Kernel128<T>.Finish<TEpilogue>(ref row, ref bias, ref aux);
+        where TEpilogue : struct, IGemmEpilogue<T> => Kernel6x2<T, Vector128<T>, Simd128<T>>.Finish<TEpilogue>(ref row, ref bias, ref aux);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store<TEpilogue>(ref T c, Vector128<T> v0, Vector128<T> v1, T alpha, T beta, ref T bias, ref T aux)

@@ -21,8 +21,8 @@ internal static class GemmPacked
         where T : unmanaged, IFloatingPointIeee754<T> => Width switch
         {
             512 => Kernel512<T>.MR,
-            256 => Kernel256<T>.MR,
-            128 => GemmMath.Fused ? Kernel128<T>.MR : Kernel128Split<T>.MR,
+            256 => Kernel6x2<T, Vector256<T>, Simd256<T>>.MR,
+            128 => GemmMath.Fused ? Kernel6x2<T, Vector128<T>, Simd128<T>>.MR : Kernel128Split<T>.MR,
             _ => KernelScalar<T>.MR,
         };
 
@@ -31,8 +31,8 @@ internal static class GemmPacked
         where T : unmanaged, IFloatingPointIeee754<T> => Width switch
         {
             512 => Kernel512<T>.NR,
-            256 => Kernel256<T>.NR,
-            128 => GemmMath.Fused ? Kernel128<T>.NR : Kernel128Split<T>.NR,
+            256 => Kernel6x2<T, Vector256<T>, Simd256<T>>.NR,
+            128 => GemmMath.Fused ? Kernel6x2<T, Vector128<T>, Simd128<T>>.NR : Kernel128Split<T>.NR,
             _ => KernelScalar<T>.NR,
         };
 
@@ -45,8 +45,8 @@ internal static class GemmPacked
     public static long CallsOnThisThread(int bits) => bits switch
     {
         512 => Calls<Kernel512<float>>.Count + Calls<Kernel512<double>>.Count,
-        256 => Calls<Kernel256<float>>.Count + Calls<Kernel256<double>>.Count,
-        128 => Calls<Kernel128<float>>.Count + Calls<Kernel128<double>>.Count + Calls<Kernel128Split<float>>.Count + Calls<Kernel128Split<double>>.Count,
+        256 => Calls<Kernel6x2<float, Vector256<float>, Simd256<float>>>.Count + Calls<Kernel6x2<double, Vector256<double>, Simd256<double>>>.Count,
+        128 => Calls<Kernel6x2<float, Vector128<float>, Simd128<float>>>.Count + Calls<Kernel6x2<double, Vector128<double>, Simd128<double>>>.Count + Calls<Kernel128Split<float>>.Count + Calls<Kernel128Split<double>>.Count,
         _ => Calls<KernelScalar<float>>.Count + Calls<KernelScalar<double>>.Count,
     };
 
@@ -85,10 +85,10 @@ internal static class GemmPacked
                 Run<T, Kernel512<T>, TEpilogue>(o, c, alpha, beta, epilogue, workspace);
                 break;
             case 256:
-                Run<T, Kernel256<T>, TEpilogue>(o, c, alpha, beta, epilogue, workspace);
+                Run<T, Kernel6x2<T, Vector256<T>, Simd256<T>>, TEpilogue>(o, c, alpha, beta, epilogue, workspace);
                 break;
             case 128 when GemmMath.Fused:
-                Run<T, Kernel128<T>, TEpilogue>(o, c, alpha, beta, epilogue, workspace);
+                Run<T, Kernel6x2<T, Vector128<T>, Simd128<T>>, TEpilogue>(o, c, alpha, beta, epilogue, workspace);
                 break;
             case 128:
                 Run<T, Kernel128Split<T>, TEpilogue>(o, c, alpha, beta, epilogue, workspace);
@@ -104,8 +104,8 @@ internal static class GemmPacked
         where T : unmanaged, IFloatingPointIeee754<T> => Width switch
         {
             512 => WorkspaceLength<T, Kernel512<T>>(),
-            256 => WorkspaceLength<T, Kernel256<T>>(),
-            128 => GemmMath.Fused ? WorkspaceLength<T, Kernel128<T>>() : WorkspaceLength<T, Kernel128Split<T>>(),
+            256 => WorkspaceLength<T, Kernel6x2<T, Vector256<T>, Simd256<T>>>(),
+            128 => GemmMath.Fused ? WorkspaceLength<T, Kernel6x2<T, Vector128<T>, Simd128<T>>>() : WorkspaceLength<T, Kernel128Split<T>>(),
             _ => WorkspaceLength<T, KernelScalar<T>>(),
         };
 

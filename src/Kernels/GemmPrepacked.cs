@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Backprop.Kernels;
 
@@ -114,8 +115,8 @@ internal static class GemmPrepacked
         where T : unmanaged, IFloatingPointIeee754<T> => KernelSimd.VectorBits switch
         {
             512 => (Kernel512<T>.MR, Kernel512<T>.NR, Kernel512<T>.KC),
-            256 => (Kernel256<T>.MR, Kernel256<T>.NR, Kernel256<T>.KC),
-            128 => GemmMath.Fused ? (Kernel128<T>.MR, Kernel128<T>.NR, Kernel128<T>.KC) : (Kernel128Split<T>.MR, Kernel128Split<T>.NR, Kernel128Split<T>.KC),
+            256 => (Kernel6x2<T, Vector256<T>, Simd256<T>>.MR, Kernel6x2<T, Vector256<T>, Simd256<T>>.NR, Kernel6x2<T, Vector256<T>, Simd256<T>>.KC),
+            128 => GemmMath.Fused ? (Kernel6x2<T, Vector128<T>, Simd128<T>>.MR, Kernel6x2<T, Vector128<T>, Simd128<T>>.NR, Kernel6x2<T, Vector128<T>, Simd128<T>>.KC) : (Kernel128Split<T>.MR, Kernel128Split<T>.NR, Kernel128Split<T>.KC),
             _ => (KernelScalar<T>.MR, KernelScalar<T>.NR, KernelScalar<T>.KC),
         };
 
@@ -129,10 +130,10 @@ internal static class GemmPrepacked
                 Pack<T, Kernel512<T>>(b, transpose, packed);
                 break;
             case 256:
-                Pack<T, Kernel256<T>>(b, transpose, packed);
+                Pack<T, Kernel6x2<T, Vector256<T>, Simd256<T>>>(b, transpose, packed);
                 break;
             case 128 when GemmMath.Fused:
-                Pack<T, Kernel128<T>>(b, transpose, packed);
+                Pack<T, Kernel6x2<T, Vector128<T>, Simd128<T>>>(b, transpose, packed);
                 break;
             case 128:
                 Pack<T, Kernel128Split<T>>(b, transpose, packed);
@@ -154,10 +155,10 @@ internal static class GemmPrepacked
                 Run<T, Kernel512<T>, TEpilogue>(o, packed, c, epilogue, workspace);
                 break;
             case 256:
-                Run<T, Kernel256<T>, TEpilogue>(o, packed, c, epilogue, workspace);
+                Run<T, Kernel6x2<T, Vector256<T>, Simd256<T>>, TEpilogue>(o, packed, c, epilogue, workspace);
                 break;
             case 128 when GemmMath.Fused:
-                Run<T, Kernel128<T>, TEpilogue>(o, packed, c, epilogue, workspace);
+                Run<T, Kernel6x2<T, Vector128<T>, Simd128<T>>, TEpilogue>(o, packed, c, epilogue, workspace);
                 break;
             case 128:
                 Run<T, Kernel128Split<T>, TEpilogue>(o, packed, c, epilogue, workspace);

@@ -127,6 +127,10 @@ internal interface ISimdWidth<T, TV>
 
     static abstract TV ApplyUpdate<TOp>(in TOp op, TV p, TV g, ref TV s, ref TV t)
         where TOp : struct, IUpdateOperator2<T>;
+
+    /// <summary>The GEMM epilogue <typeparamref name="TEpilogue"/> on one vector of a C row (its bias and aux at the vector's first lane).</summary>
+    static abstract TV ApplyEpilogue<TEpilogue>(TV value, ref T bias, ref T aux)
+        where TEpilogue : struct, IGemmEpilogue<T>;
 }
 
 /// <summary><see cref="ISimdWidth{T, TV}"/> at 128 bits.</summary>
@@ -260,6 +264,10 @@ internal readonly struct Simd128<T> : ISimdWidth<T, Vector128<T>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<T> LeadingMask(int count) =>
         Vector128.LessThan(Vector128<T>.Indices, Vector128.Create(T.CreateTruncating(count)));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<T> ApplyEpilogue<TEpilogue>(Vector128<T> value, ref T bias, ref T aux)
+        where TEpilogue : struct, IGemmEpilogue<T> => TEpilogue.Apply(value, ref bias, ref aux);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<T> Apply<TOp>(in TOp op, Vector128<T> x)
@@ -415,6 +423,10 @@ internal readonly struct Simd256<T> : ISimdWidth<T, Vector256<T>>
         Vector256.LessThan(Vector256<T>.Indices, Vector256.Create(T.CreateTruncating(count)));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> ApplyEpilogue<TEpilogue>(Vector256<T> value, ref T bias, ref T aux)
+        where TEpilogue : struct, IGemmEpilogue<T> => TEpilogue.Apply(value, ref bias, ref aux);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<T> Apply<TOp>(in TOp op, Vector256<T> x)
         where TOp : struct, IUnaryOperator<T> => op.Invoke(x);
 
@@ -566,6 +578,10 @@ internal readonly struct Simd512<T> : ISimdWidth<T, Vector512<T>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<T> LeadingMask(int count) =>
         Vector512.LessThan(Vector512<T>.Indices, Vector512.Create(T.CreateTruncating(count)));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> ApplyEpilogue<TEpilogue>(Vector512<T> value, ref T bias, ref T aux)
+        where TEpilogue : struct, IGemmEpilogue<T> => TEpilogue.Apply(value, ref bias, ref aux);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<T> Apply<TOp>(in TOp op, Vector512<T> x)

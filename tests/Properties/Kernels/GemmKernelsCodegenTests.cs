@@ -25,11 +25,11 @@ public partial class GemmKernelsCodegenTests(ITestOutputHelper output)
 
     [CpuFlagsFact("avx2", "fma")]
     public void The256BitLoopFitsAvx2sSixteenRegistersWithoutMoves() =>
-        AssertCleanLoop(new() { ["DOTNET_EnableAVX512"] = "0" }, "Kernel256`1[float]:Tile[Backprop.Kernels.NoEpilogue`1[float]]", fmas: 12);
+        AssertCleanLoop(new() { ["DOTNET_EnableAVX512"] = "0" }, "Kernel6x2`3[float,System.Runtime.Intrinsics.Vector256`1[float],Backprop.Kernels.Simd256`1[float]]:Tile[Backprop.Kernels.NoEpilogue`1[float]]", fmas: 12);
 
     [CpuFlagsFact("avx2", "fma")]
     public void The128BitFmaLoopFitsSixteenRegistersWithoutMoves() =>
-        AssertCleanLoop(new() { ["DOTNET_EnableAVX512"] = "0", ["BACKPROP_VECTOR_BITS"] = "128" }, "Kernel128`1[float]:Tile[Backprop.Kernels.NoEpilogue`1[float]]", fmas: 12);
+        AssertCleanLoop(new() { ["DOTNET_EnableAVX512"] = "0", ["BACKPROP_VECTOR_BITS"] = "128" }, "Kernel6x2`3[float,System.Runtime.Intrinsics.Vector128`1[float],Backprop.Kernels.Simd128`1[float]]:Tile[Backprop.Kernels.NoEpilogue`1[float]]", fmas: 12);
 
     [Fact]
     public void TheLoopReaderFindsMovesAndSpills()
