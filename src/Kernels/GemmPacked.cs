@@ -151,11 +151,6 @@ internal static class GemmPacked
         Span<T> bPack = workspace[..(kcMax * ncMax)];
         Span<T> aPack = workspace.Slice(kcMax * ncMax, mcMax * kcMax);
         Span<T> tile = workspace.Slice((kcMax * ncMax) + (mcMax * kcMax), mrFull * nr);
-        ref T c0 = ref MemoryMarshal.GetReference(c.Span);
-        nint ldc = c.Stride;
-        ref T bias0 = ref MemoryMarshal.GetReference(epilogue.Bias);
-        ref T aux0 = ref MemoryMarshal.GetReference(epilogue.Aux.Span);
-        nint ldaux = epilogue.Aux.Stride;
         Span<T> columnSums = epilogue.ColumnSums;
 
         for (int jc = 0; jc < o.N; jc += ncMax)
@@ -178,60 +173,82 @@ internal static class GemmPacked
                 {
                     int mc = Math.Min(mcMax, o.M - ic);
                     PackA<T, TKernel>(o, ic, mc, pc, kc, aPack);
-                    for (int ir = 0; ir < mc; ir += mrFull)
-                    {
-                        int mr = Math.Min(mrFull, mc - ir);
-                        ref T aSliver = ref MemoryMarshal.GetReference(aPack.Slice(ir * kc, mrFull * kc));
-                        for (int jr = 0; jr < nc; jr += nr)
-                        {
-                            int nrEdge = Math.Min(nr, nc - jr);
-                            ref T bSliver = ref MemoryMarshal.GetReference(bPack.Slice(jr * kc, nr * kc));
-                            ref T cTile = ref Unsafe.Add(ref c0, ((ic + ir) * ldc) + jc + jr);
-                            if (mr == mrFull && nrEdge == nr)
-                            {
-                                if (finish)
-                                {
-                                    ref T bias = ref Unsafe.Add(ref bias0, jc + jr);
-                                    ref T aux = ref Unsafe.Add(ref aux0, ((ic + ir) * ldaux) + jc + jr);
-                                    TKernel.Tile<TEpilogue>(kc, ref aSliver, ref bSliver, ref cTile, ldc, alpha, blockBeta, ref bias, ref aux, ldaux);
-                                }
-                                else
-                                {
-                                    TKernel.Tile<NoEpilogue<T>>(kc, ref aSliver, ref bSliver, ref cTile, ldc, alpha, blockBeta, ref bias0, ref aux0, 0);
-                                }
-                            }
-                            else if (mr <= TKernel.EdgePairRows && jr + (2 * nr) <= nc)
-                            {
-                                // A short edge sliver against this and the next whole B sliver at once,
-                                // without the padding rows a full tile would compute.
-                                TKernel.EdgePair(kc, ref aSliver, ref bSliver, ref MemoryMarshal.GetReference(tile), alpha);
-                                Span<T> second = tile[(2 * nr)..];
-                                if (finish)
-                                {
-                                    FinishEdge<T, TKernel, TEpilogue>(tile, ref cTile, ldc, mr, nr, blockBeta, epilogue, ic + ir, jc + jr);
-                                    FinishEdge<T, TKernel, TEpilogue>(second, ref Unsafe.Add(ref cTile, nr), ldc, mr, nr, blockBeta, epilogue, ic + ir, jc + jr + nr);
-                                }
-                                else
-                                {
-                                    MergeEdge(tile, nr, ref cTile, ldc, mr, nr, blockBeta);
-                                    MergeEdge(second, nr, ref Unsafe.Add(ref cTile, nr), ldc, mr, nr, blockBeta);
-                                }
+                    Block<T, TKernel, TEpilogue>(aPack, ref MemoryMarshal.GetReference(bPack), kc, ic, mc, jc, nc, c, alpha, blockBeta, finish, epilogue, tile);
+                }
+            }
+        }
+    }
 
-                                jr += nr;
-                            }
-                            else
-                            {
-                                TKernel.Tile<NoEpilogue<T>>(kc, ref aSliver, ref bSliver, ref MemoryMarshal.GetReference(tile), nr, alpha, T.Zero, ref bias0, ref aux0, 0);
-                                if (finish)
-                                {
-                                    FinishEdge<T, TKernel, TEpilogue>(tile, ref cTile, ldc, mr, nrEdge, blockBeta, epilogue, ic + ir, jc + jr);
-                                }
-                                else
-                                {
-                                    MergeEdge(tile, nr, ref cTile, ldc, mr, nrEdge, blockBeta);
-                                }
-                            }
-                        }
+    /// <summary>
+    /// The two inner loops over one packed A block (rows ic..ic+mc) and one packed B panel (columns
+    /// jc..jc+nc, depth kc): every MR × NR tile through the micro-kernel, edge tiles through
+    /// <paramref name="tile"/> and merged (or finished, in the last depth block), so the
+    /// prepacked-weights product (<see cref="GemmPrepacked"/>) runs exactly these loops on its panels.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void Block<T, TKernel, TEpilogue>(Span<T> aPack, ref T bPanel, int kc, int ic, int mc, int jc, int nc, MatrixSpan<T> c, T alpha, T blockBeta, bool finish, in GemmEpilogueData<T> epilogue, Span<T> tile)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TKernel : struct, IGemmKernel<T>
+        where TEpilogue : struct, IGemmEpilogue<T>
+    {
+        int mrFull = TKernel.MR, nr = TKernel.NR;
+        ref T c0 = ref MemoryMarshal.GetReference(c.Span);
+        nint ldc = c.Stride;
+        ref T bias0 = ref MemoryMarshal.GetReference(epilogue.Bias);
+        ref T aux0 = ref MemoryMarshal.GetReference(epilogue.Aux.Span);
+        nint ldaux = epilogue.Aux.Stride;
+
+        for (int ir = 0; ir < mc; ir += mrFull)
+        {
+            int mr = Math.Min(mrFull, mc - ir);
+            ref T aSliver = ref MemoryMarshal.GetReference(aPack.Slice(ir * kc, mrFull * kc));
+            for (int jr = 0; jr < nc; jr += nr)
+            {
+                int nrEdge = Math.Min(nr, nc - jr);
+                ref T bSliver = ref Unsafe.Add(ref bPanel, jr * kc);
+                ref T cTile = ref Unsafe.Add(ref c0, ((ic + ir) * ldc) + jc + jr);
+                if (mr == mrFull && nrEdge == nr)
+                {
+                    if (finish)
+                    {
+                        ref T bias = ref Unsafe.Add(ref bias0, jc + jr);
+                        ref T aux = ref Unsafe.Add(ref aux0, ((ic + ir) * ldaux) + jc + jr);
+                        TKernel.Tile<TEpilogue>(kc, ref aSliver, ref bSliver, ref cTile, ldc, alpha, blockBeta, ref bias, ref aux, ldaux);
+                    }
+                    else
+                    {
+                        TKernel.Tile<NoEpilogue<T>>(kc, ref aSliver, ref bSliver, ref cTile, ldc, alpha, blockBeta, ref bias0, ref aux0, 0);
+                    }
+                }
+                else if (mr <= TKernel.EdgePairRows && jr + (2 * nr) <= nc)
+                {
+                    // A short edge sliver against this and the next whole B sliver at once,
+                    // without the padding rows a full tile would compute.
+                    TKernel.EdgePair(kc, ref aSliver, ref bSliver, ref MemoryMarshal.GetReference(tile), alpha);
+                    Span<T> second = tile[(2 * nr)..];
+                    if (finish)
+                    {
+                        FinishEdge<T, TKernel, TEpilogue>(tile, ref cTile, ldc, mr, nr, blockBeta, epilogue, ic + ir, jc + jr);
+                        FinishEdge<T, TKernel, TEpilogue>(second, ref Unsafe.Add(ref cTile, nr), ldc, mr, nr, blockBeta, epilogue, ic + ir, jc + jr + nr);
+                    }
+                    else
+                    {
+                        MergeEdge(tile, nr, ref cTile, ldc, mr, nr, blockBeta);
+                        MergeEdge(second, nr, ref Unsafe.Add(ref cTile, nr), ldc, mr, nr, blockBeta);
+                    }
+
+                    jr += nr;
+                }
+                else
+                {
+                    TKernel.Tile<NoEpilogue<T>>(kc, ref aSliver, ref bSliver, ref MemoryMarshal.GetReference(tile), nr, alpha, T.Zero, ref bias0, ref aux0, 0);
+                    if (finish)
+                    {
+                        FinishEdge<T, TKernel, TEpilogue>(tile, ref cTile, ldc, mr, nrEdge, blockBeta, epilogue, ic + ir, jc + jr);
+                    }
+                    else
+                    {
+                        MergeEdge(tile, nr, ref cTile, ldc, mr, nrEdge, blockBeta);
                     }
                 }
             }

@@ -220,16 +220,10 @@ internal static class GemmPrepacked
     {
         GemmPacked.Calls<TKernel>.Count++;
         int mrFull = TKernel.MR, nr = TKernel.NR, kcMax = TKernel.KC, ncMax = TKernel.NC, mcMax = TKernel.MC;
-        T alpha = T.One;
         Span<T> aPack = workspace[..(mcMax * kcMax)];
         Span<T> tile = workspace.Slice(mcMax * kcMax, mrFull * nr);
         ref T b0 = ref MemoryMarshal.GetReference(packed.Data);
         int paddedN = packed.PaddedColumns;
-        ref T c0 = ref MemoryMarshal.GetReference(c.Span);
-        nint ldc = c.Stride;
-        ref T bias0 = ref MemoryMarshal.GetReference(epilogue.Bias);
-        ref T aux0 = ref MemoryMarshal.GetReference(epilogue.Aux.Span);
-        nint ldaux = epilogue.Aux.Stride;
 
         for (int jc = 0; jc < o.N; jc += ncMax)
         {
@@ -246,42 +240,7 @@ internal static class GemmPrepacked
                 {
                     int mc = Math.Min(mcMax, o.M - ic);
                     GemmPacked.PackA<T, TKernel>(o, ic, mc, pc, kc, aPack);
-                    for (int ir = 0; ir < mc; ir += mrFull)
-                    {
-                        int mr = Math.Min(mrFull, mc - ir);
-                        ref T aSliver = ref MemoryMarshal.GetReference(aPack.Slice(ir * kc, mrFull * kc));
-                        for (int jr = 0; jr < nc; jr += nr)
-                        {
-                            int nrEdge = Math.Min(nr, nc - jr);
-                            ref T bSliver = ref Unsafe.Add(ref bPanel, jr * kc);
-                            ref T cTile = ref Unsafe.Add(ref c0, ((ic + ir) * ldc) + jc + jr);
-                            if (mr == mrFull && nrEdge == nr)
-                            {
-                                if (finish)
-                                {
-                                    ref T bias = ref Unsafe.Add(ref bias0, jc + jr);
-                                    ref T aux = ref Unsafe.Add(ref aux0, ((ic + ir) * ldaux) + jc + jr);
-                                    TKernel.Tile<TEpilogue>(kc, ref aSliver, ref bSliver, ref cTile, ldc, alpha, blockBeta, ref bias, ref aux, ldaux);
-                                }
-                                else
-                                {
-                                    TKernel.Tile<NoEpilogue<T>>(kc, ref aSliver, ref bSliver, ref cTile, ldc, alpha, blockBeta, ref bias0, ref aux0, 0);
-                                }
-                            }
-                            else
-                            {
-                                TKernel.Tile<NoEpilogue<T>>(kc, ref aSliver, ref bSliver, ref MemoryMarshal.GetReference(tile), nr, alpha, T.Zero, ref bias0, ref aux0, 0);
-                                if (finish)
-                                {
-                                    GemmPacked.FinishEdge<T, TKernel, TEpilogue>(tile, ref cTile, ldc, mr, nrEdge, blockBeta, epilogue, ic + ir, jc + jr);
-                                }
-                                else
-                                {
-                                    GemmPacked.MergeEdge(tile, nr, ref cTile, ldc, mr, nrEdge, blockBeta);
-                                }
-                            }
-                        }
-                    }
+                    GemmPacked.Block<T, TKernel, TEpilogue>(aPack, ref bPanel, kc, ic, mc, jc, nc, c, T.One, blockBeta, finish, epilogue, tile);
                 }
             }
         }
