@@ -57,6 +57,7 @@ internal sealed class InferenceNetwork<T>
     private readonly PackedWeights<T>?[] _gemm;
     private readonly int _firstGemmLayer = -1;
     private readonly bool _chain;
+    private readonly bool _fuseSoftmax;
     private readonly ActivationFunction _hidden;
 
     /// <summary>Copies <paramref name="network"/> with <paramref name="scaling"/> folded in.</summary>
@@ -98,6 +99,7 @@ internal sealed class InferenceNetwork<T>
         }
 
         _chain = KernelSimd.VectorBits == 512 && shape.Inputs <= GemmFewRows.MaxChainWidth && shape.MaxLayerWidth <= GemmFewRows.MaxChainWidth;
+        _fuseSoftmax = shape.Outputs < _packed[0].Lanes;
         Pool = new WorkspacePool<T>(new WorkspacePoolPolicy<T>(shape, batchRows), retained);
     }
 
@@ -123,37 +125,93 @@ internal sealed class InferenceNetwork<T>
     public MatrixSpan<T> Logits(ReadOnlyMatrixSpan<T> raw, int start, int rows, Workspace<T> workspace, string name)
     {
         ReadOnlyMatrixSpan<T> x = raw.SliceRows(start, rows);
-        if (_offsets is not null)
+        Prepare(x, workspace);
+        MatrixSpan<T> z = workspace.Activations(_packed.Length - 1, rows);
+        int chainRows = ChainRows(rows);
+        if (chainRows > 0)
         {
-            MatrixSpan<T> shifted = workspace.Inputs(rows);
-            Shift(x, shifted, start, name);
-            x = shifted;
+            Chain(x.SliceRows(0, chainRows), false, z.SliceRows(0, chainRows), start, workspace, name);
         }
 
+        if (chainRows < rows)
+        {
+            LayerByLayer(x, chainRows, start, workspace, name);
+        }
+
+        return z;
+    }
+
+    /// <summary>
+    /// Class probabilities of rows [<paramref name="start"/>, start + <paramref name="rows"/>) of
+    /// <paramref name="raw"/> (already checked: columns and finiteness) into <paramref name="destination"/>
+    /// (those rows' probabilities; must not overlap <paramref name="raw"/>). The rows the chain takes
+    /// go from the raw features to the probabilities in one pass (<see cref="GemmFewRows.TryMultiplyChain{T}"/>:
+    /// the offsets subtracted and, for fewer classes than a vector has lanes, the softmax taken in the
+    /// lanes, bit-identical to <see cref="Softmax.Forward{T}"/>); the others as logits, then Softmax.
+    /// </summary>
+    public void Probabilities(ReadOnlyMatrixSpan<T> raw, int start, int rows, Workspace<T> workspace, MatrixSpan<T> destination, string name)
+    {
+        ReadOnlyMatrixSpan<T> x = raw.SliceRows(start, rows);
+        Prepare(x, workspace);
+        int chainRows = ChainRows(rows);
+        if (chainRows > 0)
+        {
+            MatrixSpan<T> p = destination.SliceRows(0, chainRows);
+            Chain(x.SliceRows(0, chainRows), _fuseSoftmax, p, start, workspace, name);
+            if (!_fuseSoftmax)
+            {
+                Softmax.Forward<T>(p, p);
+            }
+        }
+
+        if (chainRows < rows)
+        {
+            LayerByLayer(x, chainRows, start, workspace, name);
+            MatrixSpan<T> z = workspace.Activations(_packed.Length - 1, rows);
+            Softmax.Forward<T>(z.SliceRows(chainRows, rows - chainRows), destination.SliceRows(chainRows, rows - chainRows));
+        }
+    }
+
+    /// <summary>Allocates the workspace's GEMM buffer on its first call (see <see cref="AllocateGemm"/>).</summary>
+    private void Prepare(ReadOnlyMatrixSpan<T> x, Workspace<T> workspace)
+    {
         if (_firstGemmLayer >= 0 && !workspace.Gemm.IsAllocated)
         {
             AllocateGemm(x, workspace);
         }
+    }
 
-        int last = _packed.Length - 1;
-        MatrixSpan<T> z = workspace.Activations(last, rows);
-        int chainRows = ChainRows(rows);
-        if (chainRows > 0)
+    /// <summary>The chain from the raw rows <paramref name="x"/> (the offsets subtracted in the pass); throws as <see cref="Shift"/> does when a feature cannot be scaled.</summary>
+    private void Chain(ReadOnlyMatrixSpan<T> x, bool softmax, MatrixSpan<T> y, int start, Workspace<T> workspace, string name)
+    {
+        if (!GemmFewRows.TryMultiplyChain(x, _offsets, _scales, _packed, _hidden, softmax, y))
         {
-            GemmFewRows.MultiplyChain(x.SliceRows(0, chainRows), _packed, _hidden, z.SliceRows(0, chainRows));
-            if (chainRows == rows)
-            {
-                return z;
-            }
+            // A shifted feature is not finite: the separate shift finds the first one and names it.
+            Shift(x, workspace.Inputs(x.Rows), start, name);
+            throw new InvalidOperationException("The chain found a feature the scaling takes beyond the range of the type, the shift none.");
+        }
+    }
+
+    /// <summary>
+    /// Rows [<paramref name="first"/>, rows(x)) of the chunk <paramref name="x"/> (raw) layer by layer
+    /// into the same rows of the workspace's last activations (the rows the chain did not take;
+    /// bit-identical to it for those it did).
+    /// </summary>
+    private void LayerByLayer(ReadOnlyMatrixSpan<T> x, int first, int start, Workspace<T> workspace, string name)
+    {
+        int rows = x.Rows - first;
+        x = x.SliceRows(first, rows);
+        if (_offsets is not null)
+        {
+            MatrixSpan<T> shifted = workspace.Inputs(rows);
+            Shift(x, shifted, start + first, name);
+            x = shifted;
         }
 
-        // Layer by layer, for the rows the chain did not take (bit-identical to it for those it did).
-        int first = chainRows;
-        rows -= first;
-        x = x.SliceRows(first, rows);
+        int last = _packed.Length - 1;
         for (int l = 0; l <= last; l++)
         {
-            z = workspace.Activations(l, first + rows).SliceRows(first, rows);
+            MatrixSpan<T> z = workspace.Activations(l, first + rows).SliceRows(first, rows);
             ActivationFunction f = l < last ? _hidden : ActivationFunction.Identity;
             int gemmRows = GemmRows(l, rows);
             if (gemmRows > 0)
@@ -168,8 +226,6 @@ internal sealed class InferenceNetwork<T>
 
             x = z;
         }
-
-        return workspace.Activations(last, first + rows);
     }
 
     /// <summary>

@@ -193,7 +193,7 @@ public sealed class TrainedModel<T> : TrainedModel
     /// <summary>Class probabilities of every raw row.</summary>
     /// <param name="rawRows">Rows of <see cref="NetworkShape.Inputs"/> finite, unscaled features, any number, any stride; not modified.</param>
     /// <param name="probabilities">Shape (rows, <see cref="NetworkShape.Outputs"/>), any stride; each row sums to 1.</param>
-    /// <exception cref="ArgumentException">Wrong feature count, NaN/∞ feature, or wrong destination shape.</exception>
+    /// <exception cref="ArgumentException">Wrong feature count, NaN/∞ feature, wrong destination shape, or a destination that overlaps the rows.</exception>
     public void PredictProbabilities(ReadOnlyMatrixSpan<T> rawRows, MatrixSpan<T> probabilities)
     {
         InferenceNetwork<T> inference = Inference;
@@ -203,14 +203,18 @@ public sealed class TrainedModel<T> : TrainedModel
             throw new ArgumentException($"Expected a {rawRows.Rows}×{Shape.Outputs} destination, got {probabilities.Rows}×{probabilities.Columns}.", nameof(probabilities));
         }
 
+        if (!rawRows.IsEmpty && !probabilities.IsEmpty && rawRows.Span.Overlaps(probabilities.Span))
+        {
+            throw new ArgumentException("The destination overlaps the rows (which are never written).", nameof(probabilities));
+        }
+
         Workspace<T> workspace = inference.Pool.Get();
         try
         {
             for (int start = 0; start < rawRows.Rows; start += workspace.MaxBatchSize)
             {
                 int rows = Math.Min(workspace.MaxBatchSize, rawRows.Rows - start);
-                MatrixSpan<T> logits = inference.Logits(rawRows, start, rows, workspace, nameof(rawRows));
-                Softmax.Forward<T>(logits, probabilities.SliceRows(start, rows));
+                inference.Probabilities(rawRows, start, rows, workspace, probabilities.SliceRows(start, rows), nameof(rawRows));
             }
         }
         finally
