@@ -230,12 +230,13 @@ internal sealed class InferenceNetwork<T>
 
     /// <summary>
     /// How many of a call's <paramref name="rows"/> (the first ones) run as one chain through the whole
-    /// network (<see cref="GemmFewRows.MultiplyChain{T}"/>, bit-identical to the layer-by-layer calls):
-    /// whole vectors of rows, when every layer is at most <see cref="GemmFewRows.MaxChainWidth"/> wide
-    /// and the kernels run 512-bit vectors. Measured in one process, alternating, on a loaded 2-core
-    /// Zen 5 (20-32-5, 256 rows, float): the chain 5.5–8.3 µs against 7.2–9.2 µs layer by layer at
-    /// 512 bits (a 16-lane panel of the 5-class layer is mostly empty; the chain puts rows in the
-    /// lanes), but no faster at 256 bits (9.9–13.1 against 9.8–12.0 µs), so it is not taken there.
+    /// network (<see cref="GemmFewRows.TryMultiplyChain{T}"/>, bit-identical to the layer-by-layer calls,
+    /// the offsets subtracted and the softmax taken in its pass): whole vectors of rows, when every
+    /// layer is at most <see cref="GemmFewRows.MaxChainWidth"/> wide and the kernels run 512-bit vectors.
+    /// Measured before the shift and softmax were fused (20-32-5, 256 rows, float, loaded 2-core Zen 5):
+    /// the chain 5.5–8.3 µs against 7.2–9.2 µs layer by layer at 512 bits (a 16-lane panel of the
+    /// 5-class layer is mostly empty; the chain puts rows in the lanes), but no faster at 256 bits
+    /// (9.9–13.1 against 9.8–12.0 µs), so it is not taken there.
     /// </summary>
     internal int ChainRows(int rows)
     {
