@@ -487,7 +487,8 @@ public static class GemmFewRows
     /// Rows [<paramref name="r0"/>, r0 + <paramref name="count"/>) of X, transposed into
     /// <paramref name="target"/>: feature i of the block's row r at [i·<paramref name="block"/> + r];
     /// rows [count, block) repeat row count − 1. Sixteen floats by sixteen rows at a time in registers
-    /// at 512 bits (a 16×16 transpose: 64 shuffles for 256 values), one value at a time elsewhere.
+    /// at 512 bits (a 16×16 transpose: 64 shuffles for 256 values), eight by eight at 256 bits, one
+    /// value at a time elsewhere (double, 128 bits, fewer features than a vector's lanes).
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void LoadBlock<T, TV, TW>(ReadOnlyMatrixSpan<T> x, int r0, int count, int block, ref T target)
@@ -505,6 +506,19 @@ public static class GemmFewRows
                 for (int c = 0; c < inputs; c += 16)
                 {
                     Transpose16(ref Unsafe.As<T, float>(ref origin), x.Stride, h, count, Math.Min(c, inputs - 16), ref Unsafe.As<T, float>(ref target), block);
+                }
+            }
+
+            return;
+        }
+
+        if (typeof(TV) == typeof(Vector256<float>) && Avx.IsSupported && inputs >= 8)
+        {
+            for (int h = 0; h < block; h += 8)
+            {
+                for (int c = 0; c < inputs; c += 8)
+                {
+                    Transpose8(ref Unsafe.As<T, float>(ref origin), x.Stride, h, count, Math.Min(c, inputs - 8), ref Unsafe.As<T, float>(ref target), block);
                 }
             }
 
@@ -604,6 +618,36 @@ public static class GemmFewRows
         Avx512F.Shuffle4x128(v5, v13, 0xDD).StoreUnsafe(ref column, 13 * step);
         Avx512F.Shuffle4x128(v6, v14, 0xDD).StoreUnsafe(ref column, 14 * step);
         Avx512F.Shuffle4x128(v7, v15, 0xDD).StoreUnsafe(ref column, 15 * step);
+    }
+
+    /// <summary>Row <paramref name="row"/> (clamped to <paramref name="count"/> − 1) of the block, columns c0 … c0 + 7.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> LoadRow8(ref float origin, int stride, int row, int count, int c0) =>
+        Vector256.LoadUnsafe(ref origin, (nuint)(((nint)Math.Min(row, count - 1) * stride) + c0));
+
+    /// <summary>As <see cref="Transpose16"/> for eight rows and eight columns of 256-bit vectors (24 shuffles for 64 values).</summary>
+    private static void Transpose8(ref float origin, int stride, int h, int count, int c0, ref float target, int block)
+    {
+        Vector256<float> r0 = LoadRow8(ref origin, stride, h, count, c0), r1 = LoadRow8(ref origin, stride, h + 1, count, c0);
+        Vector256<float> r2 = LoadRow8(ref origin, stride, h + 2, count, c0), r3 = LoadRow8(ref origin, stride, h + 3, count, c0);
+        Vector256<float> r4 = LoadRow8(ref origin, stride, h + 4, count, c0), r5 = LoadRow8(ref origin, stride, h + 5, count, c0);
+        Vector256<float> r6 = LoadRow8(ref origin, stride, h + 6, count, c0), r7 = LoadRow8(ref origin, stride, h + 7, count, c0);
+        Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
+        Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5), t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
+
+        // In 128-bit lane l: u0 … u3 hold column 4l … 4l + 3 of rows 0 … 3, u4 … u7 of rows 4 … 7.
+        Vector256<float> u0 = Avx.Shuffle(t0, t2, 0x44), u1 = Avx.Shuffle(t0, t2, 0xEE), u2 = Avx.Shuffle(t1, t3, 0x44), u3 = Avx.Shuffle(t1, t3, 0xEE);
+        Vector256<float> u4 = Avx.Shuffle(t4, t6, 0x44), u5 = Avx.Shuffle(t4, t6, 0xEE), u6 = Avx.Shuffle(t5, t7, 0x44), u7 = Avx.Shuffle(t5, t7, 0xEE);
+        ref float column = ref Unsafe.Add(ref target, (c0 * block) + h);
+        nuint step = (nuint)block;
+        Avx.Permute2x128(u0, u4, 0x20).StoreUnsafe(ref column, 0);
+        Avx.Permute2x128(u1, u5, 0x20).StoreUnsafe(ref column, step);
+        Avx.Permute2x128(u2, u6, 0x20).StoreUnsafe(ref column, 2 * step);
+        Avx.Permute2x128(u3, u7, 0x20).StoreUnsafe(ref column, 3 * step);
+        Avx.Permute2x128(u0, u4, 0x31).StoreUnsafe(ref column, 4 * step);
+        Avx.Permute2x128(u1, u5, 0x31).StoreUnsafe(ref column, 5 * step);
+        Avx.Permute2x128(u2, u6, 0x31).StoreUnsafe(ref column, 6 * step);
+        Avx.Permute2x128(u3, u7, 0x31).StoreUnsafe(ref column, 7 * step);
     }
 
     /// <summary>The low 64-bit halves of each 128-bit lane of a and b, interleaved (unpcklpd).</summary>

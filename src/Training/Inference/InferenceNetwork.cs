@@ -17,7 +17,7 @@ namespace Backprop.Training.Inference;
 /// bias and activation for the chunk's whole tiles of rows from <see cref="GemmFrom"/> rows on (a
 /// per-width crossover, measured), and GemmFewRows for the rest: a single row, a few rows, narrow
 /// layers, a partial tile's rows. A network no layer of which is wider than
-/// <see cref="GemmFewRows.MaxChainWidth"/> runs, at 512 bits, whole vectors of rows through all its
+/// <see cref="GemmFewRows.MaxChainWidth"/> runs, at 256 and 512 bits, whole vectors of rows through all its
 /// layers at once (<see cref="GemmFewRows.MultiplyChain{T}"/>, bit-identical to GemmFewRows layer by
 /// layer). None packs the weights during a call. Built once (by
 /// <see cref="Persistence.TrainedModel{T}"/> on its first prediction) and shared by every thread.
@@ -98,7 +98,7 @@ internal sealed class InferenceNetwork<T>
             }
         }
 
-        _chain = KernelSimd.VectorBits == 512 && shape.Inputs <= GemmFewRows.MaxChainWidth && shape.MaxLayerWidth <= GemmFewRows.MaxChainWidth;
+        _chain = KernelSimd.VectorBits >= 256 && shape.Inputs <= GemmFewRows.MaxChainWidth && shape.MaxLayerWidth <= GemmFewRows.MaxChainWidth;
         _fuseSoftmax = shape.Outputs < _packed[0].Lanes;
         Pool = new WorkspacePool<T>(new WorkspacePoolPolicy<T>(shape, batchRows), retained);
     }
@@ -232,11 +232,11 @@ internal sealed class InferenceNetwork<T>
     /// How many of a call's <paramref name="rows"/> (the first ones) run as one chain through the whole
     /// network (<see cref="GemmFewRows.TryMultiplyChain{T}"/>, bit-identical to the layer-by-layer calls,
     /// the offsets subtracted and the softmax taken in its pass): whole vectors of rows, when every
-    /// layer is at most <see cref="GemmFewRows.MaxChainWidth"/> wide and the kernels run 512-bit vectors.
-    /// Measured before the shift and softmax were fused (20-32-5, 256 rows, float, loaded 2-core Zen 5):
-    /// the chain 5.5–8.3 µs against 7.2–9.2 µs layer by layer at 512 bits (a 16-lane panel of the
-    /// 5-class layer is mostly empty; the chain puts rows in the lanes), but no faster at 256 bits
-    /// (9.9–13.1 against 9.8–12.0 µs), so it is not taken there.
+    /// layer is at most <see cref="GemmFewRows.MaxChainWidth"/> wide and the kernels run 256- or
+    /// 512-bit vectors. Measured in one process, alternating, on a loaded 2-core Zen 5 (20-32-5, float,
+    /// medians): 256 rows 5.5 µs against 12.8 layer by layer at 512 bits; at 256 bits 12.7 against 24.1
+    /// µs, and with AVX-512 disabled (16 registers, one vector of rows per block) 21–24 against
+    /// 37–42 µs, 8 rows 0.77 against 1.0 µs. Not at 128 bits (not a default width anywhere it matters).
     /// </summary>
     internal int ChainRows(int rows)
     {
@@ -330,6 +330,12 @@ internal sealed class InferenceNetwork<T>
     {
         int c = 0;
         Vector256<double> check = Vector256<double>.Zero;
+        if (Vector512.IsHardwareAccelerated && KernelSimd.VectorBits >= 512)
+        {
+            // Twice the values per instruction: 784-256-10 × 64 rows with 778 offsets per call, 16 → 9 µs of a 180 µs call.
+            c = ShiftRow512(source, target, offsets, scales, ref check);
+        }
+
         if (Vector256.IsHardwareAccelerated)
         {
             ref double o = ref MemoryMarshal.GetArrayDataReference(offsets);
@@ -383,6 +389,55 @@ internal sealed class InferenceNetwork<T>
         }
 
         return finite;
+    }
+
+    /// <summary>The 512-bit part of <see cref="ShiftRow"/>: whole vectors from the start; returns where it stopped, NaN in <paramref name="check"/> once a result is not finite.</summary>
+    private static int ShiftRow512(ReadOnlySpan<T> source, Span<T> target, double[] offsets, double[]? scales, ref Vector256<double> check)
+    {
+        int c = 0;
+        Vector512<double> found = Vector512<double>.Zero;
+        ref double o = ref MemoryMarshal.GetArrayDataReference(offsets);
+        ref double s = ref scales is null ? ref o : ref MemoryMarshal.GetArrayDataReference(scales);
+        if (typeof(T) == typeof(float))
+        {
+            ref float from = ref Unsafe.As<T, float>(ref MemoryMarshal.GetReference(source));
+            ref float to = ref Unsafe.As<T, float>(ref MemoryMarshal.GetReference(target));
+            for (; c <= source.Length - 16; c += 16)
+            {
+                (Vector512<double> lower, Vector512<double> upper) = Vector512.Widen(Vector512.LoadUnsafe(ref from, (nuint)c));
+                lower -= Vector512.LoadUnsafe(ref o, (nuint)c);
+                upper -= Vector512.LoadUnsafe(ref o, (nuint)c + 8);
+                if (scales is not null)
+                {
+                    lower *= Vector512.LoadUnsafe(ref s, (nuint)c);
+                    upper *= Vector512.LoadUnsafe(ref s, (nuint)c + 8);
+                }
+
+                Vector512<float> narrowed = Vector512.Narrow(lower, upper);
+                narrowed.StoreUnsafe(ref to, (nuint)c);
+                found += Vector512.WidenLower(narrowed - narrowed);
+                found += Vector512.WidenUpper(narrowed - narrowed);
+            }
+        }
+        else
+        {
+            ref double from = ref Unsafe.As<T, double>(ref MemoryMarshal.GetReference(source));
+            ref double to = ref Unsafe.As<T, double>(ref MemoryMarshal.GetReference(target));
+            for (; c <= source.Length - 8; c += 8)
+            {
+                Vector512<double> v = Vector512.LoadUnsafe(ref from, (nuint)c) - Vector512.LoadUnsafe(ref o, (nuint)c);
+                if (scales is not null)
+                {
+                    v *= Vector512.LoadUnsafe(ref s, (nuint)c);
+                }
+
+                v.StoreUnsafe(ref to, (nuint)c);
+                found += v - v;
+            }
+        }
+
+        check += found.GetLower() + found.GetUpper();
+        return c;
     }
 
     private static void ThrowNotScalable(ReadOnlySpan<T> source, int row, double[] offsets, double[]? scales, string name)

@@ -141,8 +141,8 @@ public class TrainedModelPredictionProperties(ITestOutputHelper output)
         }
         else
         {
-            // At 512 bits a network this small runs whole vectors of rows as one chain.
-            Assert.Equal(KernelSimd.VectorBits == 512, model.Inference.ChainRows(128) > 0);
+            // At 256 and 512 bits a network this small runs whole vectors of rows as one chain.
+            Assert.Equal(KernelSimd.VectorBits >= 256, model.Inference.ChainRows(128) > 0);
         }
 
         {
