@@ -18,8 +18,8 @@ namespace Backprop.Training.Inference;
 /// per-width crossover, measured), and GemmFewRows for the rest: a single row, a few rows, narrow
 /// layers, a partial tile's rows. A network no layer of which is wider than
 /// <see cref="GemmFewRows.MaxChainWidth"/> runs, at 256 and 512 bits, whole vectors of rows through all its
-/// layers at once (<see cref="GemmFewRows.MultiplyChain{T}"/>, bit-identical to GemmFewRows layer by
-/// layer). None packs the weights during a call. Built once (by
+/// layers at once (<see cref="GemmFewRows.TryMultiplyChain{T}"/>, bit-identical to GemmFewRows layer by
+/// layer, the per-call offsets and the softmax taken in the same pass). None packs the weights during a call. Built once (by
 /// <see cref="Persistence.TrainedModel{T}"/> on its first prediction) and shared by every thread.
 /// </summary>
 /// <remarks>
