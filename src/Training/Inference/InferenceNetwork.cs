@@ -303,8 +303,24 @@ internal sealed class InferenceNetwork<T>
         return (probe.TileRows, probe.TileColumns);
     }
 
-    /// <summary>Checks the raw rows: column count and finiteness.</summary>
-    public void Check(ReadOnlyMatrixSpan<T> raw, string name) => DataArguments.Features(raw, Shape.Inputs, name);
+    /// <summary>
+    /// Checks the raw rows: the column count, and their finiteness unless every feature is shifted per
+    /// call (<see cref="RemainingOffsets"/> not null: the shift's own check of its results finds a NaN
+    /// or ±∞ feature in the same pass and throws this check's exception, naming the row and feature;
+    /// a separate pass cost 0.37 of 5.5 µs for 20-32-5 × 256 rows). Then a call's rows before a bad one
+    /// may have been written.
+    /// </summary>
+    public void Check(ReadOnlyMatrixSpan<T> raw, string name)
+    {
+        if (_offsets is null)
+        {
+            DataArguments.Features(raw, Shape.Inputs, name);
+        }
+        else
+        {
+            DataArguments.FeatureCount(raw, Shape.Inputs, name);
+        }
+    }
 
     private void Shift(ReadOnlyMatrixSpan<T> x, MatrixSpan<T> destination, int firstRow, string name)
     {
@@ -442,6 +458,8 @@ internal sealed class InferenceNetwork<T>
 
     private static void ThrowNotScalable(ReadOnlySpan<T> source, int row, double[] offsets, double[]? scales, string name)
     {
+        // A NaN or ±∞ feature gets the exception of the separate check (see Check).
+        DataArguments.FiniteRow(source, row, name);
         for (int c = 0; c < source.Length; c++)
         {
             double d = double.CreateTruncating(source[c]) - offsets[c];

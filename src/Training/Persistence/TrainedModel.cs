@@ -113,7 +113,11 @@ public abstract class TrainedModel
 /// and <see cref="PredictClasses"/> for any number. The first prediction prepares a read-only copy of
 /// the network with the feature scaling folded into its first layer (see <see cref="TrainedModel.Scaling"/>);
 /// every later call uses it, so changes made to <see cref="Network"/> after the first prediction are
-/// not seen (wrap the changed network in a new model). The caller's rows are never written.
+/// not seen (wrap the changed network in a new model). The caller's rows are never written. A bad row
+/// (a NaN or ±∞ feature, or one the scaling takes beyond the range of <typeparamref name="T"/>) throws
+/// an exception naming its row and feature; when the model subtracts offsets per call that check runs
+/// in the same pass as the prediction, so the destination rows of the call's earlier 128-row chunks
+/// may have been written by then.
 /// </para>
 /// <para>
 /// Thread safety: any number of threads may predict with one model at once. Each call rents a

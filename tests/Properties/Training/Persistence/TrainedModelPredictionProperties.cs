@@ -272,7 +272,9 @@ public class TrainedModelPredictionProperties(ITestOutputHelper output)
     /// A feature the scaling takes beyond the range of T, in rows the chain takes (whole vectors of
     /// rows of a small network at 512 bits, the offsets subtracted inside its pass) or in the rows
     /// after them, throws the exception of the separate shift: naming the argument, the row and the
-    /// feature; the rows are not modified. A destination overlapping the rows is refused.
+    /// feature; the rows are not modified. A NaN or ±∞ feature, found by that pass (this model shifts
+    /// every feature per call, so no separate check runs), throws the separate check's exception
+    /// (naming the row and feature). A destination overlapping the rows is refused.
     /// </summary>
     [Fact]
     public void ChainRowsBeyondTheRangeThrowNamingTheRowAndFeature()
@@ -296,7 +298,11 @@ public class TrainedModelPredictionProperties(ITestOutputHelper output)
             raw[(row * 20) + 7] = float.NaN;
             e = Assert.Throws<ArgumentException>(() => model.PredictProbabilities(TestData.View(raw, 20), new MatrixSpan<float>(p, 300, 5)));
             Assert.Equal("rawRows", e.ParamName);
-            Assert.Contains("NaN", e.Message, StringComparison.Ordinal);
+            Assert.Contains($"row {row}, feature 7 is NaN", e.Message, StringComparison.Ordinal);
+            raw[(row * 20) + 7] = float.NegativeInfinity;
+            e = Assert.Throws<ArgumentException>(() => model.Predict(raw.AsSpan(row * 20, 20)));
+            Assert.Equal("rawRow", e.ParamName);
+            Assert.Contains("row 0, feature 7 is ", e.Message, StringComparison.Ordinal);
         }
 
         float[] shared = new float[64 * 20];
