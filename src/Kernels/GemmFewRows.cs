@@ -228,9 +228,11 @@ public static class GemmFewRows
     /// The shifted features are those of a separate shift pass bit for bit, and the logits those of
     /// <see cref="MultiplyChain{T}"/> on them. The softmax of a row is
     /// <c>pⱼ = e^(zⱼ − m) · (1 / Σₖ e^(zₖ − m))</c>, m the row's largest logit, the sum taken in class
-    /// order, e^ the vector exponential of the width the kernels run at: bit-identical to
-    /// <see cref="Softmax.Forward{T}"/> for rows narrower than one vector, within its rounding
-    /// (a few ulp of each probability) for wider ones.
+    /// order, e^ the vector exponential of the width the kernels run at: the operations of
+    /// <see cref="Softmax.Forward{T}"/>'s rows narrower than a vector, in the same order, and within a
+    /// few ulp of each of its probabilities (the vector exponential computes a whole vector with the
+    /// scalar one when any lane is beyond its fast range, e.g. a logit hundreds below the row's
+    /// largest, so a lane's bits depend on its neighbours: here other rows, there other classes).
     /// </remarks>
     /// <exception cref="ArgumentException">As <see cref="MultiplyChain{T}"/>, or offsets or scales neither empty nor one per feature, or scales without offsets.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="hidden"/> is not a defined value.</exception>

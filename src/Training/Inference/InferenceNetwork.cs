@@ -147,7 +147,7 @@ internal sealed class InferenceNetwork<T>
     /// (those rows' probabilities; must not overlap <paramref name="raw"/>). The rows the chain takes
     /// go from the raw features to the probabilities in one pass (<see cref="GemmFewRows.TryMultiplyChain{T}"/>:
     /// the offsets subtracted and, for fewer classes than a vector has lanes, the softmax taken in the
-    /// lanes, bit-identical to <see cref="Softmax.Forward{T}"/>); the others as logits, then Softmax.
+    /// lanes, within a few ulp of <see cref="Softmax.Forward{T}"/>); the others as logits, then Softmax.
     /// </summary>
     public void Probabilities(ReadOnlyMatrixSpan<T> raw, int start, int rows, Workspace<T> workspace, MatrixSpan<T> destination, string name)
     {

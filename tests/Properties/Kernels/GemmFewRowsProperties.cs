@@ -247,9 +247,9 @@ public class GemmFewRowsProperties
 
     /// <summary>
     /// The chain from raw features gives the bits of a separate shift (the scalar formula
-    /// <c>T((double(x) − o)·s)</c>), then <see cref="GemmFewRows.MultiplyChain{T}"/> (judged above), then
-    /// <see cref="Softmax.Forward{T}"/> for fewer classes than a vector has lanes (the softmax the
-    /// prediction path fuses), within (m + 4)·u of each probability for more: no shift, offsets, offsets
+    /// <c>T((double(x) − o)·s)</c>), then <see cref="GemmFewRows.MultiplyChain{T}"/> (judged above), and
+    /// the probabilities of <see cref="Softmax.Forward{T}"/> on those logits within (m + 4)·u of each
+    /// (the same operations; the vector exponential's bits depend on its neighbouring lanes): no shift, offsets, offsets
     /// and factors; 0–70 rows (every partial block, both transpositions: fewer than 16 features and more);
     /// strided views; nothing written outside Y's view.
     /// </summary>
@@ -325,7 +325,11 @@ public class GemmFewRowsProperties
             Softmax.Forward<T>(new ReadOnlyMatrixSpan<T>(z, rows, m), new MatrixSpan<T>(z, rows, m));
         }
 
-        bool exact = !softmax || m < SimdWidth.Lanes<T>();
+        // The logits bit for bit; the probabilities within a few ulp: the vector exponential falls back to
+        // the scalar one for a whole vector when one of its lanes is out of its fast range (a logit far
+        // below the row's largest), so its bits depend on the vector's other lanes, which the chain
+        // fills with other rows and Softmax.Forward with other classes (both within about an ulp of e^x).
+        bool exact = !softmax;
         double u = Math.ScaleB(1.0, typeof(T) == typeof(float) ? -24 : -53);
         double smallestNormal = typeof(T) == typeof(float) ? 1.2e-38 : 2.3e-308;
         for (int r = 0; r < rows; r++)
