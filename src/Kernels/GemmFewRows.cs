@@ -199,6 +199,63 @@ public static class GemmFewRows
     public static void MultiplyChain<T>(ReadOnlyMatrixSpan<T> x, ReadOnlySpan<FewRowsWeights<T>> layers, ActivationFunction hidden, MatrixSpan<T> y)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        CheckChain(x, layers, y);
+        Chain(x, default, default, layers, hidden, false, y);
+    }
+
+    /// <summary>
+    /// <see cref="MultiplyChain{T}"/> from raw features, with the feature shift and the softmax fused
+    /// into the pass: the first layer sees <c>x′ᵢ = T((double(xᵢ) − offsetsᵢ) · scalesᵢ)</c> (in double,
+    /// rounded once; no product when <paramref name="scales"/> is empty, and x as it is when
+    /// <paramref name="offsets"/> is empty too), and, when <paramref name="softmax"/> is set, Y receives
+    /// the softmax of each row of the last layer's outputs instead of the outputs. The shift and the
+    /// softmax run on a block's rows held in the vector lanes, so neither takes a pass of its own.
+    /// </summary>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="x">Rows of the first layer's <see cref="FewRowsWeights{T}.FanIn"/> raw features, any stride; not modified.</param>
+    /// <param name="offsets">One offset per feature, or empty for none.</param>
+    /// <param name="scales">One factor per feature, or empty for none (only with <paramref name="offsets"/>).</param>
+    /// <param name="layers">As in <see cref="MultiplyChain{T}"/>.</param>
+    /// <param name="hidden">f, applied after every layer but the last.</param>
+    /// <param name="softmax">Whether Y receives the softmax of the last layer's outputs (else the outputs).</param>
+    /// <param name="y">Rows × the last layer's <see cref="FewRowsWeights{T}.FanOut"/>, any stride; must not overlap <paramref name="x"/>.</param>
+    /// <returns>
+    /// False when a shifted feature is not finite (a NaN or ±∞ feature, or one the shift takes beyond
+    /// the range of <typeparamref name="T"/>); Y then holds unspecified values. Always true when
+    /// <paramref name="offsets"/> is empty (the features are not checked then).
+    /// </returns>
+    /// <remarks>
+    /// The shifted features are those of a separate shift pass bit for bit, and the logits those of
+    /// <see cref="MultiplyChain{T}"/> on them. The softmax of a row is
+    /// <c>pⱼ = e^(zⱼ − m) · (1 / Σₖ e^(zₖ − m))</c>, m the row's largest logit, the sum taken in class
+    /// order, e^ the vector exponential of the width the kernels run at: the operations of
+    /// <see cref="Softmax.Forward{T}"/>'s rows narrower than a vector, in the same order, and within a
+    /// few ulp of each of its probabilities (the vector exponential computes a whole vector with the
+    /// scalar one when any lane is beyond its fast range, e.g. a logit hundreds below the row's
+    /// largest, so a lane's bits depend on its neighbours: here other rows, there other classes).
+    /// </remarks>
+    /// <exception cref="ArgumentException">As <see cref="MultiplyChain{T}"/>, or offsets or scales neither empty nor one per feature, or scales without offsets.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="hidden"/> is not a defined value.</exception>
+    public static bool TryMultiplyChain<T>(ReadOnlyMatrixSpan<T> x, ReadOnlySpan<double> offsets, ReadOnlySpan<double> scales, ReadOnlySpan<FewRowsWeights<T>> layers, ActivationFunction hidden, bool softmax, MatrixSpan<T> y)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        CheckChain(x, layers, y);
+        if (!offsets.IsEmpty && offsets.Length != x.Columns)
+        {
+            throw new ArgumentException($"Expected no offsets or one per feature ({x.Columns}), got {offsets.Length}.", nameof(offsets));
+        }
+
+        if (!scales.IsEmpty && scales.Length != offsets.Length)
+        {
+            throw new ArgumentException($"Expected no scales or one per offset ({offsets.Length}), got {scales.Length}.", nameof(scales));
+        }
+
+        return Chain(x, offsets, scales, layers, hidden, softmax, y);
+    }
+
+    private static void CheckChain<T>(ReadOnlyMatrixSpan<T> x, ReadOnlySpan<FewRowsWeights<T>> layers, MatrixSpan<T> y)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
         if (layers.IsEmpty)
         {
             throw new ArgumentException("Expected at least one layer.", nameof(layers));
@@ -225,33 +282,25 @@ public static class GemmFewRows
         }
 
         CheckRows(x, layers[0].FanIn, "the first layer's inputs", y, layers[^1].FanOut);
-
-        switch (hidden)
-        {
-            case ActivationFunction.Identity:
-                Chain<T, IdentityOperator<T>>(x, layers, y);
-                break;
-            case ActivationFunction.Relu:
-                Chain<T, Activations.ReluOperator<T>>(x, layers, y);
-                break;
-            case ActivationFunction.Sigmoid:
-                Chain<T, Activations.SigmoidOperator<T>>(x, layers, y);
-                break;
-            case ActivationFunction.Tanh:
-                Chain<T, Activations.TanhOperator<T>>(x, layers, y);
-                break;
-            default:
-                throw new ArgumentOutOfRangeException(nameof(hidden), hidden, "Expected None, Relu, Sigmoid or Tanh.");
-        }
     }
 
-    private static void Chain<T, TOp>(ReadOnlyMatrixSpan<T> x, ReadOnlySpan<FewRowsWeights<T>> layers, MatrixSpan<T> y)
+    private static bool Chain<T>(ReadOnlyMatrixSpan<T> x, ReadOnlySpan<double> offsets, ReadOnlySpan<double> scales, ReadOnlySpan<FewRowsWeights<T>> layers, ActivationFunction hidden, bool softmax, MatrixSpan<T> y)
+        where T : unmanaged, IFloatingPointIeee754<T> => hidden switch
+        {
+            ActivationFunction.Identity => Chain<T, IdentityOperator<T>>(x, offsets, scales, layers, softmax, y),
+            ActivationFunction.Relu => Chain<T, Activations.ReluOperator<T>>(x, offsets, scales, layers, softmax, y),
+            ActivationFunction.Sigmoid => Chain<T, Activations.SigmoidOperator<T>>(x, offsets, scales, layers, softmax, y),
+            ActivationFunction.Tanh => Chain<T, Activations.TanhOperator<T>>(x, offsets, scales, layers, softmax, y),
+            _ => throw new ArgumentOutOfRangeException(nameof(hidden), hidden, "Expected None, Relu, Sigmoid or Tanh."),
+        };
+
+    private static bool Chain<T, TOp>(ReadOnlyMatrixSpan<T> x, ReadOnlySpan<double> offsets, ReadOnlySpan<double> scales, ReadOnlySpan<FewRowsWeights<T>> layers, bool softmax, MatrixSpan<T> y)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TOp : struct, IUnaryOperator<T>
     {
         if (x.Rows == 0)
         {
-            return;
+            return true;
         }
 
         int lanes = layers[0].Lanes;
@@ -259,28 +308,48 @@ public static class GemmFewRows
         {
             if (Vector512.IsHardwareAccelerated && SimdWidth.Use512 && lanes == Vector512<T>.Count)
             {
-                ChainVectors<T, Vector512<T>, Simd512<T>, TOp>(x, layers, y);
-                return;
+                return ChainVectors<T, Vector512<T>, Simd512<T>, TOp>(x, offsets, scales, layers, softmax, y);
             }
 
             if (Vector256.IsHardwareAccelerated && SimdWidth.Use256 && lanes == Vector256<T>.Count)
             {
-                ChainVectors<T, Vector256<T>, Simd256<T>, TOp>(x, layers, y);
-                return;
+                return ChainVectors<T, Vector256<T>, Simd256<T>, TOp>(x, offsets, scales, layers, softmax, y);
             }
 
-            ChainVectors<T, Vector128<T>, Simd128<T>, TOp>(x, layers, y);
-            return;
+            return ChainVectors<T, Vector128<T>, Simd128<T>, TOp>(x, offsets, scales, layers, softmax, y);
         }
 
-        // Scalar code: one row at a time through two stack rows, with Scalar's operations.
+        return ChainScalar<T, TOp>(x, offsets, scales, layers, softmax, y);
+    }
+
+    /// <summary>Scalar code: one row at a time through two stack rows, with Scalar's operations.</summary>
+    [SkipLocalsInit]
+    private static bool ChainScalar<T, TOp>(ReadOnlyMatrixSpan<T> x, ReadOnlySpan<double> offsets, ReadOnlySpan<double> scales, ReadOnlySpan<FewRowsWeights<T>> layers, bool softmax, MatrixSpan<T> y)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TOp : struct, IUnaryOperator<T>
+    {
         Span<T> a = stackalloc T[MaxChainWidth];
         Span<T> b = stackalloc T[MaxChainWidth];
         TOp op = default;
         int last = layers.Length - 1;
+        bool finite = true;
         for (int r = 0; r < x.Rows; r++)
         {
-            x.Row(r).CopyTo(a);
+            ReadOnlySpan<T> row = x.Row(r);
+            if (offsets.IsEmpty)
+            {
+                row.CopyTo(a);
+            }
+            else
+            {
+                for (int i = 0; i < row.Length; i++)
+                {
+                    double d = double.CreateTruncating(row[i]) - offsets[i];
+                    a[i] = T.CreateTruncating(scales.IsEmpty ? d : d * scales[i]);
+                    finite &= T.IsFinite(a[i]);
+                }
+            }
+
             for (int l = 0; l <= last; l++)
             {
                 FewRowsWeights<T> layer = layers[l];
@@ -302,11 +371,41 @@ public static class GemmFewRows
                 a = b;
                 b = swap;
             }
+
+            if (softmax)
+            {
+                Span<T> z = y.Row(r);
+                T m = z[0];
+                for (int j = 1; j < z.Length; j++)
+                {
+                    m = T.MaxNative(m, z[j]);
+                }
+
+                T sum = T.Zero;
+                for (int j = 0; j < z.Length; j++)
+                {
+                    z[j] = T.Exp(z[j] - m);
+                    sum += z[j];
+                }
+
+                T scale = T.One / sum;
+                for (int j = 0; j < z.Length; j++)
+                {
+                    z[j] *= scale;
+                }
+            }
         }
+
+        return finite;
     }
 
-    /// <summary>Blocks of one vector of rows, held transposed in two stack buffers (inputs, outputs) that swap per layer.</summary>
-    private static void ChainVectors<T, TV, TW, TOp>(ReadOnlyMatrixSpan<T> x, ReadOnlySpan<FewRowsWeights<T>> layers, MatrixSpan<T> y)
+    /// <summary>
+    /// Blocks of one or two vectors of rows, held transposed in two stack buffers (inputs, outputs)
+    /// that swap per layer: feature (or output) i of the block's row r at [i·block + r]. Rows of a
+    /// last, partial block past the real ones repeat its last row and are never stored.
+    /// </summary>
+    [SkipLocalsInit]
+    private static bool ChainVectors<T, TV, TW, TOp>(ReadOnlyMatrixSpan<T> x, ReadOnlySpan<double> offsets, ReadOnlySpan<double> scales, ReadOnlySpan<FewRowsWeights<T>> layers, bool softmax, MatrixSpan<T> y)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TV : struct
         where TW : struct, ISimdWidth<T, TV>
@@ -316,28 +415,25 @@ public static class GemmFewRows
         int lanes = Avx512F.IsSupported ? 2 * TW.Count : TW.Count;
 
         // Room for eight more outputs than the widest layer: a group of eight past a layer's last column writes there.
+        // Every step below is a method of its own, never inlined: inlined into this one large method they
+        // made the whole call 1.6× slower (20-32-5 × 256 rows, float, Zen 5: 9.0 against 5.6 µs), the
+        // JIT's register allocation over so many locals spilling the loops' values.
         int length = (MaxChainWidth + 8) * lanes;
         Span<T> first = stackalloc T[length];
         Span<T> second = stackalloc T[length];
         int last = layers.Length - 1;
-        int inputs = x.Columns;
+        TV check = TW.Zero;
         for (int r0 = 0; r0 < x.Rows; r0 += lanes)
         {
             int count = Math.Min(lanes, x.Rows - r0);
-            if (count < lanes)
-            {
-                first[..(inputs * lanes)].Clear();
-            }
 
-            // The block's rows, transposed: feature i of row r at [i·lanes + r] (first holds (64 + 8)·lanes ≥ inputs·lanes).
+            // A last block of at most one vector of rows runs one vector wide.
+            int block = count <= TW.Count ? TW.Count : lanes;
             ref T target = ref MemoryMarshal.GetReference(first);
-            for (int r = 0; r < count; r++)
+            LoadBlock<T, TV, TW>(x, r0, count, block, ref target);
+            if (!offsets.IsEmpty)
             {
-                ref T row = ref Unsafe.Add(ref MemoryMarshal.GetReference(x.Span), (nint)(r0 + r) * x.Stride);
-                for (int i = 0; i < inputs; i++)
-                {
-                    Unsafe.Add(ref target, (i * lanes) + r) = Unsafe.Add(ref row, i);
-                }
+                check = TW.Add(check, ShiftBlock<T, TV, TW>(ref target, block, offsets, scales));
             }
 
             Span<T> input = first, output = second;
@@ -346,7 +442,7 @@ public static class GemmFewRows
                 FewRowsWeights<T> layer = layers[l];
                 for (int j = 0; j < layer.FanOut; j += 8)
                 {
-                    if (lanes > TW.Count)
+                    if (block > TW.Count)
                     {
                         if (l < last)
                         {
@@ -372,17 +468,316 @@ public static class GemmFewRows
                 output = swap;
             }
 
-            // The last layer's outputs, transposed back into Y's rows.
             int outputs = y.Columns;
             ref T source = ref MemoryMarshal.GetReference(input);
-            for (int r = 0; r < count; r++)
+            if (softmax)
             {
-                ref T row = ref Unsafe.Add(ref MemoryMarshal.GetReference(y.Span), (nint)(r0 + r) * y.Stride);
-                for (int j = 0; j < outputs; j++)
+                for (int h = 0; h < block; h += TW.Count)
                 {
-                    Unsafe.Add(ref row, j) = Unsafe.Add(ref source, (j * lanes) + r);
+                    SoftmaxLanes<T, TV, TW>(ref Unsafe.Add(ref source, h), block, outputs);
                 }
             }
+
+            StoreBlock(ref source, block, y, r0, count);
+        }
+
+        // Every lane of check is 0, or NaN once a shifted feature was not finite.
+        return !T.IsNaN(TW.Sum(check));
+    }
+
+    /// <summary>
+    /// Rows [<paramref name="r0"/>, r0 + <paramref name="count"/>) of X, transposed into
+    /// <paramref name="target"/>: feature i of the block's row r at [i·<paramref name="block"/> + r];
+    /// rows [count, block) repeat row count − 1. Sixteen floats by sixteen rows at a time in registers
+    /// at 512 bits (a 16×16 transpose: 64 shuffles for 256 values), eight by eight at 256 bits, one
+    /// value at a time elsewhere (double, 128 bits, fewer features than a vector's lanes).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void LoadBlock<T, TV, TW>(ReadOnlyMatrixSpan<T> x, int r0, int count, int block, ref T target)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TV : struct
+        where TW : struct, ISimdWidth<T, TV>
+    {
+        int inputs = x.Columns;
+        ref T origin = ref Unsafe.Add(ref MemoryMarshal.GetReference(x.Span), (nint)r0 * x.Stride);
+        if (typeof(TV) == typeof(Vector512<float>) && Avx512F.IsSupported && inputs >= 16)
+        {
+            // Feature groups of sixteen; the last one overlaps the one before when inputs is not a multiple of 16.
+            for (int h = 0; h < block; h += 16)
+            {
+                for (int c = 0; c < inputs; c += 16)
+                {
+                    Transpose16(ref Unsafe.As<T, float>(ref origin), x.Stride, h, count, Math.Min(c, inputs - 16), ref Unsafe.As<T, float>(ref target), block);
+                }
+            }
+
+            return;
+        }
+
+        if (typeof(TV) == typeof(Vector256<float>) && Avx.IsSupported && inputs >= 8)
+        {
+            for (int h = 0; h < block; h += 8)
+            {
+                for (int c = 0; c < inputs; c += 8)
+                {
+                    Transpose8(ref Unsafe.As<T, float>(ref origin), x.Stride, h, count, Math.Min(c, inputs - 8), ref Unsafe.As<T, float>(ref target), block);
+                }
+            }
+
+            return;
+        }
+
+        for (int r = 0; r < block; r++)
+        {
+            ref T row = ref Unsafe.Add(ref origin, (nint)Math.Min(r, count - 1) * x.Stride);
+            for (int i = 0; i < inputs; i++)
+            {
+                Unsafe.Add(ref target, (i * block) + r) = Unsafe.Add(ref row, i);
+            }
+        }
+    }
+
+    /// <summary>The block's last-layer values (feature j of row r at [j·<paramref name="block"/> + r]) transposed back into rows [r0, r0 + count) of Y.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void StoreBlock<T>(ref T source, int block, MatrixSpan<T> y, int r0, int count)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int outputs = y.Columns;
+        for (int r = 0; r < count; r++)
+        {
+            ref T row = ref Unsafe.Add(ref MemoryMarshal.GetReference(y.Span), (nint)(r0 + r) * y.Stride);
+            for (int j = 0; j < outputs; j++)
+            {
+                Unsafe.Add(ref row, j) = Unsafe.Add(ref source, (j * block) + r);
+            }
+        }
+    }
+
+    /// <summary>Row <paramref name="row"/> (clamped to <paramref name="count"/> − 1) of the block, columns c0 … c0 + 15.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> LoadRow(ref float origin, int stride, int row, int count, int c0) =>
+        Vector512.LoadUnsafe(ref origin, (nuint)(((nint)Math.Min(row, count - 1) * stride) + c0));
+
+    /// <summary>Rows h … h + 15 (clamped to <paramref name="count"/> − 1), columns c0 … c0 + 15, stored as column c0 + f's sixteen rows at [(c0 + f)·block + h].</summary>
+    private static void Transpose16(ref float origin, int stride, int h, int count, int c0, ref float target, int block)
+    {
+        // Pairs of rows interleaved within each 128-bit lane, then pairs of pairs: u0 … u3 hold, in
+        // lane l, column 4l … 4l + 3 of rows 0 … 3 (u4 … u7 rows 4 … 7, and so on).
+        Vector512<float> t0 = LoadRow(ref origin, stride, h, count, c0), t1 = LoadRow(ref origin, stride, h + 1, count, c0);
+        Vector512<float> a0 = Avx512F.UnpackLow(t0, t1), a1 = Avx512F.UnpackHigh(t0, t1);
+        t0 = LoadRow(ref origin, stride, h + 2, count, c0);
+        t1 = LoadRow(ref origin, stride, h + 3, count, c0);
+        Vector512<float> a2 = Avx512F.UnpackLow(t0, t1), a3 = Avx512F.UnpackHigh(t0, t1);
+        t0 = LoadRow(ref origin, stride, h + 4, count, c0);
+        t1 = LoadRow(ref origin, stride, h + 5, count, c0);
+        Vector512<float> a4 = Avx512F.UnpackLow(t0, t1), a5 = Avx512F.UnpackHigh(t0, t1);
+        t0 = LoadRow(ref origin, stride, h + 6, count, c0);
+        t1 = LoadRow(ref origin, stride, h + 7, count, c0);
+        Vector512<float> a6 = Avx512F.UnpackLow(t0, t1), a7 = Avx512F.UnpackHigh(t0, t1);
+        t0 = LoadRow(ref origin, stride, h + 8, count, c0);
+        t1 = LoadRow(ref origin, stride, h + 9, count, c0);
+        Vector512<float> a8 = Avx512F.UnpackLow(t0, t1), a9 = Avx512F.UnpackHigh(t0, t1);
+        t0 = LoadRow(ref origin, stride, h + 10, count, c0);
+        t1 = LoadRow(ref origin, stride, h + 11, count, c0);
+        Vector512<float> a10 = Avx512F.UnpackLow(t0, t1), a11 = Avx512F.UnpackHigh(t0, t1);
+        t0 = LoadRow(ref origin, stride, h + 12, count, c0);
+        t1 = LoadRow(ref origin, stride, h + 13, count, c0);
+        Vector512<float> a12 = Avx512F.UnpackLow(t0, t1), a13 = Avx512F.UnpackHigh(t0, t1);
+        t0 = LoadRow(ref origin, stride, h + 14, count, c0);
+        t1 = LoadRow(ref origin, stride, h + 15, count, c0);
+        Vector512<float> a14 = Avx512F.UnpackLow(t0, t1), a15 = Avx512F.UnpackHigh(t0, t1);
+
+        Vector512<float> u0 = PairLow(a0, a2), u1 = PairHigh(a0, a2), u2 = PairLow(a1, a3), u3 = PairHigh(a1, a3);
+        Vector512<float> u4 = PairLow(a4, a6), u5 = PairHigh(a4, a6), u6 = PairLow(a5, a7), u7 = PairHigh(a5, a7);
+        Vector512<float> u8 = PairLow(a8, a10), u9 = PairHigh(a8, a10), u10 = PairLow(a9, a11), u11 = PairHigh(a9, a11);
+        Vector512<float> u12 = PairLow(a12, a14), u13 = PairHigh(a12, a14), u14 = PairLow(a13, a15), u15 = PairHigh(a13, a15);
+
+        // 128-bit lanes: v0 = [col 0 rows 0–3, col 8 rows 0–3, col 0 rows 4–7, col 8 rows 4–7], v4 the same for columns 4 and 12.
+        Vector512<float> v0 = Avx512F.Shuffle4x128(u0, u4, 0x88), v4 = Avx512F.Shuffle4x128(u0, u4, 0xDD);
+        Vector512<float> v1 = Avx512F.Shuffle4x128(u1, u5, 0x88), v5 = Avx512F.Shuffle4x128(u1, u5, 0xDD);
+        Vector512<float> v2 = Avx512F.Shuffle4x128(u2, u6, 0x88), v6 = Avx512F.Shuffle4x128(u2, u6, 0xDD);
+        Vector512<float> v3 = Avx512F.Shuffle4x128(u3, u7, 0x88), v7 = Avx512F.Shuffle4x128(u3, u7, 0xDD);
+        Vector512<float> v8 = Avx512F.Shuffle4x128(u8, u12, 0x88), v12 = Avx512F.Shuffle4x128(u8, u12, 0xDD);
+        Vector512<float> v9 = Avx512F.Shuffle4x128(u9, u13, 0x88), v13 = Avx512F.Shuffle4x128(u9, u13, 0xDD);
+        Vector512<float> v10 = Avx512F.Shuffle4x128(u10, u14, 0x88), v14 = Avx512F.Shuffle4x128(u10, u14, 0xDD);
+        Vector512<float> v11 = Avx512F.Shuffle4x128(u11, u15, 0x88), v15 = Avx512F.Shuffle4x128(u11, u15, 0xDD);
+
+        ref float column = ref Unsafe.Add(ref target, (c0 * block) + h);
+        nuint step = (nuint)block;
+        Avx512F.Shuffle4x128(v0, v8, 0x88).StoreUnsafe(ref column, 0);
+        Avx512F.Shuffle4x128(v1, v9, 0x88).StoreUnsafe(ref column, step);
+        Avx512F.Shuffle4x128(v2, v10, 0x88).StoreUnsafe(ref column, 2 * step);
+        Avx512F.Shuffle4x128(v3, v11, 0x88).StoreUnsafe(ref column, 3 * step);
+        Avx512F.Shuffle4x128(v4, v12, 0x88).StoreUnsafe(ref column, 4 * step);
+        Avx512F.Shuffle4x128(v5, v13, 0x88).StoreUnsafe(ref column, 5 * step);
+        Avx512F.Shuffle4x128(v6, v14, 0x88).StoreUnsafe(ref column, 6 * step);
+        Avx512F.Shuffle4x128(v7, v15, 0x88).StoreUnsafe(ref column, 7 * step);
+        Avx512F.Shuffle4x128(v0, v8, 0xDD).StoreUnsafe(ref column, 8 * step);
+        Avx512F.Shuffle4x128(v1, v9, 0xDD).StoreUnsafe(ref column, 9 * step);
+        Avx512F.Shuffle4x128(v2, v10, 0xDD).StoreUnsafe(ref column, 10 * step);
+        Avx512F.Shuffle4x128(v3, v11, 0xDD).StoreUnsafe(ref column, 11 * step);
+        Avx512F.Shuffle4x128(v4, v12, 0xDD).StoreUnsafe(ref column, 12 * step);
+        Avx512F.Shuffle4x128(v5, v13, 0xDD).StoreUnsafe(ref column, 13 * step);
+        Avx512F.Shuffle4x128(v6, v14, 0xDD).StoreUnsafe(ref column, 14 * step);
+        Avx512F.Shuffle4x128(v7, v15, 0xDD).StoreUnsafe(ref column, 15 * step);
+    }
+
+    /// <summary>Row <paramref name="row"/> (clamped to <paramref name="count"/> − 1) of the block, columns c0 … c0 + 7.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> LoadRow8(ref float origin, int stride, int row, int count, int c0) =>
+        Vector256.LoadUnsafe(ref origin, (nuint)(((nint)Math.Min(row, count - 1) * stride) + c0));
+
+    /// <summary>As <see cref="Transpose16"/> for eight rows and eight columns of 256-bit vectors (24 shuffles for 64 values).</summary>
+    private static void Transpose8(ref float origin, int stride, int h, int count, int c0, ref float target, int block)
+    {
+        Vector256<float> r0 = LoadRow8(ref origin, stride, h, count, c0), r1 = LoadRow8(ref origin, stride, h + 1, count, c0);
+        Vector256<float> r2 = LoadRow8(ref origin, stride, h + 2, count, c0), r3 = LoadRow8(ref origin, stride, h + 3, count, c0);
+        Vector256<float> r4 = LoadRow8(ref origin, stride, h + 4, count, c0), r5 = LoadRow8(ref origin, stride, h + 5, count, c0);
+        Vector256<float> r6 = LoadRow8(ref origin, stride, h + 6, count, c0), r7 = LoadRow8(ref origin, stride, h + 7, count, c0);
+        Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
+        Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5), t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
+
+        // In 128-bit lane l: u0 … u3 hold column 4l … 4l + 3 of rows 0 … 3, u4 … u7 of rows 4 … 7.
+        Vector256<float> u0 = Avx.Shuffle(t0, t2, 0x44), u1 = Avx.Shuffle(t0, t2, 0xEE), u2 = Avx.Shuffle(t1, t3, 0x44), u3 = Avx.Shuffle(t1, t3, 0xEE);
+        Vector256<float> u4 = Avx.Shuffle(t4, t6, 0x44), u5 = Avx.Shuffle(t4, t6, 0xEE), u6 = Avx.Shuffle(t5, t7, 0x44), u7 = Avx.Shuffle(t5, t7, 0xEE);
+        ref float column = ref Unsafe.Add(ref target, (c0 * block) + h);
+        nuint step = (nuint)block;
+        Avx.Permute2x128(u0, u4, 0x20).StoreUnsafe(ref column, 0);
+        Avx.Permute2x128(u1, u5, 0x20).StoreUnsafe(ref column, step);
+        Avx.Permute2x128(u2, u6, 0x20).StoreUnsafe(ref column, 2 * step);
+        Avx.Permute2x128(u3, u7, 0x20).StoreUnsafe(ref column, 3 * step);
+        Avx.Permute2x128(u0, u4, 0x31).StoreUnsafe(ref column, 4 * step);
+        Avx.Permute2x128(u1, u5, 0x31).StoreUnsafe(ref column, 5 * step);
+        Avx.Permute2x128(u2, u6, 0x31).StoreUnsafe(ref column, 6 * step);
+        Avx.Permute2x128(u3, u7, 0x31).StoreUnsafe(ref column, 7 * step);
+    }
+
+    /// <summary>The low 64-bit halves of each 128-bit lane of a and b, interleaved (unpcklpd).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> PairLow(Vector512<float> a, Vector512<float> b) =>
+        Avx512F.UnpackLow(a.AsDouble(), b.AsDouble()).AsSingle();
+
+    /// <summary>The high 64-bit halves of each 128-bit lane of a and b, interleaved (unpckhpd).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> PairHigh(Vector512<float> a, Vector512<float> b) =>
+        Avx512F.UnpackHigh(a.AsDouble(), b.AsDouble()).AsSingle();
+
+    /// <summary>
+    /// Shifts a block's transposed features in place, <c>T((double(v) − offsetᵢ) · scaleᵢ)</c> (the
+    /// operations of <c>InferenceNetwork.ShiftRow</c>, lane by lane); returns the sum of <c>v − v</c>
+    /// over the shifted values: 0 in every lane while they are finite, NaN once one is not.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static TV ShiftBlock<T, TV, TW>(ref T target, int block, ReadOnlySpan<double> offsets, ReadOnlySpan<double> scales)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TV : struct
+        where TW : struct, ISimdWidth<T, TV>
+    {
+        TV check = TW.Zero;
+        bool scaled = !scales.IsEmpty;
+        for (int i = 0; i < offsets.Length; i++)
+        {
+            double offset = offsets[i];
+            double scale = scaled ? scales[i] : 1;
+            for (int h = 0; h < block; h += TW.Count)
+            {
+                nuint at = (nuint)((i * block) + h);
+                TV v = Shift<T, TV, TW>(TW.Load(ref target, at), offset, scale, scaled);
+                TW.Store(v, ref target, at);
+                check = TW.Add(check, TW.Subtract(v, v));
+            }
+        }
+
+        return check;
+    }
+
+    /// <summary><c>T((double(v) − offset) · scale)</c> lane by lane (no product unless <paramref name="scaled"/>), in double, rounded once.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV Shift<T, TV, TW>(TV v, double offset, double scale, bool scaled)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TV : struct
+        where TW : struct, ISimdWidth<T, TV>
+    {
+        if (typeof(T) == typeof(double))
+        {
+            TV d = TW.Subtract(v, TW.Create(T.CreateTruncating(offset)));
+            return scaled ? TW.Multiply(d, TW.Create(T.CreateTruncating(scale))) : d;
+        }
+
+        if (typeof(TV) == typeof(Vector512<float>))
+        {
+            (Vector512<double> lower, Vector512<double> upper) = Vector512.Widen(Unsafe.As<TV, Vector512<float>>(ref v));
+            lower -= Vector512.Create(offset);
+            upper -= Vector512.Create(offset);
+            if (scaled)
+            {
+                lower *= Vector512.Create(scale);
+                upper *= Vector512.Create(scale);
+            }
+
+            Vector512<float> narrowed = Vector512.Narrow(lower, upper);
+            return Unsafe.As<Vector512<float>, TV>(ref narrowed);
+        }
+
+        if (typeof(TV) == typeof(Vector256<float>))
+        {
+            (Vector256<double> lower, Vector256<double> upper) = Vector256.Widen(Unsafe.As<TV, Vector256<float>>(ref v));
+            lower -= Vector256.Create(offset);
+            upper -= Vector256.Create(offset);
+            if (scaled)
+            {
+                lower *= Vector256.Create(scale);
+                upper *= Vector256.Create(scale);
+            }
+
+            Vector256<float> narrowed = Vector256.Narrow(lower, upper);
+            return Unsafe.As<Vector256<float>, TV>(ref narrowed);
+        }
+
+        (Vector128<double> low, Vector128<double> high) = Vector128.Widen(Unsafe.As<TV, Vector128<float>>(ref v));
+        low -= Vector128.Create(offset);
+        high -= Vector128.Create(offset);
+        if (scaled)
+        {
+            low *= Vector128.Create(scale);
+            high *= Vector128.Create(scale);
+        }
+
+        Vector128<float> narrow = Vector128.Narrow(low, high);
+        return Unsafe.As<Vector128<float>, TV>(ref narrow);
+    }
+
+    /// <summary>
+    /// The softmax of one vector of rows in place: <paramref name="n"/> vectors, class j's at
+    /// [j·<paramref name="block"/>], each lane a row. The operations of Softmax's narrow rows in the
+    /// same order (max by MaxNative from class 0, <c>e^(z − m)</c>, the sum in class order from zero,
+    /// one division, a product per class), lane by lane.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void SoftmaxLanes<T, TV, TW>(ref T z, int block, int n)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TV : struct
+        where TW : struct, ISimdWidth<T, TV>
+    {
+        nuint step = (nuint)block;
+        TV max = TW.Load(ref z, 0);
+        for (int j = 1; j < n; j++)
+        {
+            max = TW.MaxNative(max, TW.Load(ref z, (nuint)j * step));
+        }
+
+        TV sum = TW.Zero;
+        for (int j = 0; j < n; j++)
+        {
+            TV e = TW.Exp(TW.Subtract(TW.Load(ref z, (nuint)j * step), max));
+            TW.Store(e, ref z, (nuint)j * step);
+            sum = TW.Add(sum, e);
+        }
+
+        TV scale = TW.Divide(TW.One, sum);
+        for (int j = 0; j < n; j++)
+        {
+            TW.Store(TW.Multiply(TW.Load(ref z, (nuint)j * step), scale), ref z, (nuint)j * step);
         }
     }
 
@@ -390,7 +785,7 @@ public static class GemmFewRows
     /// Outputs j … j + 7 of one layer for a block of rows: eight chains (bias, then x·w in input
     /// order), the activation, stored transposed. Outputs past the layer's last repeat it (never read).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void ChainEight<T, TV, TW, TOp>(ref T input, FewRowsWeights<T> layer, int j, ref T output)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TV : struct
@@ -402,14 +797,14 @@ public static class GemmFewRows
         int lastColumn = layer.FanOut - 1;
         ref T panels = ref MemoryMarshal.GetArrayDataReference(layer.PanelData);
         ref T bias = ref MemoryMarshal.GetArrayDataReference(layer.BiasData);
-        ref T w0 = ref Weight(ref panels, layer, Math.Min(j, lastColumn));
-        ref T w1 = ref Weight(ref panels, layer, Math.Min(j + 1, lastColumn));
-        ref T w2 = ref Weight(ref panels, layer, Math.Min(j + 2, lastColumn));
-        ref T w3 = ref Weight(ref panels, layer, Math.Min(j + 3, lastColumn));
-        ref T w4 = ref Weight(ref panels, layer, Math.Min(j + 4, lastColumn));
-        ref T w5 = ref Weight(ref panels, layer, Math.Min(j + 5, lastColumn));
-        ref T w6 = ref Weight(ref panels, layer, Math.Min(j + 6, lastColumn));
-        ref T w7 = ref Weight(ref panels, layer, Math.Min(j + 7, lastColumn));
+        ref T w0 = ref Weight<T, TV, TW>(ref panels, layer, Math.Min(j, lastColumn));
+        ref T w1 = ref Weight<T, TV, TW>(ref panels, layer, Math.Min(j + 1, lastColumn));
+        ref T w2 = ref Weight<T, TV, TW>(ref panels, layer, Math.Min(j + 2, lastColumn));
+        ref T w3 = ref Weight<T, TV, TW>(ref panels, layer, Math.Min(j + 3, lastColumn));
+        ref T w4 = ref Weight<T, TV, TW>(ref panels, layer, Math.Min(j + 4, lastColumn));
+        ref T w5 = ref Weight<T, TV, TW>(ref panels, layer, Math.Min(j + 5, lastColumn));
+        ref T w6 = ref Weight<T, TV, TW>(ref panels, layer, Math.Min(j + 6, lastColumn));
+        ref T w7 = ref Weight<T, TV, TW>(ref panels, layer, Math.Min(j + 7, lastColumn));
         TV a0 = TW.Create(Unsafe.Add(ref bias, Math.Min(j, lastColumn)));
         TV a1 = TW.Create(Unsafe.Add(ref bias, Math.Min(j + 1, lastColumn)));
         TV a2 = TW.Create(Unsafe.Add(ref bias, Math.Min(j + 2, lastColumn)));
@@ -458,14 +853,14 @@ public static class GemmFewRows
         int lastColumn = layer.FanOut - 1;
         ref T panels = ref MemoryMarshal.GetArrayDataReference(layer.PanelData);
         ref T bias = ref MemoryMarshal.GetArrayDataReference(layer.BiasData);
-        ref T w0 = ref Weight(ref panels, layer, Math.Min(j, lastColumn));
-        ref T w1 = ref Weight(ref panels, layer, Math.Min(j + 1, lastColumn));
-        ref T w2 = ref Weight(ref panels, layer, Math.Min(j + 2, lastColumn));
-        ref T w3 = ref Weight(ref panels, layer, Math.Min(j + 3, lastColumn));
-        ref T w4 = ref Weight(ref panels, layer, Math.Min(j + 4, lastColumn));
-        ref T w5 = ref Weight(ref panels, layer, Math.Min(j + 5, lastColumn));
-        ref T w6 = ref Weight(ref panels, layer, Math.Min(j + 6, lastColumn));
-        ref T w7 = ref Weight(ref panels, layer, Math.Min(j + 7, lastColumn));
+        ref T w0 = ref Weight<T, TV, TW>(ref panels, layer, Math.Min(j, lastColumn));
+        ref T w1 = ref Weight<T, TV, TW>(ref panels, layer, Math.Min(j + 1, lastColumn));
+        ref T w2 = ref Weight<T, TV, TW>(ref panels, layer, Math.Min(j + 2, lastColumn));
+        ref T w3 = ref Weight<T, TV, TW>(ref panels, layer, Math.Min(j + 3, lastColumn));
+        ref T w4 = ref Weight<T, TV, TW>(ref panels, layer, Math.Min(j + 4, lastColumn));
+        ref T w5 = ref Weight<T, TV, TW>(ref panels, layer, Math.Min(j + 5, lastColumn));
+        ref T w6 = ref Weight<T, TV, TW>(ref panels, layer, Math.Min(j + 6, lastColumn));
+        ref T w7 = ref Weight<T, TV, TW>(ref panels, layer, Math.Min(j + 7, lastColumn));
         TV a0 = TW.Create(Unsafe.Add(ref bias, Math.Min(j, lastColumn)));
         TV a1 = TW.Create(Unsafe.Add(ref bias, Math.Min(j + 1, lastColumn)));
         TV a2 = TW.Create(Unsafe.Add(ref bias, Math.Min(j + 2, lastColumn)));
@@ -525,11 +920,18 @@ public static class GemmFewRows
         TW.Store(TW.Apply(op, b7), ref output, o + (7 * block) + lanes);
     }
 
-    /// <summary>W[0, column] in the panels: the column's lane of its panel; W[i, column] is <c>i·Lanes</c> further.</summary>
+    /// <summary>
+    /// W[0, column] in the panels: the column's lane of its panel; W[i, column] is <c>i·Lanes</c>
+    /// further. The lanes are <c>TW.Count</c> (checked on entry), a constant here, so the division is a
+    /// shift: dividing by the layer's Lanes field took a hardware division per weight pointer, 16 per
+    /// group of eight outputs.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ref T Weight<T>(ref T panels, FewRowsWeights<T> layer, int column)
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        ref Unsafe.Add(ref panels, ((nint)(column / layer.Lanes) * layer.Lanes * layer.FanIn) + (column % layer.Lanes));
+    private static ref T Weight<T, TV, TW>(ref T panels, FewRowsWeights<T> layer, int column)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TV : struct
+        where TW : struct, ISimdWidth<T, TV> =>
+        ref Unsafe.Add(ref panels, ((nint)((uint)column / (uint)TW.Count) * TW.Count * layer.FanIn) + (nint)((uint)column % (uint)TW.Count));
 
     private static void Run<T, TOp>(ReadOnlyMatrixSpan<T> x, FewRowsWeights<T> weights, MatrixSpan<T> y)
         where T : unmanaged, IFloatingPointIeee754<T>

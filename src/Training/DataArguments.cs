@@ -20,16 +20,22 @@ internal static class DataArguments
         }
     }
 
-    /// <summary>Throws unless every row of <paramref name="inputs"/> has <paramref name="features"/> finite values.</summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    public static void Features<T>(ReadOnlyMatrixSpan<T> inputs, int features, string name)
+    /// <summary>Throws unless <paramref name="inputs"/> has <paramref name="features"/> columns.</summary>
+    public static void FeatureCount<T>(ReadOnlyMatrixSpan<T> inputs, int features, string name)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (inputs.Columns != features)
         {
             throw new ArgumentException($"Expected {features} features per row (the network's inputs), got {inputs.Columns}.", name);
         }
+    }
 
+    /// <summary>Throws unless every row of <paramref name="inputs"/> has <paramref name="features"/> finite values.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    public static void Features<T>(ReadOnlyMatrixSpan<T> inputs, int features, string name)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        FeatureCount(inputs, features, name);
         if (inputs.Columns == inputs.Stride || inputs.Rows <= 1)
         {
             int at = FirstNonFinite(inputs.Span[..(inputs.Rows * inputs.Columns)]);
@@ -102,7 +108,26 @@ internal static class DataArguments
         return -1;
     }
 
+    /// <summary>
+    /// Throws the exception of <see cref="Features{T}"/> when <paramref name="values"/>, row
+    /// <paramref name="row"/> of the caller's input, holds a NaN or ±∞ (for callers whose own pass
+    /// over the rows found a non-finite value: the prediction path's per-call shift).
+    /// </summary>
+    public static void FiniteRow<T>(ReadOnlySpan<T> values, int row, string name)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int at = FirstNonFinite(values);
+        if (at >= 0)
+        {
+            throw NonFinite(row, at, values[at], name);
+        }
+    }
+
     private static void ThrowNonFinite<T>(ReadOnlyMatrixSpan<T> inputs, int row, int column, string name)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        throw new ArgumentException($"Input row {row}, feature {column} is {inputs[row, column]}; every input must be finite.", name);
+        throw NonFinite(row, column, inputs[row, column], name);
+
+    private static ArgumentException NonFinite<T>(int row, int column, T value, string name)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        new($"Input row {row}, feature {column} is {value}; every input must be finite.", name);
 }

@@ -56,7 +56,7 @@ public sealed class Predictor<T>
     /// <summary>Class probabilities for every row of <paramref name="inputs"/>.</summary>
     /// <param name="inputs">Rows of <see cref="NetworkShape.Inputs"/> finite features, any number, any stride.</param>
     /// <param name="probabilities">Shape (rows, <see cref="NetworkShape.Outputs"/>); each row sums to 1.</param>
-    /// <exception cref="ArgumentException">Wrong feature count, NaN/∞ input, or wrong destination shape.</exception>
+    /// <exception cref="ArgumentException">Wrong feature count, NaN/∞ input, wrong destination shape, or a destination that overlaps the inputs.</exception>
     public void PredictProbabilities(ReadOnlyMatrixSpan<T> inputs, MatrixSpan<T> probabilities)
     {
         _inference.Check(inputs, nameof(inputs));
@@ -65,14 +65,18 @@ public sealed class Predictor<T>
             throw new ArgumentException($"Expected a {inputs.Rows}×{_inference.Shape.Outputs} destination, got {probabilities.Rows}×{probabilities.Columns}.", nameof(probabilities));
         }
 
+        if (!inputs.IsEmpty && !probabilities.IsEmpty && inputs.Span.Overlaps(probabilities.Span))
+        {
+            throw new ArgumentException("The destination overlaps the inputs (which are never written).", nameof(probabilities));
+        }
+
         Workspace<T> workspace = _inference.Pool.Get();
         try
         {
             for (int start = 0; start < inputs.Rows; start += workspace.MaxBatchSize)
             {
                 int rows = Math.Min(workspace.MaxBatchSize, inputs.Rows - start);
-                MatrixSpan<T> logits = _inference.Logits(inputs, start, rows, workspace, nameof(inputs));
-                Softmax.Forward<T>(logits, probabilities.SliceRows(start, rows));
+                _inference.Probabilities(inputs, start, rows, workspace, probabilities.SliceRows(start, rows), nameof(inputs));
             }
         }
         finally

@@ -17,9 +17,9 @@ namespace Backprop.Training.Inference;
 /// bias and activation for the chunk's whole tiles of rows from <see cref="GemmFrom"/> rows on (a
 /// per-width crossover, measured), and GemmFewRows for the rest: a single row, a few rows, narrow
 /// layers, a partial tile's rows. A network no layer of which is wider than
-/// <see cref="GemmFewRows.MaxChainWidth"/> runs, at 512 bits, whole vectors of rows through all its
-/// layers at once (<see cref="GemmFewRows.MultiplyChain{T}"/>, bit-identical to GemmFewRows layer by
-/// layer). None packs the weights during a call. Built once (by
+/// <see cref="GemmFewRows.MaxChainWidth"/> runs, at 256 and 512 bits, whole vectors of rows through all its
+/// layers at once (<see cref="GemmFewRows.TryMultiplyChain{T}"/>, bit-identical to GemmFewRows layer by
+/// layer, the per-call offsets and the softmax taken in the same pass). None packs the weights during a call. Built once (by
 /// <see cref="Persistence.TrainedModel{T}"/> on its first prediction) and shared by every thread.
 /// </summary>
 /// <remarks>
@@ -57,6 +57,7 @@ internal sealed class InferenceNetwork<T>
     private readonly PackedWeights<T>?[] _gemm;
     private readonly int _firstGemmLayer = -1;
     private readonly bool _chain;
+    private readonly bool _fuseSoftmax;
     private readonly ActivationFunction _hidden;
 
     /// <summary>Copies <paramref name="network"/> with <paramref name="scaling"/> folded in.</summary>
@@ -97,7 +98,8 @@ internal sealed class InferenceNetwork<T>
             }
         }
 
-        _chain = KernelSimd.VectorBits == 512 && shape.Inputs <= GemmFewRows.MaxChainWidth && shape.MaxLayerWidth <= GemmFewRows.MaxChainWidth;
+        _chain = KernelSimd.VectorBits >= 256 && shape.Inputs <= GemmFewRows.MaxChainWidth && shape.MaxLayerWidth <= GemmFewRows.MaxChainWidth;
+        _fuseSoftmax = shape.Outputs < _packed[0].Lanes;
         Pool = new WorkspacePool<T>(new WorkspacePoolPolicy<T>(shape, batchRows), retained);
     }
 
@@ -123,37 +125,93 @@ internal sealed class InferenceNetwork<T>
     public MatrixSpan<T> Logits(ReadOnlyMatrixSpan<T> raw, int start, int rows, Workspace<T> workspace, string name)
     {
         ReadOnlyMatrixSpan<T> x = raw.SliceRows(start, rows);
-        if (_offsets is not null)
+        Prepare(x, workspace);
+        MatrixSpan<T> z = workspace.Activations(_packed.Length - 1, rows);
+        int chainRows = ChainRows(rows);
+        if (chainRows > 0)
         {
-            MatrixSpan<T> shifted = workspace.Inputs(rows);
-            Shift(x, shifted, start, name);
-            x = shifted;
+            Chain(x.SliceRows(0, chainRows), false, z.SliceRows(0, chainRows), start, workspace, name);
         }
 
+        if (chainRows < rows)
+        {
+            LayerByLayer(x, chainRows, start, workspace, name);
+        }
+
+        return z;
+    }
+
+    /// <summary>
+    /// Class probabilities of rows [<paramref name="start"/>, start + <paramref name="rows"/>) of
+    /// <paramref name="raw"/> (already checked: columns and finiteness) into <paramref name="destination"/>
+    /// (those rows' probabilities; must not overlap <paramref name="raw"/>). The rows the chain takes
+    /// go from the raw features to the probabilities in one pass (<see cref="GemmFewRows.TryMultiplyChain{T}"/>:
+    /// the offsets subtracted and, for fewer classes than a vector has lanes, the softmax taken in the
+    /// lanes, within a few ulp of <see cref="Softmax.Forward{T}"/>); the others as logits, then Softmax.
+    /// </summary>
+    public void Probabilities(ReadOnlyMatrixSpan<T> raw, int start, int rows, Workspace<T> workspace, MatrixSpan<T> destination, string name)
+    {
+        ReadOnlyMatrixSpan<T> x = raw.SliceRows(start, rows);
+        Prepare(x, workspace);
+        int chainRows = ChainRows(rows);
+        if (chainRows > 0)
+        {
+            MatrixSpan<T> p = destination.SliceRows(0, chainRows);
+            Chain(x.SliceRows(0, chainRows), _fuseSoftmax, p, start, workspace, name);
+            if (!_fuseSoftmax)
+            {
+                Softmax.Forward<T>(p, p);
+            }
+        }
+
+        if (chainRows < rows)
+        {
+            LayerByLayer(x, chainRows, start, workspace, name);
+            MatrixSpan<T> z = workspace.Activations(_packed.Length - 1, rows);
+            Softmax.Forward<T>(z.SliceRows(chainRows, rows - chainRows), destination.SliceRows(chainRows, rows - chainRows));
+        }
+    }
+
+    /// <summary>Allocates the workspace's GEMM buffer on its first call (see <see cref="AllocateGemm"/>).</summary>
+    private void Prepare(ReadOnlyMatrixSpan<T> x, Workspace<T> workspace)
+    {
         if (_firstGemmLayer >= 0 && !workspace.Gemm.IsAllocated)
         {
             AllocateGemm(x, workspace);
         }
+    }
 
-        int last = _packed.Length - 1;
-        MatrixSpan<T> z = workspace.Activations(last, rows);
-        int chainRows = ChainRows(rows);
-        if (chainRows > 0)
+    /// <summary>The chain from the raw rows <paramref name="x"/> (the offsets subtracted in the pass); throws as <see cref="Shift"/> does when a feature cannot be scaled.</summary>
+    private void Chain(ReadOnlyMatrixSpan<T> x, bool softmax, MatrixSpan<T> y, int start, Workspace<T> workspace, string name)
+    {
+        if (!GemmFewRows.TryMultiplyChain(x, _offsets, _scales, _packed, _hidden, softmax, y))
         {
-            GemmFewRows.MultiplyChain(x.SliceRows(0, chainRows), _packed, _hidden, z.SliceRows(0, chainRows));
-            if (chainRows == rows)
-            {
-                return z;
-            }
+            // A shifted feature is not finite: the separate shift finds the first one and names it.
+            Shift(x, workspace.Inputs(x.Rows), start, name);
+            throw new InvalidOperationException("The chain found a feature the scaling takes beyond the range of the type, the shift none.");
+        }
+    }
+
+    /// <summary>
+    /// Rows [<paramref name="first"/>, rows(x)) of the chunk <paramref name="x"/> (raw) layer by layer
+    /// into the same rows of the workspace's last activations (the rows the chain did not take;
+    /// bit-identical to it for those it did).
+    /// </summary>
+    private void LayerByLayer(ReadOnlyMatrixSpan<T> x, int first, int start, Workspace<T> workspace, string name)
+    {
+        int rows = x.Rows - first;
+        x = x.SliceRows(first, rows);
+        if (_offsets is not null)
+        {
+            MatrixSpan<T> shifted = workspace.Inputs(rows);
+            Shift(x, shifted, start + first, name);
+            x = shifted;
         }
 
-        // Layer by layer, for the rows the chain did not take (bit-identical to it for those it did).
-        int first = chainRows;
-        rows -= first;
-        x = x.SliceRows(first, rows);
+        int last = _packed.Length - 1;
         for (int l = 0; l <= last; l++)
         {
-            z = workspace.Activations(l, first + rows).SliceRows(first, rows);
+            MatrixSpan<T> z = workspace.Activations(l, first + rows).SliceRows(first, rows);
             ActivationFunction f = l < last ? _hidden : ActivationFunction.Identity;
             int gemmRows = GemmRows(l, rows);
             if (gemmRows > 0)
@@ -168,18 +226,17 @@ internal sealed class InferenceNetwork<T>
 
             x = z;
         }
-
-        return workspace.Activations(last, first + rows);
     }
 
     /// <summary>
     /// How many of a call's <paramref name="rows"/> (the first ones) run as one chain through the whole
-    /// network (<see cref="GemmFewRows.MultiplyChain{T}"/>, bit-identical to the layer-by-layer calls):
-    /// whole vectors of rows, when every layer is at most <see cref="GemmFewRows.MaxChainWidth"/> wide
-    /// and the kernels run 512-bit vectors. Measured in one process, alternating, on a loaded 2-core
-    /// Zen 5 (20-32-5, 256 rows, float): the chain 5.5–8.3 µs against 7.2–9.2 µs layer by layer at
-    /// 512 bits (a 16-lane panel of the 5-class layer is mostly empty; the chain puts rows in the
-    /// lanes), but no faster at 256 bits (9.9–13.1 against 9.8–12.0 µs), so it is not taken there.
+    /// network (<see cref="GemmFewRows.TryMultiplyChain{T}"/>, bit-identical to the layer-by-layer calls,
+    /// the offsets subtracted and the softmax taken in its pass): whole vectors of rows, when every
+    /// layer is at most <see cref="GemmFewRows.MaxChainWidth"/> wide and the kernels run 256- or
+    /// 512-bit vectors. Measured in one process, alternating, on a loaded 2-core Zen 5 (20-32-5, float,
+    /// medians): 256 rows 5.5 µs against 12.8 layer by layer at 512 bits; at 256 bits 12.7 against 24.1
+    /// µs, and with AVX-512 disabled (16 registers, one vector of rows per block) 21–24 against
+    /// 37–42 µs, 8 rows 0.77 against 1.0 µs. Not at 128 bits (not a default width anywhere it matters).
     /// </summary>
     internal int ChainRows(int rows)
     {
@@ -246,8 +303,24 @@ internal sealed class InferenceNetwork<T>
         return (probe.TileRows, probe.TileColumns);
     }
 
-    /// <summary>Checks the raw rows: column count and finiteness.</summary>
-    public void Check(ReadOnlyMatrixSpan<T> raw, string name) => DataArguments.Features(raw, Shape.Inputs, name);
+    /// <summary>
+    /// Checks the raw rows: the column count, and their finiteness unless every feature is shifted per
+    /// call (<see cref="RemainingOffsets"/> not null: the shift's own check of its results finds a NaN
+    /// or ±∞ feature in the same pass and throws this check's exception, naming the row and feature;
+    /// a separate pass cost 0.37 of 5.5 µs for 20-32-5 × 256 rows). Then a call's rows before a bad one
+    /// may have been written.
+    /// </summary>
+    public void Check(ReadOnlyMatrixSpan<T> raw, string name)
+    {
+        if (_offsets is null)
+        {
+            DataArguments.Features(raw, Shape.Inputs, name);
+        }
+        else
+        {
+            DataArguments.FeatureCount(raw, Shape.Inputs, name);
+        }
+    }
 
     private void Shift(ReadOnlyMatrixSpan<T> x, MatrixSpan<T> destination, int firstRow, string name)
     {
@@ -273,6 +346,12 @@ internal sealed class InferenceNetwork<T>
     {
         int c = 0;
         Vector256<double> check = Vector256<double>.Zero;
+        if (Vector512.IsHardwareAccelerated && KernelSimd.VectorBits >= 512)
+        {
+            // Twice the values per instruction: 784-256-10 × 64 rows with 778 offsets per call, 16 → 9 µs of a 180 µs call.
+            c = ShiftRow512(source, target, offsets, scales, ref check);
+        }
+
         if (Vector256.IsHardwareAccelerated)
         {
             ref double o = ref MemoryMarshal.GetArrayDataReference(offsets);
@@ -328,8 +407,59 @@ internal sealed class InferenceNetwork<T>
         return finite;
     }
 
+    /// <summary>The 512-bit part of <see cref="ShiftRow"/>: whole vectors from the start; returns where it stopped, NaN in <paramref name="check"/> once a result is not finite.</summary>
+    private static int ShiftRow512(ReadOnlySpan<T> source, Span<T> target, double[] offsets, double[]? scales, ref Vector256<double> check)
+    {
+        int c = 0;
+        Vector512<double> found = Vector512<double>.Zero;
+        ref double o = ref MemoryMarshal.GetArrayDataReference(offsets);
+        ref double s = ref scales is null ? ref o : ref MemoryMarshal.GetArrayDataReference(scales);
+        if (typeof(T) == typeof(float))
+        {
+            ref float from = ref Unsafe.As<T, float>(ref MemoryMarshal.GetReference(source));
+            ref float to = ref Unsafe.As<T, float>(ref MemoryMarshal.GetReference(target));
+            for (; c <= source.Length - 16; c += 16)
+            {
+                (Vector512<double> lower, Vector512<double> upper) = Vector512.Widen(Vector512.LoadUnsafe(ref from, (nuint)c));
+                lower -= Vector512.LoadUnsafe(ref o, (nuint)c);
+                upper -= Vector512.LoadUnsafe(ref o, (nuint)c + 8);
+                if (scales is not null)
+                {
+                    lower *= Vector512.LoadUnsafe(ref s, (nuint)c);
+                    upper *= Vector512.LoadUnsafe(ref s, (nuint)c + 8);
+                }
+
+                Vector512<float> narrowed = Vector512.Narrow(lower, upper);
+                narrowed.StoreUnsafe(ref to, (nuint)c);
+                found += Vector512.WidenLower(narrowed - narrowed);
+                found += Vector512.WidenUpper(narrowed - narrowed);
+            }
+        }
+        else
+        {
+            ref double from = ref Unsafe.As<T, double>(ref MemoryMarshal.GetReference(source));
+            ref double to = ref Unsafe.As<T, double>(ref MemoryMarshal.GetReference(target));
+            for (; c <= source.Length - 8; c += 8)
+            {
+                Vector512<double> v = Vector512.LoadUnsafe(ref from, (nuint)c) - Vector512.LoadUnsafe(ref o, (nuint)c);
+                if (scales is not null)
+                {
+                    v *= Vector512.LoadUnsafe(ref s, (nuint)c);
+                }
+
+                v.StoreUnsafe(ref to, (nuint)c);
+                found += v - v;
+            }
+        }
+
+        check += found.GetLower() + found.GetUpper();
+        return c;
+    }
+
     private static void ThrowNotScalable(ReadOnlySpan<T> source, int row, double[] offsets, double[]? scales, string name)
     {
+        // A NaN or ±∞ feature gets the exception of the separate check (see Check).
+        DataArguments.FiniteRow(source, row, name);
         for (int c = 0; c < source.Length; c++)
         {
             double d = double.CreateTruncating(source[c]) - offsets[c];

@@ -113,7 +113,11 @@ public abstract class TrainedModel
 /// and <see cref="PredictClasses"/> for any number. The first prediction prepares a read-only copy of
 /// the network with the feature scaling folded into its first layer (see <see cref="TrainedModel.Scaling"/>);
 /// every later call uses it, so changes made to <see cref="Network"/> after the first prediction are
-/// not seen (wrap the changed network in a new model). The caller's rows are never written.
+/// not seen (wrap the changed network in a new model). The caller's rows are never written. A bad row
+/// (a NaN or ±∞ feature, or one the scaling takes beyond the range of <typeparamref name="T"/>) throws
+/// an exception naming its row and feature; when the model subtracts offsets per call that check runs
+/// in the same pass as the prediction, so the destination rows of the call's earlier 128-row chunks
+/// may have been written by then.
 /// </para>
 /// <para>
 /// Thread safety: any number of threads may predict with one model at once. Each call rents a
@@ -193,7 +197,7 @@ public sealed class TrainedModel<T> : TrainedModel
     /// <summary>Class probabilities of every raw row.</summary>
     /// <param name="rawRows">Rows of <see cref="NetworkShape.Inputs"/> finite, unscaled features, any number, any stride; not modified.</param>
     /// <param name="probabilities">Shape (rows, <see cref="NetworkShape.Outputs"/>), any stride; each row sums to 1.</param>
-    /// <exception cref="ArgumentException">Wrong feature count, NaN/∞ feature, or wrong destination shape.</exception>
+    /// <exception cref="ArgumentException">Wrong feature count, NaN/∞ feature, wrong destination shape, or a destination that overlaps the rows.</exception>
     public void PredictProbabilities(ReadOnlyMatrixSpan<T> rawRows, MatrixSpan<T> probabilities)
     {
         InferenceNetwork<T> inference = Inference;
@@ -203,14 +207,18 @@ public sealed class TrainedModel<T> : TrainedModel
             throw new ArgumentException($"Expected a {rawRows.Rows}×{Shape.Outputs} destination, got {probabilities.Rows}×{probabilities.Columns}.", nameof(probabilities));
         }
 
+        if (!rawRows.IsEmpty && !probabilities.IsEmpty && rawRows.Span.Overlaps(probabilities.Span))
+        {
+            throw new ArgumentException("The destination overlaps the rows (which are never written).", nameof(probabilities));
+        }
+
         Workspace<T> workspace = inference.Pool.Get();
         try
         {
             for (int start = 0; start < rawRows.Rows; start += workspace.MaxBatchSize)
             {
                 int rows = Math.Min(workspace.MaxBatchSize, rawRows.Rows - start);
-                MatrixSpan<T> logits = inference.Logits(rawRows, start, rows, workspace, nameof(rawRows));
-                Softmax.Forward<T>(logits, probabilities.SliceRows(start, rows));
+                inference.Probabilities(rawRows, start, rows, workspace, probabilities.SliceRows(start, rows), nameof(rawRows));
             }
         }
         finally

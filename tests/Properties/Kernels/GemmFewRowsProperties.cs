@@ -239,6 +239,153 @@ public class GemmFewRowsProperties
         Assert.Equal(T.CreateTruncating(7.5), y[^1]);
     }
 
+    private static readonly Gen<(int Rows, int[] Sizes, ActivationFunction Activation, int Shift, bool Softmax, int Seed)> FusedChains =
+        from c in Chains
+        from shift in Gen.Choose(0, 2)
+        from softmax in Gen.Elements(false, true)
+        select (c.Rows, c.Sizes, c.Activation, shift, softmax, c.Seed);
+
+    /// <summary>
+    /// The chain from raw features gives the bits of a separate shift (the scalar formula
+    /// <c>T((double(x) − o)·s)</c>), then <see cref="GemmFewRows.MultiplyChain{T}"/> (judged above), and
+    /// the probabilities of <see cref="Softmax.Forward{T}"/> on those logits within (m + 4)·u of each
+    /// (the same operations; the vector exponential's bits depend on its neighbouring lanes): no shift, offsets, offsets
+    /// and factors; 0–70 rows (every partial block, both transpositions: fewer than 16 features and more);
+    /// strided views; nothing written outside Y's view.
+    /// </summary>
+    [Fact]
+    public void FloatFusedChainEqualsShiftThenChainThenSoftmax() => Prop.ForAll(FusedChains.ToArbitrary(), c => CheckFusedChain<float>(c.Rows, c.Sizes, c.Activation, c.Shift, c.Softmax, c.Seed)).QuickCheckThrowOnFailure();
+
+    [Fact]
+    public void DoubleFusedChainEqualsShiftThenChainThenSoftmax() => Prop.ForAll(FusedChains.ToArbitrary(), c => CheckFusedChain<double>(c.Rows, c.Sizes, c.Activation, c.Shift, c.Softmax, c.Seed)).QuickCheckThrowOnFailure();
+
+    /// <summary>The benchmark's small network (offsets per call, 5 classes) at row counts around every block size.</summary>
+    [Theory]
+    [InlineData(256, new[] { 20, 32, 5 })]
+    [InlineData(255, new[] { 20, 32, 5 })]
+    [InlineData(47, new[] { 16, 64, 3 })]
+    [InlineData(15, new[] { 64, 8, 20 })]
+    [InlineData(33, new[] { 7, 9, 2 })]
+    public void FusedChainShapesEqualShiftThenChainThenSoftmax(int rows, int[] sizes)
+    {
+        for (int shift = 0; shift < 3; shift++)
+        {
+            CheckFusedChain<float>(rows, sizes, ActivationFunction.Relu, shift, true, rows + shift);
+            CheckFusedChain<float>(rows, sizes, ActivationFunction.Tanh, shift, false, rows + shift);
+            CheckFusedChain<double>(rows, sizes, ActivationFunction.Sigmoid, shift, true, rows + shift + 1);
+        }
+    }
+
+    private static void CheckFusedChain<T>(int rows, int[] sizes, ActivationFunction hidden, int shift, bool softmax, int seed)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var random = new Random(seed);
+        int layers = sizes.Length - 1;
+        var packed = new FewRowsWeights<T>[layers];
+        for (int l = 0; l < layers; l++)
+        {
+            T[] w = new T[sizes[l] * sizes[l + 1]];
+            T[] b = new T[sizes[l + 1]];
+            Fill(w, random);
+            Fill(b, random);
+            packed[l] = new FewRowsWeights<T>(new ReadOnlyMatrixSpan<T>(w, sizes[l], sizes[l + 1]), b);
+        }
+
+        int n = sizes[0], m = sizes[^1];
+        int xStride = n + random.Next(3), yStride = m + random.Next(3);
+        T[] x = new T[(rows * xStride) + 1];
+        for (int i = 0; i < x.Length; i++)
+        {
+            x[i] = T.CreateTruncating(1000 + (random.NextDouble() * 8));
+        }
+
+        // Offsets near the features (some zero, as folded ones are), factors of a few units.
+        double[] offsets = shift == 0 ? [] : [.. Enumerable.Range(0, n).Select(i => i % 4 == 0 ? 0 : 1000 + (random.NextDouble() * 8))];
+        double[] scales = shift == 2 ? [.. Enumerable.Range(0, n).Select(_ => 0.2 + random.NextDouble())] : [];
+        T[] y = new T[(rows * yStride) + 2];
+        Array.Fill(y, T.CreateTruncating(7.5));
+        bool finite = GemmFewRows.TryMultiplyChain(new ReadOnlyMatrixSpan<T>(x, rows, n, xStride), offsets, scales, packed, hidden, softmax, new MatrixSpan<T>(y, rows, m, yStride));
+        Assert.True(finite);
+
+        // Shift (the scalar formula), chain, softmax: separately.
+        T[] shifted = new T[Math.Max(1, rows * n)];
+        for (int r = 0; r < rows; r++)
+        {
+            for (int i = 0; i < n; i++)
+            {
+                T v = x[(r * xStride) + i];
+                shifted[(r * n) + i] = shift == 0 ? v : T.CreateTruncating(shift == 1 ? double.CreateTruncating(v) - offsets[i] : (double.CreateTruncating(v) - offsets[i]) * scales[i]);
+            }
+        }
+
+        T[] z = new T[Math.Max(1, rows * m)];
+        GemmFewRows.MultiplyChain(new ReadOnlyMatrixSpan<T>(shifted, rows, n), packed, hidden, new MatrixSpan<T>(z, rows, m));
+        if (softmax)
+        {
+            Softmax.Forward<T>(new ReadOnlyMatrixSpan<T>(z, rows, m), new MatrixSpan<T>(z, rows, m));
+        }
+
+        // The logits bit for bit; the probabilities within a few ulp: the vector exponential falls back to
+        // the scalar one for a whole vector when one of its lanes is out of its fast range (a logit far
+        // below the row's largest), so its bits depend on the vector's other lanes, which the chain
+        // fills with other rows and Softmax.Forward with other classes (both within about an ulp of e^x).
+        bool exact = !softmax;
+        double u = Math.ScaleB(1.0, typeof(T) == typeof(float) ? -24 : -53);
+        double smallestNormal = typeof(T) == typeof(float) ? 1.2e-38 : 2.3e-308;
+        for (int r = 0; r < rows; r++)
+        {
+            for (int j = 0; j < yStride; j++)
+            {
+                T actual = y[(r * yStride) + j];
+                string where = $"{typeof(T).Name} fused chain {string.Join('-', sizes)} {hidden} shift {shift} softmax {softmax}, {rows} rows at {KernelSimd.Describe()}: y[{r},{j}]";
+                if (j >= m)
+                {
+                    KernelAccuracy.Same(actual, T.CreateTruncating(7.5), where);
+                }
+                else if (exact)
+                {
+                    KernelAccuracy.Same(actual, z[(r * m) + j], where);
+                }
+                else
+                {
+                    double a = double.CreateTruncating(actual), e = double.CreateTruncating(z[(r * m) + j]);
+                    Assert.True(Math.Abs(a - e) <= ((m + 4) * u * e) + smallestNormal, $"{where}: {a} vs {e}");
+                }
+            }
+        }
+
+        Assert.Equal(T.CreateTruncating(7.5), y[^1]);
+    }
+
+    /// <summary>
+    /// A NaN or ±∞ feature, or one the shift takes beyond the range of T, in any row (vector lanes,
+    /// the repeated rows of a partial block, every feature position), makes the fused chain return
+    /// false; without offsets nothing is checked.
+    /// </summary>
+    [Theory]
+    [InlineData(1, 3)]
+    [InlineData(37, 20)]
+    [InlineData(64, 17)]
+    [InlineData(5, 64)]
+    public void FusedChainReportsANonFiniteShiftedFeature(int rows, int n)
+    {
+        FewRowsWeights<float>[] chain = [new(new ReadOnlyMatrixSpan<float>(new float[n * 8], n, 8), new float[8]), new(new ReadOnlyMatrixSpan<float>(new float[8 * 3], 8, 3), new float[3])];
+        double[] offsets = [.. Enumerable.Repeat(-1e38, n)];
+        float[] y = new float[rows * 3];
+        foreach (float bad in new[] { float.NaN, float.PositiveInfinity, float.NegativeInfinity, 3e38f })
+        {
+            for (int at = 0; at < rows * n; at += Math.Max(1, (rows * n) / 23))
+            {
+                float[] x = new float[rows * n];
+                x[at] = bad;
+                Assert.False(GemmFewRows.TryMultiplyChain(new ReadOnlyMatrixSpan<float>(x, rows, n), offsets, default, chain, ActivationFunction.Relu, true, new MatrixSpan<float>(y, rows, 3)), $"{bad} at {at}");
+                Assert.True(GemmFewRows.TryMultiplyChain(new ReadOnlyMatrixSpan<float>(x, rows, n), default, default, chain, ActivationFunction.Relu, true, new MatrixSpan<float>(y, rows, 3)), "no offsets: not checked");
+            }
+
+            Assert.True(GemmFewRows.TryMultiplyChain(new ReadOnlyMatrixSpan<float>(new float[rows * n], rows, n), offsets, default, chain, ActivationFunction.Relu, true, new MatrixSpan<float>(y, rows, 3)));
+        }
+    }
+
     [Fact]
     public void ChainBadArgumentsAreNamed()
     {
@@ -255,6 +402,11 @@ public class GemmFewRowsProperties
         float[] shared = new float[16];
         Assert.Equal("y", Assert.Throws<ArgumentException>(() => GemmFewRows.MultiplyChain(new ReadOnlyMatrixSpan<float>(shared.AsSpan(0, 3), 1, 3), [a], ActivationFunction.Relu, new MatrixSpan<float>(shared.AsSpan(2, 4), 1, 4))).ParamName);
         Assert.Equal("hidden", Assert.Throws<ArgumentOutOfRangeException>(() => GemmFewRows.MultiplyChain(new ReadOnlyMatrixSpan<float>(x, 2, 3), [a], (ActivationFunction)9, new MatrixSpan<float>(y, 2, 4))).ParamName);
+        Assert.Equal("offsets", Assert.Throws<ArgumentException>(() => GemmFewRows.TryMultiplyChain(new ReadOnlyMatrixSpan<float>(x, 2, 3), new double[2], default, [a], ActivationFunction.Relu, false, new MatrixSpan<float>(y, 2, 4))).ParamName);
+        Assert.Equal("scales", Assert.Throws<ArgumentException>(() => GemmFewRows.TryMultiplyChain(new ReadOnlyMatrixSpan<float>(x, 2, 3), default, new double[3], [a], ActivationFunction.Relu, false, new MatrixSpan<float>(y, 2, 4))).ParamName);
+        Assert.Equal("scales", Assert.Throws<ArgumentException>(() => GemmFewRows.TryMultiplyChain(new ReadOnlyMatrixSpan<float>(x, 2, 3), new double[3], new double[2], [a], ActivationFunction.Relu, false, new MatrixSpan<float>(y, 2, 4))).ParamName);
+        Assert.Equal("layers", Assert.Throws<ArgumentException>(() => GemmFewRows.TryMultiplyChain(new ReadOnlyMatrixSpan<float>(x, 2, 3), default, default, [a, b], ActivationFunction.Relu, false, new MatrixSpan<float>(y, 2, 4))).ParamName);
+        Assert.Equal("y", Assert.Throws<ArgumentException>(() => GemmFewRows.TryMultiplyChain(new ReadOnlyMatrixSpan<float>(shared.AsSpan(0, 3), 1, 3), default, default, [a], ActivationFunction.Relu, true, new MatrixSpan<float>(shared.AsSpan(2, 4), 1, 4))).ParamName);
     }
 
     [Fact]
@@ -271,5 +423,7 @@ public class GemmFewRowsProperties
 
         FewRowsWeights<float>[] chain = [new(new ReadOnlyMatrixSpan<float>(new float[20 * 32], 20, 32), new float[32]), new(new ReadOnlyMatrixSpan<float>(new float[32 * 5], 32, 5), new float[5])];
         Allocations.AssertNone(() => GemmFewRows.MultiplyChain(new ReadOnlyMatrixSpan<float>(x, 37, 20), chain, ActivationFunction.Sigmoid, new MatrixSpan<float>(y, 37, 5)));
+        double[] offsets = new double[20], scales = new double[20];
+        Allocations.AssertNone(() => GemmFewRows.TryMultiplyChain(new ReadOnlyMatrixSpan<float>(x, 37, 20), offsets, scales, chain, ActivationFunction.Relu, true, new MatrixSpan<float>(y, 37, 5)));
     }
 }

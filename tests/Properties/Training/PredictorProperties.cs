@@ -150,6 +150,7 @@ public class PredictorProperties(ITestOutputHelper output)
         float[] p = new float[5 * 4];
         Assert.Equal("inputs", Assert.Throws<ArgumentException>(() => predictor.PredictProbabilities(new ReadOnlyMatrixSpan<float>(x, 7, 5), new MatrixSpan<float>(p, 5, 4))).ParamName);
         Assert.Equal("probabilities", Assert.Throws<ArgumentException>(() => predictor.PredictProbabilities(new ReadOnlyMatrixSpan<float>(x, 5, 7), new MatrixSpan<float>(p, 4, 5))).ParamName);
+        Assert.Equal("probabilities", Assert.Throws<ArgumentException>(() => predictor.PredictProbabilities(new ReadOnlyMatrixSpan<float>(x, 5, 7), new MatrixSpan<float>(x, 5, 4))).ParamName);
         Assert.Equal("classes", Assert.Throws<ArgumentException>(() => predictor.PredictClasses(new ReadOnlyMatrixSpan<float>(x, 5, 7), new int[4])).ParamName);
         x[20] = float.NaN;
         var e = Assert.Throws<ArgumentException>(() => predictor.PredictClasses(new ReadOnlyMatrixSpan<float>(x, 5, 7), new int[5]));
