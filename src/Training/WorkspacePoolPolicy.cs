@@ -12,6 +12,8 @@ namespace Backprop.Training;
 public sealed class WorkspacePoolPolicy<T> : PooledObjectPolicy<Workspace<T>>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
+    private readonly Action<Workspace<T>>? _prepare;
+
     /// <summary>Creates the policy.</summary>
     /// <param name="shape">The network architecture.</param>
     /// <param name="maxBatchSize">Rows per pass, ≥ 1.</param>
@@ -25,6 +27,15 @@ public sealed class WorkspacePoolPolicy<T> : PooledObjectPolicy<Workspace<T>>
         MaxBatchSize = maxBatchSize;
     }
 
+    /// <summary>
+    /// Creates the policy with a step that <see cref="Create"/> runs on each new workspace: the
+    /// prediction path allocates the GEMM buffer there (by running its first packed product on one
+    /// row), so a workspace created ahead of its first call (by <see cref="WorkspacePool{T}.Prepare"/>,
+    /// or a warm-up that rents several at once) does not allocate in that call.
+    /// </summary>
+    internal WorkspacePoolPolicy(NetworkShape shape, int maxBatchSize, Action<Workspace<T>>? prepare)
+        : this(shape, maxBatchSize) => _prepare = prepare;
+
     /// <summary>The architecture of the pooled workspaces.</summary>
     public NetworkShape Shape { get; }
 
@@ -32,7 +43,12 @@ public sealed class WorkspacePoolPolicy<T> : PooledObjectPolicy<Workspace<T>>
     public int MaxBatchSize { get; }
 
     /// <inheritdoc/>
-    public override Workspace<T> Create() => new(Shape, MaxBatchSize, forTraining: false);
+    public override Workspace<T> Create()
+    {
+        var workspace = new Workspace<T>(Shape, MaxBatchSize, forTraining: false);
+        _prepare?.Invoke(workspace);
+        return workspace;
+    }
 
     /// <inheritdoc/>
     public override bool Return(Workspace<T> obj)

@@ -100,7 +100,8 @@ internal sealed class InferenceNetwork<T>
 
         _chain = KernelSimd.VectorBits >= 256 && shape.Inputs <= GemmFewRows.MaxChainWidth && shape.MaxLayerWidth <= GemmFewRows.MaxChainWidth;
         _fuseSoftmax = shape.Outputs < _packed[0].Lanes;
-        Pool = new WorkspacePool<T>(new WorkspacePoolPolicy<T>(shape, batchRows), retained);
+        Action<Workspace<T>>? prepare = _firstGemmLayer >= 0 ? w => AllocateGemm(w.Inputs(1), w) : null;
+        Pool = new WorkspacePool<T>(new WorkspacePoolPolicy<T>(shape, batchRows, prepare), retained);
     }
 
     /// <summary>The architecture.</summary>
@@ -245,9 +246,9 @@ internal sealed class InferenceNetwork<T>
     }
 
     /// <summary>
-    /// Allocates <paramref name="workspace"/>'s GEMM buffer on its first call, whatever that call's
-    /// size (one row of the first GEMM layer, into buffers the pass overwrites), so a workspace
-    /// allocates only when the pool creates it, never on a later, larger call.
+    /// Allocates <paramref name="workspace"/>'s GEMM buffer (one row of the first GEMM layer, into
+    /// buffers the pass overwrites): when the pool creates the workspace, and on the first call of a
+    /// workspace made elsewhere, so no call after a workspace's creation allocates, whatever its size.
     /// </summary>
     private void AllocateGemm(ReadOnlyMatrixSpan<T> x, Workspace<T> workspace)
     {

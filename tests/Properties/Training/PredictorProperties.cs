@@ -102,6 +102,37 @@ public class PredictorProperties(ITestOutputHelper output)
         Assert.All(allocated, a => Assert.Equal(0, a));
     }
 
+    /// <summary>
+    /// A workspace the pool creates before its first call (Prepare, or a warm-up that rents several
+    /// at once) must not allocate in that call: for a network whose layers take the packed GEMM, the
+    /// GEMM's 1.2 MiB buffer used to be allocated lazily by the first product, so the 8-thread test
+    /// above failed (on the 128-bit no-FMA leg, where its narrow network takes the GEMM) whenever a
+    /// thread first rented a workspace only in the measured calls.
+    /// </summary>
+    [Fact]
+    public void PreparedWorkspacesAllocateNothingInTheirFirstCall()
+    {
+        // 128 hidden units: the packed GEMM at every width (two tiles of rows and columns at 512 bits).
+        var network = new Network<float>(new NetworkShape([7, 128, 4], HiddenActivation.Tanh), 17);
+        var predictor = new Predictor<float>(network, maxBatchSize: 32);
+        var pool = Assert.IsType<WorkspacePool<float>>(predictor.Pool);
+        pool.Prepare(3);
+        (float[] x, _) = TestData.Random<float>(32, 7, 4, 5);
+        var rows = new ReadOnlyMatrixSpan<float>(x, 32, 7);
+        float[] p = new float[32 * 4];
+        predictor.PredictProbabilities(rows, new MatrixSpan<float>(p, 32, 4)); // compiles the path, on the top workspace
+
+        // Hold two, so the measured call rents the third, which no call has used yet.
+        Workspace<float> first = pool.Get(), second = pool.Get();
+        long bytes = GC.GetAllocatedBytesForCurrentThread();
+        predictor.PredictProbabilities(rows, new MatrixSpan<float>(p, 32, 4));
+        bytes = GC.GetAllocatedBytesForCurrentThread() - bytes;
+        pool.Return(first);
+        pool.Return(second);
+        Assert.Equal(3, pool.Created);
+        Assert.Equal(0, bytes);
+    }
+
     [Fact]
     public void PredictionsAllocateNothingOnOneThread()
     {
