@@ -53,6 +53,47 @@ public class UpdatesProperties
         AssertParam("step", () => Updates.AdamStep<float>(new float[3], new float[3], new float[3], new float[3], 1e-3f, 0.9f, 0.999f, 1e-8f, 0, 0f));
     }
 
+    /// <summary>
+    /// Every pair of buffers a step reads and writes is refused when the two overlap (by one element
+    /// or more), naming the buffer the check is about; the other buffers are disjoint, so each case
+    /// can only be refused by its own check.
+    /// </summary>
+    [Fact]
+    public void EveryOverlappingPairIsRefusedNamingTheParameter()
+    {
+        // Momentum: (gradients, parameters), (gradients, velocity), (velocity, parameters).
+        foreach ((int first, int second, string name) in new[] { (0, 1, "parameters"), (0, 2, "velocity"), (2, 1, "parameters") })
+        {
+            foreach (bool nesterov in new[] { false, true })
+            {
+                AssertParam(name, () =>
+                {
+                    Memory<float>[] b = Buffers(3, first, second);
+                    Updates.MomentumStep<float>(b[1].Span, b[0].Span, b[2].Span, 0.1f, 0.9f, nesterov, 0f);
+                });
+            }
+        }
+
+        // Adam: (gradients, parameters), (gradients, m), (gradients, v), (m, parameters), (v, parameters), (m, v).
+        foreach ((int first, int second, string name) in new[]
+        {
+            (0, 1, "parameters"), (0, 2, "firstMoment"), (0, 3, "secondMoment"), (2, 1, "parameters"), (3, 1, "parameters"), (2, 3, "secondMoment"),
+        })
+        {
+            AssertParam(name, () =>
+            {
+                Memory<float>[] b = Buffers(4, first, second);
+                Updates.AdamStep<float>(b[1].Span, b[0].Span, b[2].Span, b[3].Span, 1e-3f, 0.9f, 0.999f, 1e-8f, 1, 0f);
+            });
+        }
+
+        AssertParam("parameters", () =>
+        {
+            Memory<float>[] b = Buffers(2, 1, 0);
+            Updates.SgdStep<float>(b[1].Span, b[0].Span, 0.1f, 0f);
+        });
+    }
+
     [Fact]
     public void KernelsDoNotAllocate()
     {
@@ -159,6 +200,23 @@ public class UpdatesProperties
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// <paramref name="count"/> buffers of 5 elements, each in its own array except
+    /// <paramref name="first"/> and <paramref name="second"/>, which share one and overlap in their
+    /// last and first element.
+    /// </summary>
+    private static Memory<float>[] Buffers(int count, int first, int second)
+    {
+        var buffers = new Memory<float>[count];
+        float[] shared = new float[9];
+        for (int i = 0; i < count; i++)
+        {
+            buffers[i] = i == first ? shared.AsMemory(0, 5) : i == second ? shared.AsMemory(4, 5) : new float[5];
+        }
+
+        return buffers;
     }
 
     private static void AssertParam(string name, Action action)
