@@ -50,6 +50,8 @@ public class UpdatesProperties
         AssertParam("secondMoment", () => Updates.AdamStep<float>(new float[3], new float[3], new float[3], new float[2], 1e-3f, 0.9f, 0.999f, 1e-8f, 1, 0f));
         AssertParam("secondMoment", () => Updates.AdamStep<float>(new float[5], new float[5], buffer.AsSpan(0, 5), buffer.AsSpan(4, 5), 1e-3f, 0.9f, 0.999f, 1e-8f, 1, 0f));
         AssertParam("parameters", () => Updates.AdamStep<float>(buffer.AsSpan(0, 5), new float[5], new float[5], buffer.AsSpan(3, 5), 1e-3f, 0.9f, 0.999f, 1e-8f, 1, 0f));
+        AssertParam("gradients", () => Updates.MomentumStep<float>(new float[3], new float[4], new float[3], 0.1f, 0.9f, false, 0f));
+        AssertParam("gradients", () => Updates.AdamStep<float>(new float[3], new float[4], new float[3], new float[3], 1e-3f, 0.9f, 0.999f, 1e-8f, 1, 0f));
         AssertParam("step", () => Updates.AdamStep<float>(new float[3], new float[3], new float[3], new float[3], 1e-3f, 0.9f, 0.999f, 1e-8f, 0, 0f));
     }
 
@@ -92,6 +94,24 @@ public class UpdatesProperties
             Memory<float>[] b = Buffers(2, 1, 0);
             Updates.SgdStep<float>(b[1].Span, b[0].Span, 0.1f, 0f);
         });
+    }
+
+    /// <summary>Element types other than float and double are refused by every step with a message naming the type and what is supported.</summary>
+    [Fact]
+    public void OtherElementTypesAreRefusedSayingWhatIsSupported()
+    {
+        foreach (Action call in new Action[]
+        {
+            () => Updates.Axpy<Half>(Half.One, new Half[3], new Half[3]),
+            () => Updates.SgdStep<Half>(new Half[3], new Half[3], Half.One, Half.Zero),
+            () => Updates.MomentumStep<Half>(new Half[3], new Half[3], new Half[3], Half.One, Half.Zero, false, Half.Zero),
+            () => Updates.AdamStep<Half>(new Half[3], new Half[3], new Half[3], new Half[3], Half.One, Half.Zero, Half.Zero, Half.One, 1, Half.Zero),
+        })
+        {
+            NotSupportedException e = Assert.Throws<NotSupportedException>(call);
+            Assert.Contains("Half", e.Message, StringComparison.Ordinal);
+            Assert.Contains("float or double", e.Message, StringComparison.Ordinal);
+        }
     }
 
     [Fact]
