@@ -182,8 +182,9 @@ public class CrossEntropyProperties
     }
 
     /// <summary>
-    /// Refusals say what was expected: element types other than float and double (naming the type), a
-    /// target outside the classes (naming the range), a label smoothing outside [0, 1).
+    /// Refusals say what was expected: element types other than float and double (naming the type), an
+    /// empty matrix (naming the kernel), a target outside the classes (naming the range), a label
+    /// smoothing outside [0, 1).
     /// </summary>
     [Fact]
     public void RefusalsSayWhatWasExpected()
@@ -204,6 +205,17 @@ public class CrossEntropyProperties
         }
 
         float[] z = new float[6];
+        foreach (Action call in new Action[]
+        {
+            () => CrossEntropy.SoftmaxCrossEntropy(new ReadOnlyMatrixSpan<float>(z, 0, 3), [], new MatrixSpan<float>(z, 0, 3)),
+            () => CrossEntropy.SoftmaxCrossEntropy(new ReadOnlyMatrixSpan<float>(z, 2, 0), new ReadOnlyMatrixSpan<float>(z, 2, 0), new MatrixSpan<float>(new float[6], 2, 0)),
+            () => CrossEntropy.SoftmaxCrossEntropyLoss(new ReadOnlyMatrixSpan<float>(z, 0, 3), new ReadOnlyMatrixSpan<float>(z, 0, 3)),
+        })
+        {
+            ArgumentException empty = Assert.ThrowsAny<ArgumentException>(call);
+            Assert.Contains("Cross-entropy needs at least one row and one column", empty.Message, StringComparison.Ordinal);
+        }
+
         ArgumentOutOfRangeException target = Assert.Throws<ArgumentOutOfRangeException>(() => CrossEntropy.SoftmaxCrossEntropyLoss(new ReadOnlyMatrixSpan<float>(z, 2, 3), [0, 7]));
         Assert.Contains("[0, 3)", target.Message, StringComparison.Ordinal);
         ArgumentOutOfRangeException smoothing = Assert.Throws<ArgumentOutOfRangeException>(() => CrossEntropy.SoftmaxCrossEntropy(new ReadOnlyMatrixSpan<float>(z, 2, 3), [0, 1], new MatrixSpan<float>(new float[6], 2, 3), 1f));
