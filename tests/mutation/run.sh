@@ -4,13 +4,16 @@
 #
 #   tests/mutation/run.sh                          # every file of src/Kernels
 #   tests/mutation/run.sh Activations.cs Softmax.cs  # some files (names under src/Kernels)
-#   tests/mutation/run.sh 'Activations.cs{266..370}'  # a line range of a file
 #   BACKPROP_MUTATION_FILTER="FullyQualifiedName~Backprop.Properties.Kernels.Activations" tests/mutation/run.sh Activations.cs
 #                                                  # only the tests of that kernel (much faster; fewer kills)
 #
-# Runs with concurrency 1 (a shared 2-core machine) and only the kernel properties
-# (FullyQualifiedName~Backprop.Properties.Kernels). Reports go to tests/mutation/StrykerOutput/<date>/
-# (HTML and JSON; the text summary is printed). docs/MUTATION.md records the results.
+# Name several files per run: each run pays analysis, build, an initial test run and coverage
+# capture (about 15 min on 2 busy cores) before its first mutant. Runs with concurrency 1 (a shared
+# 2-core machine), only the kernel properties (FullyQualifiedName~Backprop.Properties.Kernels) and
+# BACKPROP_PROPERTY_SIZE=quick unless the environment sets another size (it reaches the test host:
+# each mutant's tests are short). Reports go to tests/mutation/StrykerOutput/<date>/ (HTML and
+# JSON; the text summary is printed); tests/mutation/summary.sh tabulates the newest one per file.
+# docs/MUTATION.md records the results.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -23,6 +26,7 @@ else
   for f in "$@"; do mutate+=(--mutate "**/$f"); done
 fi
 cd "$root/src/Kernels"
+export BACKPROP_PROPERTY_SIZE="${BACKPROP_PROPERTY_SIZE:-quick}"
 filter=()
 if [ -n "${BACKPROP_MUTATION_FILTER:-}" ]; then filter=(--test-case-filter "$BACKPROP_MUTATION_FILTER"); fi
 exec dotnet stryker --config-file "$here/stryker-config.json" --output "$here/StrykerOutput/$(date -u +%Y%m%dT%H%M%S)" "${mutate[@]}" "${filter[@]}"

@@ -174,8 +174,95 @@ public class CrossEntropyProperties
         }
 
         AssertParam<ArgumentOutOfRangeException>("targets", () => CrossEntropy.SoftmaxCrossEntropy(new ReadOnlyMatrixSpan<float>(z, 2, 3), [0, 3], new MatrixSpan<float>(new float[6], 2, 3), 0.1f));
+        AssertParam("gradient", () => CrossEntropy.SoftmaxCrossEntropy(new ReadOnlyMatrixSpan<float>(z, 2, 3), [0, 1], new MatrixSpan<float>(new float[6], 3, 2), 0.1f));
+        AssertParam("gradient", () => CrossEntropy.SoftmaxCrossEntropy(new ReadOnlyMatrixSpan<float>(buffer, 2, 3), [0, 1], new MatrixSpan<float>(buffer.AsSpan(2), 2, 3), 0.1f));
+        AssertParam("gradient", () => CrossEntropy.SoftmaxCrossEntropy(new ReadOnlyMatrixSpan<float>(z, 2, 3), new ReadOnlyMatrixSpan<float>(new float[6], 2, 3), new MatrixSpan<float>(new float[6], 3, 2)));
+        AssertParam("gradient", () => CrossEntropy.SoftmaxCrossEntropy(new ReadOnlyMatrixSpan<float>(buffer, 2, 3), new ReadOnlyMatrixSpan<float>(new float[6], 2, 3), new MatrixSpan<float>(buffer.AsSpan(2), 2, 3)));
         Assert.Equal(2, logits.Rows);
     }
+
+    /// <summary>
+    /// Refusals say what was expected: element types other than float and double (naming the type), an
+    /// empty matrix (naming the kernel), a target outside the classes (naming the range), a label
+    /// smoothing outside [0, 1).
+    /// </summary>
+    [Fact]
+    public void RefusalsSayWhatWasExpected()
+    {
+        Half[] h = new Half[6], g = new Half[6];
+        foreach (Action call in new Action[]
+        {
+            () => CrossEntropy.SoftmaxCrossEntropy(new ReadOnlyMatrixSpan<Half>(h, 2, 3), [0, 1], new MatrixSpan<Half>(g, 2, 3)),
+            () => CrossEntropy.SoftmaxCrossEntropy(new ReadOnlyMatrixSpan<Half>(h, 2, 3), [0, 1], new MatrixSpan<Half>(g, 2, 3), Half.Zero),
+            () => CrossEntropy.SoftmaxCrossEntropy(new ReadOnlyMatrixSpan<Half>(h, 2, 3), new ReadOnlyMatrixSpan<Half>(new Half[6], 2, 3), new MatrixSpan<Half>(g, 2, 3)),
+            () => CrossEntropy.SoftmaxCrossEntropyLoss(new ReadOnlyMatrixSpan<Half>(h, 2, 3), [0, 1]),
+            () => CrossEntropy.SoftmaxCrossEntropyLoss(new ReadOnlyMatrixSpan<Half>(h, 2, 3), new ReadOnlyMatrixSpan<Half>(new Half[6], 2, 3)),
+        })
+        {
+            NotSupportedException e = Assert.Throws<NotSupportedException>(call);
+            Assert.Contains("Half", e.Message, StringComparison.Ordinal);
+            Assert.Contains("float or double", e.Message, StringComparison.Ordinal);
+        }
+
+        float[] z = new float[6];
+        foreach (Action call in new Action[]
+        {
+            () => CrossEntropy.SoftmaxCrossEntropy(new ReadOnlyMatrixSpan<float>(z, 0, 3), [], new MatrixSpan<float>(z, 0, 3)),
+            () => CrossEntropy.SoftmaxCrossEntropy(new ReadOnlyMatrixSpan<float>(z, 2, 0), new ReadOnlyMatrixSpan<float>(z, 2, 0), new MatrixSpan<float>(new float[6], 2, 0)),
+            () => CrossEntropy.SoftmaxCrossEntropyLoss(new ReadOnlyMatrixSpan<float>(z, 0, 3), new ReadOnlyMatrixSpan<float>(z, 0, 3)),
+        })
+        {
+            ArgumentException empty = Assert.ThrowsAny<ArgumentException>(call);
+            Assert.Contains("Cross-entropy needs at least one row and one column", empty.Message, StringComparison.Ordinal);
+        }
+
+        ArgumentOutOfRangeException target = Assert.Throws<ArgumentOutOfRangeException>(() => CrossEntropy.SoftmaxCrossEntropyLoss(new ReadOnlyMatrixSpan<float>(z, 2, 3), [0, 7]));
+        Assert.Contains("[0, 3)", target.Message, StringComparison.Ordinal);
+        ArgumentOutOfRangeException smoothing = Assert.Throws<ArgumentOutOfRangeException>(() => CrossEntropy.SoftmaxCrossEntropy(new ReadOnlyMatrixSpan<float>(z, 2, 3), [0, 1], new MatrixSpan<float>(new float[6], 2, 3), 1f));
+        Assert.Contains("[0, 1)", smoothing.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Target rows need not sum to 1: the loss is (1/N) Σᵢ Σⱼ yᵢⱼ (logsumexp(zᵢ) − zᵢⱼ) for any
+    /// non-negative weights (here probability rows scaled by 0.5, 2 or 3), fused and loss-only, against
+    /// the reference; tolerance as in <see cref="ProbabilityTargetsMatchReference"/>, times the scale.
+    /// </summary>
+    [SizedProperty(MaxTest = 10)]
+    public Property UnnormalisedTargetRowsWeighTheLoss() =>
+        Prop.ForAll(Seeds, seed => Unnormalised<float>(seed) && Unnormalised<double>(seed));
+
+    /// <summary>
+    /// A zero target weight contributes nothing even where zⱼ − max overflows to −∞ (0 · −∞ would be
+    /// NaN): one-hot probability rows with the other logits at −0.9·max and the target at +0.9·max
+    /// give a loss of 0 (to the exponential's few ε: e⁰ may be 1 + ε), fused and loss-only, at every length around every vector width.
+    /// </summary>
+    [SizedProperty(MaxTest = 5)]
+    public Property ZeroTargetWeightsIgnoreLogitsThatOverflow() =>
+        Prop.ForAll(Seeds, seed => ZeroWeights<float>(seed) && ZeroWeights<double>(seed));
+
+    /// <summary>Rows longer than a narrow chunk's scratch (<c>Softmax.ChunkElements</c>): only the row-by-row forms can take them; against the reference.</summary>
+    [SizedProperty(MaxTest = 3)]
+    public Property RowsLongerThanANarrowChunkMatchReference() =>
+        Prop.ForAll(Seeds, seed =>
+        {
+            var random = new Random(seed);
+            foreach (int n in new[] { Softmax.ChunkElements + 1, Softmax.ChunkElements + 77 })
+            {
+                MatchesCase<float>(random, n, 2, 30, probabilities: false);
+                MatchesCase<double>(random, n, 2, 30, probabilities: false, smoothing: 0.1);
+            }
+
+            return true;
+        });
+
+    /// <summary>
+    /// Narrow rows (chunked forms) in a view whose span ends at its last element, with padding wider
+    /// than any slack, at row counts that fill whole chunks: the same loss and gradient, bit for bit, as
+    /// the dense layout (the chunks depend only on the shape).
+    /// </summary>
+    [SizedProperty(MaxTest = 5)]
+    public Property NarrowRowsOnATightSpanEqualTheDenseLayout() =>
+        Prop.ForAll(Seeds, seed => TightSpan<float>(seed) && TightSpan<double>(seed));
 
     [Fact]
     public void KernelsDoNotAllocate()
@@ -292,6 +379,93 @@ public class CrossEntropyProperties
 
             RequirePaddingUntouched(g, rows, n, stride, where);
         }
+    }
+
+    private static bool Unnormalised<T>(int seed)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var random = new Random(seed);
+        foreach (int n in Lengths<T>(from: 1))
+        {
+            int rows = random.Next(1, 4);
+            T[] z = Gens.RandomWithEdges<T>(rows * n, random.Next(), 30);
+            T[] y = Gens.ProbabilityRows<T>(rows, n, n, random.Next());
+            double weight = random.Next(3) switch { 0 => 0.5, 1 => 2, _ => 3 };
+            for (int k = 0; k < y.Length; k++)
+            {
+                y[k] *= T.CreateTruncating(weight);
+            }
+
+            T expected = CrossEntropyReference.Loss<T>(z, rows, n, y, new T[rows * n]);
+            T fused = CrossEntropy.SoftmaxCrossEntropy(new ReadOnlyMatrixSpan<T>(z, rows, n), new ReadOnlyMatrixSpan<T>(y, rows, n), new MatrixSpan<T>(new T[rows * n], rows, n));
+            T lossOnly = CrossEntropy.SoftmaxCrossEntropyLoss(new ReadOnlyMatrixSpan<T>(z, rows, n), new ReadOnlyMatrixSpan<T>(y, rows, n));
+            double maxAbs = z.Max(v => double.Abs(double.CreateTruncating(v)));
+            double scale = weight * (1 + double.Abs(double.CreateTruncating(expected)) + maxAbs);
+            string where = $"{typeof(T).Name} {rows}×{n}, rows summing to {weight}";
+            Close(fused, expected, n + rows + 8, scale, $"{where}: loss");
+            Close(lossOnly, expected, n + rows + 8, scale, $"{where}: loss-only kernel");
+        }
+
+        return true;
+    }
+
+    private static bool ZeroWeights<T>(int seed)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var random = new Random(seed);
+        T big = T.CreateTruncating(0.9 * (typeof(T) == typeof(float) ? float.MaxValue : double.MaxValue));
+        foreach (int n in PathLengths.Around<T>())
+        {
+            const int Rows = 2;
+            T[] z = new T[Rows * n];
+            T[] y = new T[Rows * n];
+            z.AsSpan().Fill(-big);
+            for (int i = 0; i < Rows; i++)
+            {
+                int t = random.Next(n);
+                z[(i * n) + t] = big;
+                y[(i * n) + t] = T.One;
+            }
+
+            T fused = CrossEntropy.SoftmaxCrossEntropy(new ReadOnlyMatrixSpan<T>(z, Rows, n), new ReadOnlyMatrixSpan<T>(y, Rows, n), new MatrixSpan<T>(new T[Rows * n], Rows, n));
+            T lossOnly = CrossEntropy.SoftmaxCrossEntropyLoss(new ReadOnlyMatrixSpan<T>(z, Rows, n), new ReadOnlyMatrixSpan<T>(y, Rows, n));
+            // Exactly 0; the vector exponential may give e⁰ a few ε above 1 (see SimdWidthProperties), so allow (n + 8)·ε absolute.
+            Close(fused, T.Zero, n + 8, 1, $"{typeof(T).Name} {Rows}×{n}: loss");
+            Close(lossOnly, T.Zero, n + 8, 1, $"{typeof(T).Name} {Rows}×{n}: loss-only kernel");
+        }
+
+        return true;
+    }
+
+    private static bool TightSpan<T>(int seed)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var random = new Random(seed);
+        for (int n = 1; n < WidestLanes<T>(); n++)
+        {
+            int rows = Softmax.RowsPerChunk(n) * random.Next(1, 3);
+            int stride = n + 7;
+            T[] dense = Gens.Random<T>(rows * n, random.Next(), 30);
+            T[] tight = Strided<T>(dense, rows, n, stride)[..(((rows - 1) * stride) + n)];
+            int[] targets = [.. Enumerable.Range(0, rows).Select(_ => random.Next(n))];
+            T[] expected = new T[rows * n];
+            T[] actual = new T[tight.Length];
+            string where = $"{typeof(T).Name} {rows}×{n} stride {stride}";
+            T a = CrossEntropy.SoftmaxCrossEntropy(new ReadOnlyMatrixSpan<T>(dense, rows, n), targets, new MatrixSpan<T>(expected, rows, n));
+            T b = CrossEntropy.SoftmaxCrossEntropy(new ReadOnlyMatrixSpan<T>(tight, rows, n, stride), targets, new MatrixSpan<T>(actual, rows, n, stride));
+            Same(b, a, $"{where}: loss");
+            for (int i = 0; i < rows; i++)
+            {
+                Same<T>(actual.AsSpan(i * stride, n), expected.AsSpan(i * n, n), $"{where}: gradient row {i}");
+            }
+
+            Same(
+                CrossEntropy.SoftmaxCrossEntropyLoss(new ReadOnlyMatrixSpan<T>(tight, rows, n, stride), targets),
+                CrossEntropy.SoftmaxCrossEntropyLoss(new ReadOnlyMatrixSpan<T>(dense, rows, n), targets),
+                $"{where}: loss-only kernel");
+        }
+
+        return true;
     }
 
     private static bool MinusLogSoftmax<T>(int seed)

@@ -30,6 +30,44 @@ public class SoftmaxPathProperties
     public Property ExtremeLogitsHaveAnErrorThatDoesNotGrowWithTheirSize() =>
         Prop.ForAll(Seeds, seed => Extreme<float>(seed, float.MaxValue) && Extreme<double>(seed, double.MaxValue));
 
+    /// <summary>
+    /// The row maximum that softmax, log-softmax and cross-entropy shift by (<c>Softmax.Max</c>: four
+    /// vector accumulators, a remainder loop and a last vector that overlaps the one before) is the
+    /// row's largest element exactly, at every length up to six 512-bit vectors and three more (so the
+    /// unrolled loop, the remainder loop and the overlap run at every width this process can take), with
+    /// the largest element at every position. The row lies between +∞ sentinels, so a read outside it shows.
+    /// </summary>
+    /// <remarks>
+    /// Softmax is invariant under the shift, so a wrong maximum shows in the results only when it
+    /// makes an exponential overflow or underflow; this checks the maximum itself.
+    /// </remarks>
+    [SizedProperty(MaxTest = 5)]
+    public Property RowMaximumIsExactWhereverItLies() =>
+        Prop.ForAll(Seeds, seed => MaximumEverywhere<float>(seed) && MaximumEverywhere<double>(seed));
+
+    private static bool MaximumEverywhere<T>(int seed)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var random = new Random(seed);
+        int longest = (6 * KernelAccuracy.WidestLanes<T>()) + 3;
+        for (int n = 1; n <= longest; n++)
+        {
+            T[] values = Gens.Random<T>(n, random.Next(), 30);
+            T[] buffer = new T[n + 2];
+            for (int k = 0; k < n; k++)
+            {
+                buffer.AsSpan().Fill(T.PositiveInfinity);
+                values.CopyTo(buffer, 1);
+                T largest = T.CreateTruncating(31 + random.NextDouble());
+                buffer[1 + k] = largest;
+                T max = Softmax.Max<T>(buffer.AsSpan(1, n));
+                Require(max == largest, $"{typeof(T).Name} row of {n}, largest {largest} at {k}: the kernel's maximum is {max}");
+            }
+        }
+
+        return true;
+    }
+
     private static bool Extreme<T>(int seed, double max)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

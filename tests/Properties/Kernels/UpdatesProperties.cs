@@ -50,7 +50,68 @@ public class UpdatesProperties
         AssertParam("secondMoment", () => Updates.AdamStep<float>(new float[3], new float[3], new float[3], new float[2], 1e-3f, 0.9f, 0.999f, 1e-8f, 1, 0f));
         AssertParam("secondMoment", () => Updates.AdamStep<float>(new float[5], new float[5], buffer.AsSpan(0, 5), buffer.AsSpan(4, 5), 1e-3f, 0.9f, 0.999f, 1e-8f, 1, 0f));
         AssertParam("parameters", () => Updates.AdamStep<float>(buffer.AsSpan(0, 5), new float[5], new float[5], buffer.AsSpan(3, 5), 1e-3f, 0.9f, 0.999f, 1e-8f, 1, 0f));
+        AssertParam("gradients", () => Updates.MomentumStep<float>(new float[3], new float[4], new float[3], 0.1f, 0.9f, false, 0f));
+        AssertParam("gradients", () => Updates.AdamStep<float>(new float[3], new float[4], new float[3], new float[3], 1e-3f, 0.9f, 0.999f, 1e-8f, 1, 0f));
         AssertParam("step", () => Updates.AdamStep<float>(new float[3], new float[3], new float[3], new float[3], 1e-3f, 0.9f, 0.999f, 1e-8f, 0, 0f));
+    }
+
+    /// <summary>
+    /// Every pair of buffers a step reads and writes is refused when the two overlap (by one element
+    /// or more), naming the buffer the check is about; the other buffers are disjoint, so each case
+    /// can only be refused by its own check.
+    /// </summary>
+    [Fact]
+    public void EveryOverlappingPairIsRefusedNamingTheParameter()
+    {
+        // Momentum: (gradients, parameters), (gradients, velocity), (velocity, parameters).
+        foreach ((int first, int second, string name) in new[] { (0, 1, "parameters"), (0, 2, "velocity"), (2, 1, "parameters") })
+        {
+            foreach (bool nesterov in new[] { false, true })
+            {
+                AssertParam(name, () =>
+                {
+                    Memory<float>[] b = Buffers(3, first, second);
+                    Updates.MomentumStep<float>(b[1].Span, b[0].Span, b[2].Span, 0.1f, 0.9f, nesterov, 0f);
+                });
+            }
+        }
+
+        // Adam: (gradients, parameters), (gradients, m), (gradients, v), (m, parameters), (v, parameters), (m, v).
+        foreach ((int first, int second, string name) in new[]
+        {
+            (0, 1, "parameters"), (0, 2, "firstMoment"), (0, 3, "secondMoment"), (2, 1, "parameters"), (3, 1, "parameters"), (2, 3, "secondMoment"),
+        })
+        {
+            AssertParam(name, () =>
+            {
+                Memory<float>[] b = Buffers(4, first, second);
+                Updates.AdamStep<float>(b[1].Span, b[0].Span, b[2].Span, b[3].Span, 1e-3f, 0.9f, 0.999f, 1e-8f, 1, 0f);
+            });
+        }
+
+        AssertParam("parameters", () =>
+        {
+            Memory<float>[] b = Buffers(2, 1, 0);
+            Updates.SgdStep<float>(b[1].Span, b[0].Span, 0.1f, 0f);
+        });
+    }
+
+    /// <summary>Element types other than float and double are refused by every step with a message naming the type and what is supported.</summary>
+    [Fact]
+    public void OtherElementTypesAreRefusedSayingWhatIsSupported()
+    {
+        foreach (Action call in new Action[]
+        {
+            () => Updates.Axpy<Half>(Half.One, new Half[3], new Half[3]),
+            () => Updates.SgdStep<Half>(new Half[3], new Half[3], Half.One, Half.Zero),
+            () => Updates.MomentumStep<Half>(new Half[3], new Half[3], new Half[3], Half.One, Half.Zero, false, Half.Zero),
+            () => Updates.AdamStep<Half>(new Half[3], new Half[3], new Half[3], new Half[3], Half.One, Half.Zero, Half.Zero, Half.One, 1, Half.Zero),
+        })
+        {
+            NotSupportedException e = Assert.Throws<NotSupportedException>(call);
+            Assert.Contains("Half", e.Message, StringComparison.Ordinal);
+            Assert.Contains("float or double", e.Message, StringComparison.Ordinal);
+        }
     }
 
     [Fact]
@@ -159,6 +220,23 @@ public class UpdatesProperties
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// <paramref name="count"/> buffers of 5 elements, each in its own array except
+    /// <paramref name="first"/> and <paramref name="second"/>, which share one and overlap in their
+    /// last and first element.
+    /// </summary>
+    private static Memory<float>[] Buffers(int count, int first, int second)
+    {
+        var buffers = new Memory<float>[count];
+        float[] shared = new float[9];
+        for (int i = 0; i < count; i++)
+        {
+            buffers[i] = i == first ? shared.AsMemory(0, 5) : i == second ? shared.AsMemory(4, 5) : new float[5];
+        }
+
+        return buffers;
     }
 
     private static void AssertParam(string name, Action action)
