@@ -156,7 +156,7 @@ public static class Softmax
         where T : unmanaged => columns < SimdWidth.Lanes<T>();
 
     /// <summary>Rows of <paramref name="columns"/> elements per narrow chunk.</summary>
-    internal static int RowsPerChunk(int columns) => Math.Min(ChunkRows, ChunkElements / columns);
+    internal static int RowsPerChunk(int columns) => Math.Min(ChunkRows, ChunkElements / Math.Max(1, columns));
 
     /// <summary>
     /// For rows [<paramref name="first"/>, first + <paramref name="count"/>) of <paramref name="z"/>:

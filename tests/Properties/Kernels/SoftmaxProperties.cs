@@ -108,12 +108,11 @@ public class SoftmaxProperties
 
     /// <summary>A matrix without rows is nothing to do, whatever its column count (0 included): no exception, nothing written.</summary>
     /// <remarks>
-    /// Fails today: a 0×0 matrix passes Validate (only rows &gt; 0 with no columns is refused) and then
-    /// <c>Softmax.RowsPerChunk(0)</c> divides by zero (DivideByZeroException). Found by the mutant
-    /// <c>logits.Rows &gt; 0</c> → <c>logits.Rows &gt;= 0</c> in Validate (docs/MUTATION.md); src/ is not this
-    /// change's to fix. Remove the Skip when it is fixed.
+    /// A 0×0 matrix passes Validate (only rows &gt; 0 with no columns is refused) and
+    /// <c>Softmax.RowsPerChunk(0)</c> divided by zero until 1 December (found by the mutant
+    /// <c>logits.Rows &gt; 0</c> → <c>logits.Rows &gt;= 0</c> in Validate; docs/MUTATION.md).
     /// </remarks>
-    [Fact(Skip = "Known bug: Softmax.Forward/LogForward of a 0×0 matrix throws DivideByZeroException (RowsPerChunk(0)); see docs/MUTATION.md")]
+    [Fact]
     public void MatricesWithoutRowsAreNoOps()
     {
         foreach (int columns in new[] { 0, 1, 3, 40 })
