@@ -125,6 +125,10 @@ public sealed partial class InterruptTests(ITestOutputHelper output) : IDisposab
     /// <summary>Starts the tool, waits for its first epoch line, sends SIGINT, and returns the exit code and everything it printed.</summary>
     private static (int Code, string Text) RunAndInterrupt(string[] args, string folder)
     {
+        Assert.False(
+            SigintIgnored(),
+            "SIGINT is ignored in this test process (e.g. the test run was started with '&' from a non-interactive shell), and a child "
+            + "inherits that: the tool would never see the Ctrl+C this test sends and would train to the end. Run the tests in the foreground.");
         string host = Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet";
         var start = new ProcessStartInfo(host) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, WorkingDirectory = folder };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Backprop.Cli.dll"));
@@ -156,6 +160,19 @@ public sealed partial class InterruptTests(ITestOutputHelper output) : IDisposab
 
         text.Append(errors.Result);
         return (child.ExitCode, text.ToString());
+    }
+
+    /// <summary>Whether this process ignores SIGINT (Linux: bit 1 of the SigIgn mask in /proc/self/status; false elsewhere).</summary>
+    private static bool SigintIgnored()
+    {
+        const string Status = "/proc/self/status";
+        if (!File.Exists(Status))
+        {
+            return false;
+        }
+
+        string? line = File.ReadLines(Status).FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal));
+        return line is not null && (ulong.Parse(line["SigIgn:".Length..].Trim(), NumberStyles.HexNumber, CultureInfo.InvariantCulture) & 0x2) != 0;
     }
 
     [GeneratedRegex(@"Interrupted after (?<n>\d+) completed epochs? \([^)]*\); saving the model of epoch \k<n>\.")]
