@@ -20,33 +20,13 @@ internal static class Transpose
         {
             for (; r <= rows - 4; r += 4)
             {
-                int c = 0;
-                for (; c <= columns - 4; c += 4)
-                {
-                    Transpose4x4(
-                        ref Unsafe.As<T, float>(ref Unsafe.Add(ref src, (r * srcStride) + c)),
-                        srcStride,
-                        ref Unsafe.As<T, float>(ref Unsafe.Add(ref dst, (c * dstStride) + r)),
-                        dstStride);
-                }
-
-                Scalar(ref src, srcStride, r, r + 4, c, columns, ref dst, dstStride);
+                FloatRows(ref src, srcStride, r, 4, columns, ref dst, dstStride);
             }
 
             // Two rows left (e.g. the AVX2 kernel's 6-row slivers): 2 × 4 transposes, 64-bit stores.
             if (r <= rows - 2)
             {
-                int c = 0;
-                for (; c <= columns - 4; c += 4)
-                {
-                    Transpose2x4(
-                        ref Unsafe.As<T, float>(ref Unsafe.Add(ref src, (r * srcStride) + c)),
-                        srcStride,
-                        ref Unsafe.As<T, float>(ref Unsafe.Add(ref dst, (c * dstStride) + r)),
-                        dstStride);
-                }
-
-                Scalar(ref src, srcStride, r, r + 2, c, columns, ref dst, dstStride);
+                FloatRows(ref src, srcStride, r, 2, columns, ref dst, dstStride);
                 r += 2;
             }
         }
@@ -70,6 +50,28 @@ internal static class Transpose
         }
 
         Scalar(ref src, srcStride, r, rows, 0, columns, ref dst, dstStride);
+    }
+
+    /// <summary>Rows [r, r + <paramref name="height"/>) (4 or 2) of a float block: 4 × 4 or 2 × 4 register transposes, then the columns left over.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FloatRows<T>(ref T src, nint srcStride, int r, int height, int columns, ref T dst, nint dstStride)
+    {
+        int c = 0;
+        for (; c <= columns - 4; c += 4)
+        {
+            ref float s = ref Unsafe.As<T, float>(ref Unsafe.Add(ref src, (r * srcStride) + c));
+            ref float d = ref Unsafe.As<T, float>(ref Unsafe.Add(ref dst, (c * dstStride) + r));
+            if (height == 4)
+            {
+                Transpose4x4(ref s, srcStride, ref d, dstStride);
+            }
+            else
+            {
+                Transpose2x4(ref s, srcStride, ref d, dstStride);
+            }
+        }
+
+        Scalar(ref src, srcStride, r, r + height, c, columns, ref dst, dstStride);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

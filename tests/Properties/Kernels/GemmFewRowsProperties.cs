@@ -193,13 +193,12 @@ public class GemmFewRowsProperties
         }
     }
 
-    private static void CheckChain<T>(int rows, int[] sizes, ActivationFunction hidden, int seed)
+    /// <summary>Packed layers of <paramref name="sizes"/> with weights and biases drawn from <paramref name="random"/>, layer by layer.</summary>
+    private static FewRowsWeights<T>[] RandomLayers<T>(int[] sizes, Random random)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var random = new Random(seed);
-        int layers = sizes.Length - 1;
-        var packed = new FewRowsWeights<T>[layers];
-        for (int l = 0; l < layers; l++)
+        var packed = new FewRowsWeights<T>[sizes.Length - 1];
+        for (int l = 0; l < packed.Length; l++)
         {
             T[] w = new T[sizes[l] * sizes[l + 1]];
             T[] b = new T[sizes[l + 1]];
@@ -207,6 +206,15 @@ public class GemmFewRowsProperties
             Fill(b, random);
             packed[l] = new FewRowsWeights<T>(new ReadOnlyMatrixSpan<T>(w, sizes[l], sizes[l + 1]), b);
         }
+
+        return packed;
+    }
+
+    private static void CheckChain<T>(int rows, int[] sizes, ActivationFunction hidden, int seed)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var random = new Random(seed);
+        FewRowsWeights<T>[] packed = RandomLayers<T>(sizes, random);
 
         int n = sizes[0], m = sizes[^1];
         int xStride = n + random.Next(3), yStride = m + random.Next(3);
@@ -219,10 +227,10 @@ public class GemmFewRowsProperties
         // Layer by layer.
         ReadOnlyMatrixSpan<T> a = new(x, rows, n, xStride);
         T[] z = [];
-        for (int l = 0; l < layers; l++)
+        for (int l = 0; l < packed.Length; l++)
         {
             z = new T[Math.Max(1, rows * sizes[l + 1])];
-            GemmFewRows.Multiply(a, packed[l], new MatrixSpan<T>(z, rows, sizes[l + 1]), l < layers - 1 ? hidden : ActivationFunction.Identity);
+            GemmFewRows.Multiply(a, packed[l], new MatrixSpan<T>(z, rows, sizes[l + 1]), l < packed.Length - 1 ? hidden : ActivationFunction.Identity);
             a = new ReadOnlyMatrixSpan<T>(z, rows, sizes[l + 1]);
         }
 
@@ -280,16 +288,7 @@ public class GemmFewRowsProperties
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var random = new Random(seed);
-        int layers = sizes.Length - 1;
-        var packed = new FewRowsWeights<T>[layers];
-        for (int l = 0; l < layers; l++)
-        {
-            T[] w = new T[sizes[l] * sizes[l + 1]];
-            T[] b = new T[sizes[l + 1]];
-            Fill(w, random);
-            Fill(b, random);
-            packed[l] = new FewRowsWeights<T>(new ReadOnlyMatrixSpan<T>(w, sizes[l], sizes[l + 1]), b);
-        }
+        FewRowsWeights<T>[] packed = RandomLayers<T>(sizes, random);
 
         int n = sizes[0], m = sizes[^1];
         int xStride = n + random.Next(3), yStride = m + random.Next(3);
