@@ -29,4 +29,6 @@ cd "$root/src/Kernels"
 export BACKPROP_PROPERTY_SIZE="${BACKPROP_PROPERTY_SIZE:-quick}"
 filter=()
 if [ -n "${BACKPROP_MUTATION_FILTER:-}" ]; then filter=(--test-case-filter "$BACKPROP_MUTATION_FILTER"); fi
-exec dotnet stryker --config-file "$here/stryker-config.json" --output "$here/StrykerOutput/$(date -u +%Y%m%dT%H%M%S)" "${mutate[@]}" "${filter[@]}"
+# One test process at a time by default (a shared machine); BACKPROP_MUTATION_CONCURRENCY=2 on an idle one.
+exec dotnet stryker --config-file "$here/stryker-config.json" --concurrency "${BACKPROP_MUTATION_CONCURRENCY:-1}" \
+  --output "$here/StrykerOutput/$(date -u +%Y%m%dT%H%M%S)" "${mutate[@]}" "${filter[@]}"
