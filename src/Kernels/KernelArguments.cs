@@ -25,15 +25,6 @@ internal static class KernelArguments
         }
     }
 
-    /// <summary>Throws when <paramref name="actual"/> is shorter than <paramref name="required"/>.</summary>
-    public static void AtLeast(int actual, int required, string name)
-    {
-        if (actual < required)
-        {
-            ThrowTooShort(actual, required, name);
-        }
-    }
-
     /// <summary>Throws when two views have different shapes.</summary>
     public static void SameShape(int rows, int columns, int otherRows, int otherColumns, string name)
     {
@@ -104,8 +95,4 @@ internal static class KernelArguments
     [DoesNotReturn]
     private static void ThrowLength(int actual, int expected, string name) =>
         throw new ArgumentException($"Expected length {expected}, got {actual}.", name);
-
-    [DoesNotReturn]
-    private static void ThrowTooShort(int actual, int required, string name) =>
-        throw new ArgumentException($"Expected at least {required} elements, got {actual}.", name);
 }

@@ -5,6 +5,7 @@ using Backprop.Properties.Support;
 using FsCheck;
 using FsCheck.Fluent;
 using static Backprop.Properties.Kernels.KernelAccuracy;
+using static Backprop.Properties.Support.Refusals;
 
 namespace Backprop.Properties.Kernels;
 
@@ -321,11 +322,5 @@ public class ActivationsProperties
         {
             Require(i >= offset && i < offset + n ? true : T.IsNaN(buffer[i]), $"element {i} outside [{offset}, {offset + n}) was written");
         }
-    }
-
-    private static void AssertParam(string name, Action action)
-    {
-        ArgumentException e = Assert.ThrowsAny<ArgumentException>(action);
-        Assert.Equal(name, e.ParamName);
     }
 }

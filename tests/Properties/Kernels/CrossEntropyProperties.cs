@@ -5,6 +5,7 @@ using Backprop.Properties.Support;
 using FsCheck;
 using FsCheck.Fluent;
 using static Backprop.Properties.Kernels.KernelAccuracy;
+using static Backprop.Properties.Support.Refusals;
 
 namespace Backprop.Properties.Kernels;
 
@@ -527,14 +528,5 @@ public class CrossEntropyProperties
         }
 
         return true;
-    }
-
-    private static void AssertParam(string name, Action action) => AssertParam<ArgumentException>(name, action);
-
-    private static void AssertParam<TException>(string name, Action action)
-        where TException : ArgumentException
-    {
-        TException e = Assert.ThrowsAny<TException>(action);
-        Assert.Equal(name, e.ParamName);
     }
 }

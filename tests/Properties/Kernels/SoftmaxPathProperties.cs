@@ -3,6 +3,7 @@ using Backprop.Kernels;
 using Backprop.Properties.Support;
 using FsCheck;
 using FsCheck.Fluent;
+using static Backprop.Properties.Kernels.KernelAccuracy;
 
 namespace Backprop.Properties.Kernels;
 
@@ -131,13 +132,5 @@ public class SoftmaxPathProperties
         }
 
         return true;
-    }
-
-    private static void Require(bool condition, string message)
-    {
-        if (!condition)
-        {
-            throw new InvalidOperationException(message);
-        }
     }
 }

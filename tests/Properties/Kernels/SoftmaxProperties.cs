@@ -5,6 +5,7 @@ using Backprop.Properties.Support;
 using FsCheck;
 using FsCheck.Fluent;
 using static Backprop.Properties.Kernels.KernelAccuracy;
+using static Backprop.Properties.Support.Refusals;
 
 namespace Backprop.Properties.Kernels;
 
@@ -320,11 +321,5 @@ public class SoftmaxProperties
         }
 
         return true;
-    }
-
-    private static void AssertParam(string name, Action action)
-    {
-        ArgumentException e = Assert.ThrowsAny<ArgumentException>(action);
-        Assert.Equal(name, e.ParamName);
     }
 }

@@ -5,6 +5,7 @@ using Backprop.Properties.Support;
 using FsCheck;
 using FsCheck.Fluent;
 using static Backprop.Properties.Kernels.KernelAccuracy;
+using static Backprop.Properties.Support.Refusals;
 
 namespace Backprop.Properties.Kernels;
 
@@ -237,11 +238,5 @@ public class UpdatesProperties
         }
 
         return buffers;
-    }
-
-    private static void AssertParam(string name, Action action)
-    {
-        ArgumentException e = Assert.ThrowsAny<ArgumentException>(action);
-        Assert.Equal(name, e.ParamName);
     }
 }
