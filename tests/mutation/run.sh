@@ -4,6 +4,7 @@
 #
 #   tests/mutation/run.sh                          # every file of src/Kernels
 #   tests/mutation/run.sh Activations.cs Softmax.cs  # some files (names under src/Kernels)
+#   tests/mutation/run.sh Gemm.cs --verbosity=debug  # arguments starting with '-' go to Stryker
 #   BACKPROP_MUTATION_FILTER="FullyQualifiedName~Backprop.Properties.Kernels.Activations" tests/mutation/run.sh Activations.cs
 #                                                  # only the tests of that kernel (much faster; fewer kills)
 #
@@ -20,15 +21,18 @@ root="$(cd "$here/../.." && pwd)"
 cd "$root"
 dotnet tool restore >/dev/null
 mutate=()
-if [ "$#" -eq 0 ]; then
-  mutate=(--mutate "**/*.cs")
-else
-  for f in "$@"; do mutate+=(--mutate "**/$f"); done
-fi
+options=()
+for f in "$@"; do
+  case "$f" in
+    -*) options+=("$f") ;;            # a Stryker option, passed on (e.g. --verbosity debug)
+    *) mutate+=(--mutate "**/$f") ;;
+  esac
+done
+if [ "${#mutate[@]}" -eq 0 ]; then mutate=(--mutate "**/*.cs"); fi
 cd "$root/src/Kernels"
 export BACKPROP_PROPERTY_SIZE="${BACKPROP_PROPERTY_SIZE:-quick}"
 filter=()
 if [ -n "${BACKPROP_MUTATION_FILTER:-}" ]; then filter=(--test-case-filter "$BACKPROP_MUTATION_FILTER"); fi
 # One test process at a time by default (a shared machine); BACKPROP_MUTATION_CONCURRENCY=2 on an idle one.
 exec dotnet stryker --config-file "$here/stryker-config.json" --concurrency "${BACKPROP_MUTATION_CONCURRENCY:-1}" \
-  --output "$here/StrykerOutput/$(date -u +%Y%m%dT%H%M%S)" "${mutate[@]}" "${filter[@]}"
+  --output "$here/StrykerOutput/$(date -u +%Y%m%dT%H%M%S)" "${mutate[@]}" "${filter[@]}" "${options[@]}"
