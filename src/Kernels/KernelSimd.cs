@@ -46,7 +46,8 @@ public static class KernelSimd
     /// <summary>Where <see cref="VectorBits"/> came from: "hardware", the environment variable or the configuration option.</summary>
     public static string Source => Choice.Source;
 
-    private static readonly (int Bits, string Source) Choice = Choose(HardwareBits);
+    private static readonly (int Bits, string Source) Choice = Choose(
+        HardwareBits, Environment.GetEnvironmentVariable(EnvironmentVariable), AppContext.GetData(ConfigurationOption) as string);
 
     /// <summary>Whether fused multiply-add is accelerated (FMA3 on x64, always on Arm64 AdvSIMD); where it is not, kernels multiply and add separately.</summary>
     public static bool FusedMultiplyAdd { get; } = Fma.IsSupported || System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported;
@@ -77,13 +78,17 @@ public static class KernelSimd
         return Vector128.IsHardwareAccelerated ? 128 : 0;
     }
 
-    private static (int Bits, string Source) Choose(int hardware)
+    /// <summary>
+    /// The width from the setting's text (the environment variable's, else the configuration
+    /// option's), lowered to <paramref name="hardware"/>; the hardware's width when neither is set.
+    /// </summary>
+    internal static (int Bits, string Source) Choose(int hardware, string? environment, string? configuration)
     {
-        string? text = Environment.GetEnvironmentVariable(EnvironmentVariable);
+        string? text = environment;
         string source = EnvironmentVariable;
         if (string.IsNullOrWhiteSpace(text))
         {
-            text = AppContext.GetData(ConfigurationOption) as string;
+            text = configuration;
             source = ConfigurationOption;
         }
 
