@@ -114,8 +114,9 @@ public readonly ref struct ReadOnlyMatrixSpan<T>
             ThrowIndex(nameof(count));
         }
 
-        return count == 0
-            ? new ReadOnlyMatrixSpan<T>(default, 0, Columns, Stride, trusted: true)
+        // An empty result reaches no element (a view without columns may sit on a span shorter than its stride).
+        return count == 0 || Columns == 0
+            ? new ReadOnlyMatrixSpan<T>(default, count, Columns, Stride, trusted: true)
             : new ReadOnlyMatrixSpan<T>(_data.Slice(start * Stride, ((count - 1) * Stride) + Columns), count, Columns, Stride, trusted: true);
     }
 
@@ -242,8 +243,9 @@ public readonly ref struct MatrixSpan<T>
             ThrowIndex(nameof(count));
         }
 
-        return count == 0
-            ? new MatrixSpan<T>(default, 0, Columns, Stride, trusted: true)
+        // An empty result reaches no element (a view without columns may sit on a span shorter than its stride).
+        return count == 0 || Columns == 0
+            ? new MatrixSpan<T>(default, count, Columns, Stride, trusted: true)
             : new MatrixSpan<T>(_data.Slice(start * Stride, ((count - 1) * Stride) + Columns), count, Columns, Stride, trusted: true);
     }
 
@@ -251,6 +253,11 @@ public readonly ref struct MatrixSpan<T>
     /// <param name="value">The value to store.</param>
     public void Fill(T value)
     {
+        if (Columns == 0)
+        {
+            return; // no element; rows without columns may sit on a span shorter than Rows × Stride
+        }
+
         if (Columns == Stride)
         {
             _data[..(Rows * Columns)].Fill(value);
