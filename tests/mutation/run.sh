@@ -33,6 +33,8 @@ cd "$root/src/Kernels"
 export BACKPROP_PROPERTY_SIZE="${BACKPROP_PROPERTY_SIZE:-quick}"
 filter=()
 if [ -n "${BACKPROP_MUTATION_FILTER:-}" ]; then filter=(--test-case-filter "$BACKPROP_MUTATION_FILTER"); fi
-# One test process at a time by default (a shared machine); BACKPROP_MUTATION_CONCURRENCY=2 on an idle one.
+# One test process at a time. BACKPROP_MUTATION_CONCURRENCY=2 is faster but not a measurement on 2
+# cores: Stryker's timeouts come from the initial run, which had the machine to itself, and two test
+# processes at once made error-message mutants "time out" (counted as killed). See docs/MUTATION.md.
 exec dotnet stryker --config-file "$here/stryker-config.json" --concurrency "${BACKPROP_MUTATION_CONCURRENCY:-1}" \
   --output "$here/StrykerOutput/$(date -u +%Y%m%dT%H%M%S)" "${mutate[@]}" "${filter[@]}" "${options[@]}"
