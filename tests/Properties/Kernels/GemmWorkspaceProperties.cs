@@ -1,6 +1,8 @@
 using Backprop.Kernels;
 using Backprop.Properties.Support;
 using Backprop.Training;
+using FsCheck;
+using FsCheck.Fluent;
 
 namespace Backprop.Properties.Kernels;
 
@@ -32,6 +34,53 @@ public class GemmWorkspaceProperties
             Assert.False(GemmWorkspace<float>.FallbackExistsOnThisThread);
             Allocations.AssertNone(() => Multiply(a, b, c, null, workspace));
         });
+    }
+
+    /// <summary>
+    /// Every span the workspace hands out starts on a 64-byte line (the packed panels' loads rely on it
+    /// for speed, not for correctness, so no product can tell), has the length asked for, is reused while
+    /// it is long enough and replaced when it is not; its size is the packing length plus one line.
+    /// </summary>
+    [SizedProperty(MaxTest = 100)]
+    public Property AcquiredSpansStartOnA64ByteLineWithTheAskedLength() =>
+        Prop.ForAll(Gen.Choose(1, 5000).ArrayOf().ToArbitrary(), lengths =>
+        {
+            var floats = new GemmWorkspace<float>();
+            var doubles = new GemmWorkspace<double>();
+            Assert.Equal((GemmPacked.WorkspaceLength<float>() + 16) * 4L, floats.SizeInBytes);
+            Assert.Equal((GemmPacked.WorkspaceLength<double>() + 8) * 8L, doubles.SizeInBytes);
+            int longestFloat = 0, longestDouble = 0;
+            nint previousFloat = 0, previousDouble = 0;
+            foreach (int length in lengths)
+            {
+                CheckAcquire(floats, length, ref longestFloat, ref previousFloat);
+                CheckAcquire(doubles, length, ref longestDouble, ref previousDouble);
+            }
+        });
+
+    private static unsafe void CheckAcquire<T>(GemmWorkspace<T> workspace, int length, ref int longest, ref nint previous)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        Span<T> first = workspace.Acquire(length);
+        Assert.Throws<InvalidOperationException>(() => workspace.Acquire(1)); // in use until released
+        workspace.Release();
+        Assert.Equal(length, first.Length);
+        nint start = (nint)System.Runtime.CompilerServices.Unsafe.AsPointer(ref first[0]);
+        Assert.Equal(0, start & 63);
+        if (length <= longest)
+        {
+            Assert.Equal(previous, start); // long enough: reused
+        }
+        else if (length > longest + (64 / sizeof(T)))
+        {
+            Assert.NotEqual(previous, start); // too short even with its slack: replaced
+        }
+
+        Span<T> again = workspace.Acquire(length);
+        workspace.Release();
+        Assert.True(System.Runtime.CompilerServices.Unsafe.AreSame(ref first[0], ref again[0]), "a released buffer is reused");
+        previous = start;
+        longest = Math.Max(longest, length);
     }
 
     [Fact]
