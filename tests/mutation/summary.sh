@@ -30,7 +30,7 @@ jq -r -s '
   def count(s): map(select(.status == s)) | length;
   def score(k; t; s; n): if (k + t + s + n) == 0 then "—" else (((k + t) * 10000 / (k + t + s + n) | round) / 100 | tostring) + " %" end;
   (reduce .[] as $r ({};
-      . + ($r.files | to_entries | map(select((.value.mutants | map(select(.status != "Ignored")) | length) > 0))
+      . + ($r.files | to_entries | map(select((.value.mutants | map(select(.status == "Killed" or .status == "Survived" or .status == "NoCoverage" or .status == "Timeout")) | length) > 0))
            | map({key: (.key | split("/") | last), value: .value.mutants}) | from_entries))
     | to_entries | sort_by(.key) | map({file: .key, m: .value})) as $files
   | "| file | counted | killed | survived | no coverage | timeouts | compile errors | ignored | score |",

@@ -87,12 +87,66 @@ public class DropoutProperties
         Assert.Equal(copy, values);
     }
 
+    /// <summary>Only float and double: another IEEE type is refused by name, not run through the scalar loop.</summary>
+    [Fact]
+    public void OtherElementTypesAreRefused()
+    {
+        foreach (Action call in new Action[]
+        {
+            () => Dropout.Forward<Half>(new Half[3], 1, 0, 0.5),
+            () => Dropout.Backward<Half>(new Half[3], new Half[3], 1, 0, 0.5),
+        })
+        {
+            NotSupportedException e = Assert.Throws<NotSupportedException>(call);
+            Assert.Contains("Half", e.Message, StringComparison.Ordinal);
+            Assert.Contains("float or double", e.Message, StringComparison.Ordinal);
+        }
+    }
+
+    /// <summary>
+    /// An element is kept when its hash is at least the threshold, so one whose hash equals the threshold
+    /// exactly (the rate chosen as hash / 2³²) is kept, and dropped one step of 2⁻³² above: at every lane
+    /// of every vector width and in the scalar tail (a chance of 2⁻³² per element otherwise).
+    /// </summary>
+    [SizedProperty(MaxTest = 100)]
+    public Property AnElementWhoseHashEqualsTheThresholdIsKept() =>
+        Prop.ForAll(Seeds, seed =>
+        {
+            var random = new Random(seed);
+            ulong key = (ulong)random.NextInt64() ^ ((ulong)random.Next() << 33);
+            long index = random.Next(2) == 0 ? random.Next(1000) : uint.MaxValue - random.Next(40);
+            uint hash = DropoutReference.Hash(key, unchecked((uint)index));
+            if (hash is 0 or uint.MaxValue)
+            {
+                return true;
+            }
+
+            double rate = hash / 4294967296.0;
+            Require(Dropout.Threshold(rate) == hash, "the rate gives the hash as threshold");
+            Require(Dropout.IsKept(key, index, rate), "IsKept at hash == threshold");
+            Require(!Dropout.IsKept(key, index, (hash + 1.0) / 4294967296.0), "IsKept at hash == threshold - 1");
+            int position = random.Next(0, 20); // the element's place in the span: every lane of a 256-bit float vector, or the tail
+            int length = position + 1 + random.Next(0, 20);
+            float[] values = new float[length];
+            values.AsSpan().Fill(1f);
+            Dropout.Forward<float>(values, key, index - position, rate);
+            Require(values[position] != 0, $"element at {position} of {length} dropped");
+            double[] delta = new double[length], activations = new double[length];
+            delta.AsSpan().Fill(1);
+            activations.AsSpan().Fill(1);
+            Dropout.Backward<double>(delta, activations, key, index - position, rate);
+            Require(delta[position] != 0, $"delta at {position} of {length} dropped");
+            return true;
+        });
+
     [Fact]
     public void BadArgumentsThrowNamingTheParameter()
     {
         foreach (double rate in new[] { -0.1, 1, double.NaN })
         {
-            Assert.Equal("rate", Assert.Throws<ArgumentOutOfRangeException>(() => Dropout.Forward<float>(new float[3], 1, 0, rate)).ParamName);
+            ArgumentOutOfRangeException e = Assert.Throws<ArgumentOutOfRangeException>(() => Dropout.Forward<float>(new float[3], 1, 0, rate));
+            Assert.Equal("rate", e.ParamName);
+            Assert.Contains("dropout rate in [0, 1)", e.Message, StringComparison.Ordinal);
             Assert.Equal("rate", Assert.Throws<ArgumentOutOfRangeException>(() => Dropout.Backward<float>(new float[3], new float[3], 1, 0, rate)).ParamName);
         }
 

@@ -138,6 +138,7 @@ public class GemmProperties
         var e = Assert.Throws<ArgumentException>(() =>
             Gemm.Multiply(new ReadOnlyMatrixSpan<float>(new float[6], 2, 3), new ReadOnlyMatrixSpan<float>(new float[8], 4, 2), new MatrixSpan<float>(new float[4], 2, 2)));
         Assert.Equal("b", e.ParamName);
+        Assert.Contains("op(A) is 2×3 but op(B) is 4×2: the inner dimensions differ", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -146,6 +147,8 @@ public class GemmProperties
         var e = Assert.Throws<ArgumentException>(() =>
             Gemm.Multiply(MatrixOperation.Transpose, new ReadOnlyMatrixSpan<double>(new double[6], 3, 2), MatrixOperation.None, new ReadOnlyMatrixSpan<double>(new double[6], 3, 2), new MatrixSpan<double>(new double[6], 3, 2), 1, 0));
         Assert.Equal("c", e.ParamName);
+        Assert.Contains("Expected C to be 2×2", e.Message, StringComparison.Ordinal);
+        Assert.Contains("got 3×2", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -163,6 +166,7 @@ public class GemmProperties
         var e = Assert.Throws<ArgumentOutOfRangeException>(() =>
             Gemm.Multiply((MatrixOperation)7, new ReadOnlyMatrixSpan<float>(new float[4], 2, 2), MatrixOperation.None, new ReadOnlyMatrixSpan<float>(new float[4], 2, 2), new MatrixSpan<float>(new float[4], 2, 2), 1f, 0f));
         Assert.Equal("operationA", e.ParamName);
+        Assert.Contains("Expected MatrixOperation.None or MatrixOperation.Transpose", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

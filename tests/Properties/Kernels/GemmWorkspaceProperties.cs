@@ -62,7 +62,7 @@ public class GemmWorkspaceProperties
         where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         Span<T> first = workspace.Acquire(length);
-        Assert.Throws<InvalidOperationException>(() => workspace.Acquire(1)); // in use until released
+        Assert.Contains("in use by another product", Assert.Throws<InvalidOperationException>(() => workspace.Acquire(1)).Message, StringComparison.Ordinal); // in use until released
         workspace.Release();
         Assert.Equal(length, first.Length);
         nint start = (nint)System.Runtime.CompilerServices.Unsafe.AsPointer(ref first[0]);

@@ -54,7 +54,8 @@ public class RowColumnOpsProperties
         AssertParam("destination", () => RowColumnOps.SumColumns(new ReadOnlyMatrixSpan<float>(new float[6], 2, 3), new float[2], 1f, 0f));
         AssertParam("destination", () => RowColumnOps.SumColumns(new ReadOnlyMatrixSpan<float>(buffer, 2, 3), buffer.AsSpan(5, 3), 1f, 0f));
         AssertParam("destination", () => RowColumnOps.ArgMaxRows(new ReadOnlyMatrixSpan<float>(new float[6], 2, 3), new int[3]));
-        AssertParam("matrix", () => RowColumnOps.ArgMaxRows(new ReadOnlyMatrixSpan<float>(new float[6], 2, 0), new int[2]));
+        Assert.Contains("Arg-max needs at least one column", AssertParam("matrix", () => RowColumnOps.ArgMaxRows(new ReadOnlyMatrixSpan<float>(new float[6], 2, 0), new int[2])).Message, StringComparison.Ordinal);
+        RowColumnOps.ArgMaxRows(new ReadOnlyMatrixSpan<float>([], 0, 0), []); // no rows: nothing to refuse
     }
 
     [Fact]
