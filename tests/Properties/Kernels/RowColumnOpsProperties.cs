@@ -145,6 +145,13 @@ public class RowColumnOpsProperties
             SumColumnsCase<T>(random, n, random.Next(5));
         }
 
+        // Blocks of four vectors of columns (and what follows them) start past Lengths' longest at 512 bits.
+        int lanes = WidestLanes<T>();
+        foreach (int n in new[] { 4 * lanes, (4 * lanes) + 1, (5 * lanes) + 3, (8 * lanes) + lanes - 1, (9 * lanes) + 2 })
+        {
+            SumColumnsCase<T>(random, n, random.Next(1, 5));
+        }
+
         return true;
     }
 
