@@ -58,7 +58,7 @@ public static class KernelSimd
     public static int Lanes<T>()
         where T : unmanaged => VectorBits == 0 ? 1 : VectorBits / 8 / System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
 
-    /// <summary>A one-line description for logs and benchmark reports, e.g. "512-bit (hardware), FMA".</summary>
+    /// <summary>A one-line description for logs and benchmark reports, e.g. "512-bit (hardware; hardware 512), FMA" or "256-bit (BACKPROP_VECTOR_BITS; hardware 512), FMA".</summary>
     public static string Describe() => string.Create(
         CultureInfo.InvariantCulture,
         $"{(VectorBits == 0 ? "scalar" : $"{VectorBits}-bit")} ({Source}; hardware {HardwareBits}), {(FusedMultiplyAdd ? "FMA" : "no FMA")}");

@@ -70,6 +70,17 @@ public class KernelSimdProperties
                 Assert.Contains("512, 256, 128 or 0", e.Message, StringComparison.Ordinal);
             });
 
+    /// <summary>The description names this process's width (or "scalar"), where it came from, the hardware's width and whether FMA is used.</summary>
+    [Fact]
+    public void TheDescriptionSaysWhatThisProcessRuns()
+    {
+        string width = KernelSimd.VectorBits == 0 ? "scalar" : $"{KernelSimd.VectorBits}-bit";
+        string fma = KernelSimd.FusedMultiplyAdd ? "FMA" : "no FMA";
+        Assert.Equal($"{width} ({KernelSimd.Source}; hardware {KernelSimd.HardwareBits}), {fma}", KernelSimd.Describe());
+        Assert.Equal(KernelSimd.VectorBits == 0 ? 1 : KernelSimd.VectorBits / 32, KernelSimd.Lanes<float>());
+        Assert.Equal(KernelSimd.VectorBits == 0 ? 1 : KernelSimd.VectorBits / 64, KernelSimd.Lanes<double>());
+    }
+
     private static bool IsWidth(string text) =>
         int.TryParse(text.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int n) && Array.IndexOf(Widths, n) >= 0;
 
