@@ -136,6 +136,15 @@ public class DropoutProperties
             activations.AsSpan().Fill(1);
             Dropout.Backward<double>(delta, activations, key, index - position, rate);
             Require(delta[position] != 0, $"delta at {position} of {length} dropped");
+
+            // One step of 2⁻³² above, the same element is dropped: a hash that differs only in its low bits is caught.
+            double above = (hash + 1.0) / 4294967296.0;
+            values.AsSpan().Fill(1f);
+            Dropout.Forward<float>(values, key, index - position, above);
+            Require(values[position] == 0, $"element at {position} of {length} kept above its hash");
+            delta.AsSpan().Fill(1);
+            Dropout.Backward<double>(delta, activations, key, index - position, above);
+            Require(delta[position] == 0, $"delta at {position} of {length} kept above its hash");
             return true;
         });
 
