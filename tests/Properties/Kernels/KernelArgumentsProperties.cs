@@ -24,7 +24,8 @@ public partial class KernelArgumentsProperties
         {
             var random = new Random(seed);
             int n = random.Next(1, 200);
-            int m = (n + random.Next(1, 200)) % 400;
+            int m = random.Next(0, 399); // any other length, shorter or longer
+            m += m >= n ? 1 : 0;
             ArgumentException e = AssertParam("destination", () => Activations.Sigmoid<float>(new float[n], new float[m]));
             Require(e.Message.Contains("length", StringComparison.OrdinalIgnoreCase), e.Message);
             RequireNumbers(e.Message, n, m);
